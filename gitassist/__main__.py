@@ -1,0 +1,3 @@
+from gitassist.cli.main import main
+
+main()

@@ -1,0 +1,101 @@
+"""``gitassist apply``: guards, then plan and record, optionally against a remote."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from gitassist.assistants import validate_entries
+from gitassist.errors import Conflict, RepositoryError
+from gitassist.plan import ApplyResult, Plan, ShallowClone, execute, make_plan
+
+if TYPE_CHECKING:
+    from gitassist.store import Store
+
+PUSH_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class ApplyOutcome:
+    result: ApplyResult | None
+    plan: Plan
+    pushed: bool
+    attempts: int
+
+
+def check_guards(store: Store, *, any_branch: bool) -> str:
+    """The branch to apply; refuses a detached HEAD, another branch, or dirty assistant files."""
+    tracked = store.tracked_branch()
+    current = store.current_branch()
+    if current is None:
+        if not any_branch:
+            raise RepositoryError(
+                "HEAD is detached", hint=f"check out {tracked}, or pass --any-branch to apply HEAD"
+            )
+    elif current != tracked and not any_branch:
+        raise RepositoryError(
+            f"apply records versions from the tracked branch {tracked!r}, not {current!r}",
+            hint=f"git switch {tracked}; or set `branch:` in gitassist.yaml; or --any-branch",
+        )
+    prefix = store.assistants_dir + "/"
+    dirty = [p for p in store.dirty_paths() if p.startswith(prefix) or p == "langgraph.json"]
+    if dirty:
+        raise RepositoryError(
+            f"uncommitted changes to {', '.join(sorted(dirty)[:5])}",
+            hint="apply records committed documents only: commit or stash these first",
+        )
+    return current or tracked
+
+
+def plan_for(store: Store, *, any_branch: bool = False, from_rewritten: bool = False) -> Plan:
+    branch = check_guards(store, any_branch=any_branch)
+    head = store.head_commit()
+    if head is None:
+        raise RepositoryError("the repository has no commits yet")
+    return make_plan(store, head=head, branch=branch, from_rewritten=from_rewritten,
+                     validator=validate_entries)
+
+
+def apply(
+    store: Store,
+    *,
+    remote: str | None = None,
+    prune: bool = False,
+    allow_delete_all: bool = False,
+    any_branch: bool = False,
+    from_rewritten: bool = False,
+    dry_run: bool = False,
+) -> ApplyOutcome:
+    """Plan and record; with ``remote``, fetch its refs first and push atomically after."""
+    from gitassist import remote as remotes
+
+    attempts = 0
+    while True:
+        attempts += 1
+        expected: dict[str, str] = {}
+        if remote is not None:
+            remotes.fetch(store, remote)
+            expected = remotes.remote_refs(store, remote)
+        try:
+            plan = plan_for(store, any_branch=any_branch, from_rewritten=from_rewritten)
+        except ShallowClone:
+            if remote is None or attempts > 1 or not store.is_shallow():
+                raise
+            proc = store.git("fetch", "--unshallow", remote, check=False)
+            if proc.returncode != 0:
+                raise
+            continue
+        if dry_run:
+            return ApplyOutcome(None, plan, False, attempts)
+        result = execute(store, plan, prune=prune, allow_delete_all=allow_delete_all)
+        if remote is None or not result.updates:
+            return ApplyOutcome(result, plan, False, attempts)
+        try:
+            remotes.push(store, remote, result.updates, expected)
+        except Conflict:
+            remotes.revert(store, result.updates, {u.name: u.old for u in result.updates
+                                                   if u.old != "any"})
+            if attempts >= PUSH_ATTEMPTS:
+                raise
+            continue
+        return ApplyOutcome(result, plan, True, attempts)

@@ -1,0 +1,191 @@
+"""plan, apply, fetch, push: turning the tracked branch into versions, in CI."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from gitassist.cli.options import json_option, repo_option
+from gitassist.cli.render import emit_json, out, short
+
+if TYPE_CHECKING:
+    from gitassist.plan import Plan
+
+
+def _store(repo: str) -> Any:
+    from gitassist.store import Store
+
+    return Store(repo)
+
+
+def plan_json(plan: Plan, prune: bool) -> dict[str, Any]:
+    return {
+        "branch": plan.branch,
+        "head": plan.head,
+        "last_applied": plan.applied.commit,
+        "commits": plan.commits_walked,
+        "changes": plan.has_changes(prune),
+        "versions": [v.__dict__ for v in plan.versions],
+        "latest": [m.__dict__ for m in plan.moves],
+        "deletions": [d.__dict__ for d in plan.deletions],
+        "prune": prune,
+        "notes": [n.__dict__ for n in plan.notes],
+        "problems": [p.to_dict() for p in plan.problems],
+    }
+
+
+def plan_lines(plan: Plan, prune: bool, markdown: bool = False) -> list[str]:
+    bullet = "- " if markdown else "  "
+    code = (lambda s: f"`{s}`") if markdown else (lambda s: s)
+    lines = []
+    title = f"Plan for {plan.branch} at {short(plan.head)}"
+    lines.append(f"### {title}" if markdown else title)
+    since = short(plan.applied.commit) if plan.applied.commit else "the first commit"
+    lines.append(f"{plan.commits_walked} commit(s) since {code(since)}")
+    if markdown:
+        lines.append("")
+    for v in plan.versions:
+        what = {"created": "new assistant", "recreated": "re-created", "changed": "changed"}[v.kind]
+        moved = f" (renamed from {code(v.previous_path)})" if v.previous_path else ""
+        lines.append(f"{bullet}{v.name} {code(v.assistant_id[:8])}: version {v.number} "
+                     f"({what}{moved}) at {code(short(v.commit))}")
+    for m in plan.moves:
+        was = f"{m.old} -> " if m.old else ""
+        lines.append(f"{bullet}{m.name}: latest {was}{m.new}")
+    for d in plan.deletions:
+        action = "will be marked deleted" if prune else "file removed; apply --prune marks it deleted"
+        lines.append(f"{bullet}{d.name} {code(d.assistant_id[:8])}: {action} "
+                     f"(last version {d.last_version})")
+    for n in plan.notes:
+        if n.kind in ("renamed", "format_only", "readded_unchanged", "invalid_skipped"):
+            detail = {"renamed": f"renamed from {n.detail}: no new version",
+                      "format_only": "format-only change: no new version",
+                      "readded_unchanged": "re-added unchanged: no new version",
+                      "invalid_skipped": f"invalid at this commit, skipped: {n.detail}"}[n.kind]
+            lines.append(f"{bullet}{code(n.path)} at {code(short(n.commit))}: {detail}")
+    for p in plan.problems:
+        lines.append(f"{bullet}{'ERROR' if p.severity == 'error' else 'warning'} {p.where()}: "
+                     f"{p.message}")
+    if not plan.has_changes(prune):
+        lines.append("No changes: versions and latest refs are up to date.")
+    return lines
+
+
+def _render_plan(plan: Plan, prune: bool, fmt: str) -> None:
+    if fmt == "json":
+        emit_json(plan_json(plan, prune))
+    else:
+        out("\n".join(plan_lines(plan, prune, markdown=fmt == "markdown")))
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["human", "json", "markdown"]),
+              default="human", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("--prune", is_flag=True, help="Show deletions as apply --prune would do them.")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when there is something to apply.")
+@click.option("--any-branch", is_flag=True, help="Plan HEAD even off the tracked branch.")
+@click.option("--remote", help="Fetch this remote's gitassist refs first.")
+@repo_option
+def plan(fmt: str, as_json: bool, prune: bool, exit_code: bool, any_branch: bool,
+         remote: str | None, repo: str) -> None:
+    """Show what apply would record: versions, latest moves, deletions."""
+    from gitassist.apply import apply as run_apply
+
+    store = _store(repo)
+    outcome = run_apply(store, remote=remote, any_branch=any_branch, dry_run=True)
+    _render_plan(outcome.plan, prune, "json" if as_json else fmt)
+    if exit_code and outcome.plan.has_changes(prune):
+        raise SystemExit(1)
+
+
+@click.command()
+@click.option("--dry-run", is_flag=True, help="Only show the plan.")
+@click.option("--push", "remote", metavar="REMOTE",
+              help="Fetch REMOTE's refs first, push the new refs atomically after.")
+@click.option("--prune", is_flag=True, help="Mark assistants whose files were removed as deleted.")
+@click.option("--allow-delete-all", is_flag=True, help="Allow --prune to delete every assistant.")
+@click.option("--any-branch", is_flag=True, help="Apply HEAD even off the tracked branch.")
+@click.option("--from-rewritten", is_flag=True,
+              help="The branch was rewritten: continue from where it and the last apply meet.")
+@click.option("--format", "fmt", type=click.Choice(["human", "json", "markdown"]),
+              default="human", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@repo_option
+def apply(dry_run: bool, remote: str | None, prune: bool, allow_delete_all: bool,
+          any_branch: bool, from_rewritten: bool, fmt: str, as_json: bool, repo: str) -> None:
+    """Record every change on the tracked branch since the last apply.
+
+    Every commit on the first-parent history that changed a document becomes a
+    version; each changed assistant's latest moves to its newest version; all refs
+    move in one atomic transaction. Idempotent: a second apply does nothing. A
+    rollback (set-latest) sticks until the document changes again.
+
+    \b
+    In CI, after merge:   gitassist apply --push origin
+    """
+    from gitassist.apply import apply as run_apply
+
+    store = _store(repo)
+    outcome = run_apply(store, remote=remote, prune=prune, allow_delete_all=allow_delete_all,
+                        any_branch=any_branch, from_rewritten=from_rewritten, dry_run=dry_run)
+    fmt = "json" if as_json else fmt
+    if fmt == "json":
+        data = plan_json(outcome.plan, prune)
+        data.update({"applied": bool(outcome.result and outcome.result.applied) and not dry_run,
+                     "pushed": outcome.pushed, "attempts": outcome.attempts})
+        emit_json(data)
+        return
+    _render_plan(outcome.plan, prune, fmt)
+    if dry_run:
+        out("(dry run: nothing recorded)")
+    elif outcome.plan.has_changes(prune):
+        out(f"Applied: {len(outcome.plan.versions)} version(s) recorded, "
+            f"{len(outcome.plan.moves)} latest ref(s) moved"
+            + (f", pushed to {remote}" if outcome.pushed else "") + ".")
+
+
+@click.command()
+@click.argument("remote", default="origin")
+@click.option("--force", is_flag=True, help="Take the remote's refs even where local ones differ.")
+@repo_option
+@json_option
+def fetch(remote: str, force: bool, repo: str, as_json: bool) -> None:
+    """Fetch REMOTE's assistant refs (versions, latest, apply record)."""
+    from gitassist.remote import fetch as do_fetch
+
+    result = do_fetch(_store(repo), remote, force=force)
+    if as_json:
+        emit_json({"remote": remote, "updated": result.updated})
+    else:
+        out(f"fetched from {remote}: {len(result.updated)} ref(s) updated")
+
+
+@click.command()
+@click.argument("remote", default="origin")
+@repo_option
+@json_option
+def push(remote: str, repo: str, as_json: bool) -> None:
+    """Push local assistant refs to REMOTE (e.g. after set-latest), atomically."""
+    from gitassist.refs import RefUpdate
+    from gitassist.remote import push as do_push
+    from gitassist.remote import remote_refs
+
+    store = _store(repo)
+    theirs = remote_refs(store, remote)
+    mine = {}
+    for raw in store.repo.raw_listall_references():
+        name = raw.decode()
+        if name.startswith(("refs/assistants/", "refs/gitassist/")):
+            oid = store.refdb.read(name)
+            if oid and theirs.get(name) != oid:
+                mine[name] = oid
+    do_push(store, remote, [RefUpdate(n, o) for n, o in sorted(mine.items())], theirs)
+    if as_json:
+        emit_json({"remote": remote, "pushed": sorted(mine)})
+    else:
+        out(f"pushed {len(mine)} ref(s) to {remote}")
+
+
+COMMANDS = [plan, apply, fetch, push]

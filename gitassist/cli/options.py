@@ -1,0 +1,76 @@
+"""Options shared by many commands, and reading JSON/YAML values from the command line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Write JSON for machines.")(func)
+
+
+def repo_option(func: F) -> F:
+    return click.option(
+        "--repo", "-C", "repo", default=".", show_default=True, envvar="GITASSIST_REPO",
+        type=click.Path(file_okay=False), help="The assistant repository (any path inside it).",
+    )(func)
+
+
+def parse_value(text: str, what: str) -> Any:
+    """JSON or YAML text, or @file (.json/.yaml), as data."""
+    from gitassist.documents import load_yaml_data
+    from gitassist.errors import DocumentError
+
+    source = what
+    if text.startswith("@"):
+        path = Path(text[1:])
+        if not path.is_file():
+            raise click.BadParameter(f"no such file: {path}", param_hint=what)
+        source, text = str(path), path.read_text(encoding="utf-8")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        pass
+    try:
+        return load_yaml_data(text, source)
+    except DocumentError as exc:
+        raise click.BadParameter(f"not JSON or YAML: {exc}", param_hint=what) from None
+
+
+def parse_mapping(text: str | None, what: str) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    value = parse_value(text, what)
+    if not isinstance(value, dict):
+        raise click.BadParameter("must be a JSON object / YAML mapping", param_hint=what)
+    return value
+
+
+def apply_sets(base: dict[str, Any], sets: tuple[str, ...], unsets: tuple[str, ...]) -> dict[str, Any]:
+    """``key=value`` (value parsed as YAML) and ``key`` removals, dotted keys for nesting."""
+    data = json.loads(json.dumps(base))
+    for item in sets:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--set")
+        value = parse_value(raw, "--set") if raw.strip() else ""
+        node = data
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    for key in unsets:
+        node = data
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.get(part, {})
+        if isinstance(node, dict):
+            node.pop(parts[-1], None)
+    return data

@@ -1,0 +1,49 @@
+"""Everything the CLI writes to the terminal: human text or JSON, and errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str)
+
+
+def out(text: str = "") -> None:
+    click.echo(text)
+
+
+def err(text: str) -> None:
+    click.echo(text, err=True)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(dumps(data))
+
+
+def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+             for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def yaml_text(data: Any) -> str:
+    from gitassist.documents import _dump, _to_commented
+
+    return _dump(_to_commented(data))
+
+
+def short(value: str | None, n: int = 12) -> str:
+    return (value or "")[:n]
+
+
+def is_tty() -> bool:
+    return sys.stdout.isatty()

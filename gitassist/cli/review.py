@@ -1,0 +1,7 @@
+"""validate, diff, schemas: reviewing assistant changes."""
+
+from __future__ import annotations
+
+import click
+
+COMMANDS: list[click.Command] = []

@@ -1,0 +1,7 @@
+"""run, threads: executing assistants locally."""
+
+from __future__ import annotations
+
+import click
+
+COMMANDS: list[click.Command] = []

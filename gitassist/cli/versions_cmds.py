@@ -1,0 +1,114 @@
+"""versions, set-latest, log: the numbered history of an assistant."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import click
+
+from gitassist.cli.options import json_option, repo_option
+from gitassist.cli.render import emit_json, out, short, table
+
+
+def _store(repo: str) -> Any:
+    from gitassist.store import Store
+
+    return Store(repo)
+
+
+@click.group(invoke_without_command=True)
+@click.argument("target", required=False)
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(min=1))
+@click.option("--offset", default=0, type=click.IntRange(min=0))
+@repo_option
+@json_option
+@click.pass_context
+def versions(ctx: click.Context, target: str | None, limit: int, offset: int, repo: str,
+             as_json: bool) -> None:
+    """List an assistant's versions, newest first, with who made each and where.
+
+    \b
+      gitassist versions support
+      gitassist versions diff support 1 2
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if target is None:
+        raise click.UsageError("name an assistant: gitassist versions TARGET")
+    from gitassist import assistants as ops
+    from gitassist.versions import read_latest
+
+    store = _store(repo)
+    rows = ops.get_versions(store, target, limit=limit, offset=offset)
+    active = read_latest(store, ops.find_id(store, ops.split_target(target)[0]))
+    if as_json:
+        emit_json([{**r.to_version_row(), "gitassist": {
+            **r.provenance(), "active": bool(active and active.version == r.version)}}
+            for r in rows])
+        return
+    if not rows:
+        out("no recorded versions yet (apply on the tracked branch records them)")
+        return
+    table_rows = []
+    for r in rows:
+        mark = "*" if active is not None and active.version == r.version else ""
+        table_rows.append((f"{mark}{r.version}", r.created_at[:19].replace("T", " "),
+                           short(r.commit), r.author, r.path, r.ci.get("url", "")))
+    out(table(table_rows, ("VERSION", "COMMITTED (UTC)", "COMMIT", "AUTHOR", "FILE", "CI")))
+    out("* active")
+
+
+@click.command(name="set-latest")
+@click.argument("target")
+@click.argument("version", type=click.IntRange(min=1))
+@click.option("--reason", help="Why (kept in the ref log).")
+@repo_option
+@json_option
+def set_latest(target: str, version: int, reason: str | None, repo: str, as_json: bool) -> None:
+    """Make VERSION the active version of TARGET (rollback or roll forward).
+
+    The branch and its YAML are not touched; the assistant stays on VERSION until
+    a new version is made. Concurrent moves are compare-and-swap: one wins, the
+    other fails with exit code 5.
+    """
+    from gitassist import assistants as ops
+    from gitassist.cli.lifecycle import assistant_json
+
+    resolved = ops.set_latest(_store(repo), target, version, reason=reason)
+    if as_json:
+        emit_json(assistant_json(resolved))
+    else:
+        out(f"{resolved.document.name}: version {resolved.version} is active "
+            f"(of {resolved.max_version})")
+
+
+@click.command()
+@click.argument("target")
+@click.option("--limit", type=click.IntRange(min=1))
+@repo_option
+@json_option
+def log(target: str, limit: int | None, repo: str, as_json: bool) -> None:
+    """The history of TARGET's active version: who moved it, when, from which to which."""
+    from gitassist import assistants as ops
+    from gitassist.versions import latest_history
+
+    store = _store(repo)
+    moves = latest_history(store, ops.find_id(store, ops.split_target(target)[0]), limit)
+    if as_json:
+        emit_json([{
+            "version": m.version, "previous": m.previous, "deleted": m.deleted,
+            "moved_at": dt.datetime.fromtimestamp(m.moved_at, dt.UTC).isoformat(),
+            "moved_by": m.moved_by, "reason": m.reason, "commit": m.commit, "ci": m.ci,
+        } for m in moves])
+        return
+    rows = []
+    for m in moves:
+        when = dt.datetime.fromtimestamp(m.moved_at, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+        change = "deleted" if m.deleted else (
+            f"{m.previous} -> {m.version}" if m.previous else f"-> {m.version}")
+        rows.append((when, change, m.moved_by, m.reason, m.ci.get("url", "")))
+    out(table(rows, ("WHEN (UTC)", "LATEST", "BY", "WHY", "CI")))
+
+
+COMMANDS = [versions, set_latest, log]

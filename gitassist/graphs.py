@@ -1,0 +1,582 @@
+"""The user's LangGraph graphs: load them from langgraph.json specs and export context schemas.
+
+This is the only module that imports langgraph or the user's graph code; the heavy imports
+happen inside the functions that need them so commands that never touch a graph stay fast.
+
+Loading executes user code. Every exception it raises is turned into a
+:class:`~gitassist.errors.UserCodeError` whose message names the user's own file and line, so
+the user never sees a gitassist traceback for a bug in their graph.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import difflib
+import hashlib
+import importlib
+import importlib.util
+import inspect
+import json
+import os
+import re
+import sys
+import sysconfig
+import traceback
+import typing
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from gitassist.errors import ConfigError, GitassistError, Location, NotFound, UserCodeError
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+    from types import ModuleType
+
+__all__ = [
+    "SchemaExport",
+    "context_jsonschema",
+    "export_schemas",
+    "load_graph",
+    "schema_bytes",
+]
+
+ExportStatus = Literal["written", "unchanged", "no_context_schema", "changed"]
+
+_MODULE_PREFIX = "gitassist_graph_"
+_GITASSIST_DIR = Path(__file__).resolve().parent
+_LIBRARY_DIRS = tuple(
+    Path(p).resolve() for p in {sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"]}
+)
+# Modules imported from user directories under their own names (siblings of a graph file,
+# `package.module` specs). They are evicted before the next load so that two repositories or
+# two checkouts with the same module names never see each other's code.
+_USER_MODULES: set[str] = set()
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class SchemaExport:
+    """What :func:`export_schemas` did (or would do) for one graph."""
+
+    graph_id: str
+    path: Path
+    status: ExportStatus
+    diff: str = ""
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """A parsed `path/file.py:attr` or `package.module:attr` graph spec."""
+
+    graph_id: str
+    text: str
+    target: str
+    attr: str
+
+    @property
+    def is_file(self) -> bool:
+        return self.target.endswith(".py") or "/" in self.target or "\\" in self.target
+
+    @property
+    def label(self) -> str:
+        return f"graph '{self.graph_id}' ({self.text})"
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+
+
+def load_graph(
+    root: Path,
+    graph_id: str,
+    spec: str,
+    *,
+    dependencies: Sequence[str] | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> Any:
+    """Load graph `graph_id` from `spec` (`./path/file.py:attr` or `package.module:attr`).
+
+    The attribute may be a compiled graph, a `StateGraph` (compiled here) or a factory taking no
+    argument or one RunnableConfig dict (`config`, default `{"configurable": {}}`), sync or
+    async, returning either. `root` and the `dependencies` that are directories (read from
+    `root/langgraph.json` when not given) are on `sys.path` during the import. Each call
+    executes the user's code afresh.
+    """
+    root = root.resolve()
+    parsed = _parse_spec(graph_id, spec)
+    dirs = _import_dirs(root, dependencies)
+    with _user_code(parsed, dirs, root, "importing its module"):
+        module = _import_target(parsed, root, dirs)
+    value = _attribute(module, parsed)
+    return _as_graph(value, parsed, dirs, root, config)
+
+
+def _parse_spec(graph_id: str, spec: str) -> _Spec:
+    target, _, attr = spec.rpartition(":")
+    if not target or not attr.isidentifier():
+        raise ConfigError(
+            f"graph '{graph_id}': spec {spec!r} is not 'path/file.py:attribute' "
+            "or 'package.module:attribute'",
+            hint="fix the entry under 'graphs' in langgraph.json",
+        )
+    return _Spec(graph_id=graph_id, text=spec, target=target, attr=attr)
+
+
+def _import_dirs(root: Path, dependencies: Sequence[str] | None) -> list[Path]:
+    if dependencies is None:
+        dependencies = _read_dependencies(root)
+    dirs = [root]
+    for entry in dependencies:
+        candidate = (root / entry).resolve()
+        if candidate.is_dir() and candidate not in dirs:
+            dirs.append(candidate)
+    return dirs
+
+
+def _read_dependencies(root: Path) -> list[str]:
+    path = root / "langgraph.json"
+    if not path.is_file():
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        where = Location(str(path), line=exc.lineno, column=exc.colno)
+        raise ConfigError(f"langgraph.json is not valid JSON: {exc.msg}", location=where) from exc
+    deps = data.get("dependencies", []) if isinstance(data, dict) else None
+    if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
+        raise ConfigError(
+            "langgraph.json: 'dependencies' must be a list of strings",
+            location=Location(str(path)),
+        )
+    return deps
+
+
+def _import_target(spec: _Spec, root: Path, dirs: Sequence[Path]) -> ModuleType:
+    with _import_paths(dirs):
+        if spec.is_file:
+            return _exec_file(spec, root)
+        return _import_module(spec)
+
+
+@contextlib.contextmanager
+def _import_paths(dirs: Sequence[Path]) -> Iterator[None]:
+    """Put `dirs` first on sys.path for the import; remember the user modules it brought in."""
+    for name in sorted(_USER_MODULES):
+        sys.modules.pop(name, None)
+    _USER_MODULES.clear()
+    before = set(sys.modules)
+    added = [str(d) for d in dirs]
+    sys.path[:0] = added
+    importlib.invalidate_caches()
+    try:
+        yield
+    finally:
+        for entry in added:
+            with contextlib.suppress(ValueError):
+                sys.path.remove(entry)
+        new = set(sys.modules) - before
+        _USER_MODULES.update(n for n in new if _module_is_under(sys.modules.get(n), dirs))
+
+
+def _module_is_under(module: ModuleType | None, dirs: Sequence[Path]) -> bool:
+    if module is None or module.__name__.startswith(_MODULE_PREFIX):
+        return False
+    places = [getattr(module, "__file__", None), *getattr(module, "__path__", [])]
+    return any(p and _is_under(Path(p), dirs) for p in places)
+
+
+def _is_under(path: Path, dirs: Sequence[Path]) -> bool:
+    try:
+        resolved = path.resolve()
+    except OSError:
+        return False
+    return any(resolved.is_relative_to(d) for d in dirs)
+
+
+def _module_name(path: Path) -> str:
+    """A module name unique to the absolute file path: no two checkouts share a module."""
+    digest = hashlib.sha256(str(path).encode("utf-8")).hexdigest()[:16]
+    stem = re.sub(r"\W", "_", path.stem)
+    return f"{_MODULE_PREFIX}{digest}_{stem}"
+
+
+def _exec_file(spec: _Spec, root: Path) -> ModuleType:
+    path = (root / spec.target).resolve()
+    if not path.is_file():
+        raise NotFound(
+            f"{spec.label}: file {spec.target} does not exist under {root}",
+            hint="fix the path under 'graphs' in langgraph.json",
+        )
+    name = _module_name(path)
+    module_spec = importlib.util.spec_from_file_location(name, path)
+    if module_spec is None or module_spec.loader is None:
+        raise ConfigError(f"{spec.label}: {spec.target} cannot be imported as a Python file")
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module  # dataclasses and pydantic look the module up by name
+    try:
+        module_spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
+def _import_module(spec: _Spec) -> ModuleType:
+    try:
+        return importlib.import_module(spec.target)
+    except ModuleNotFoundError as exc:
+        missing = exc.name or ""
+        if not (spec.target == missing or spec.target.startswith(missing + ".")):
+            raise  # the user's module imports something that is missing: their error
+        raise NotFound(
+            f"{spec.label}: module '{missing}' not found",
+            hint="check the module path in langgraph.json and its 'dependencies'",
+        ) from None
+
+
+def _attribute(module: ModuleType, spec: _Spec) -> Any:
+    namespace = vars(module)
+    if spec.attr in namespace:
+        return namespace[spec.attr]
+    candidates = sorted(k for k, v in namespace.items() if _is_graph(v) or _is_state_graph(v))
+    hint = f"graphs defined there: {', '.join(candidates)}" if candidates else None
+    raise NotFound(f"{spec.label}: {spec.target} has no attribute '{spec.attr}'", hint=hint)
+
+
+def _as_graph(
+    value: Any, spec: _Spec, dirs: Sequence[Path], root: Path, config: Mapping[str, Any] | None
+) -> Any:
+    if _is_graph(value) or _is_state_graph(value):
+        return _compiled(value, spec, dirs, root)
+    if not callable(value):
+        raise ConfigError(
+            f"{spec.label}: '{spec.attr}' is a {type(value).__name__}, not a compiled graph, "
+            "a StateGraph or a function returning one"
+        )
+    args = _factory_args(value, spec, config)
+    with _user_code(spec, dirs, root, "calling its factory"):
+        result = value(*args)
+        if inspect.isawaitable(result):
+            result = _run_sync(result)
+    if not (_is_graph(result) or _is_state_graph(result)):
+        raise ConfigError(
+            f"{spec.label}: factory '{spec.attr}' returned a {type(result).__name__}, "
+            "not a compiled graph or a StateGraph"
+        )
+    return _compiled(result, spec, dirs, root)
+
+
+def _compiled(graph: Any, spec: _Spec, dirs: Sequence[Path], root: Path) -> Any:
+    if _is_graph(graph):
+        return graph
+    with _user_code(spec, dirs, root, "compiling its StateGraph"):
+        return graph.compile()
+
+
+def _is_graph(value: Any) -> bool:
+    return not inspect.isclass(value) and hasattr(value, "invoke") and hasattr(value, "astream")
+
+
+def _is_state_graph(value: Any) -> bool:
+    from langgraph.graph import StateGraph
+
+    return isinstance(value, StateGraph)
+
+
+def _factory_args(
+    factory: Callable[..., Any], spec: _Spec, config: Mapping[str, Any] | None
+) -> tuple[Any, ...]:
+    """No argument, or the RunnableConfig when the factory takes a positional parameter."""
+    try:
+        params = list(inspect.signature(factory).parameters.values())
+    except (TypeError, ValueError):  # builtins without a signature: call them bare
+        return ()
+    kind = inspect.Parameter
+    positional = [p for p in params if p.kind in (kind.POSITIONAL_ONLY, kind.POSITIONAL_OR_KEYWORD)]
+    required = [p for p in params if p.default is kind.empty and p.kind not in _VARIADIC]
+    if len(required) > 1 or any(p.kind is kind.KEYWORD_ONLY for p in required):
+        raise ConfigError(
+            f"{spec.label}: a graph factory takes no argument or one (a RunnableConfig); "
+            f"'{spec.attr}' requires {', '.join(p.name for p in required)}"
+        )
+    takes_one = positional or any(p.kind is kind.VAR_POSITIONAL for p in params)
+    return (dict(config) if config is not None else {"configurable": {}},) if takes_one else ()
+
+
+_VARIADIC = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+
+
+def _run_sync(awaitable: Awaitable[Any]) -> Any:
+    """Await an async factory's result, also when called from inside a running event loop."""
+
+    async def wait() -> Any:
+        return await awaitable
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(wait())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, wait()).result()
+
+
+@contextlib.contextmanager
+def _user_code(spec: _Spec, dirs: Sequence[Path], root: Path, doing: str) -> Iterator[None]:
+    """Turn an exception raised by the user's code into a UserCodeError naming file and line."""
+    try:
+        yield
+    except GitassistError:
+        raise
+    except (Exception, SystemExit) as exc:
+        raise _user_code_error(exc, spec, dirs, root, doing) from exc
+
+
+def _user_code_error(
+    exc: BaseException, spec: _Spec, dirs: Sequence[Path], root: Path, doing: str
+) -> UserCodeError:
+    what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    message = f"{spec.label} failed while {doing}: {what}"
+    frame = _user_frame(exc, dirs)
+    if frame is None:
+        return UserCodeError(message, hint="the error comes from the graph's own code")
+    filename, line, source = frame
+    shown = _display_path(Path(filename), root)
+    hint = f"{shown}, line {line}: {source}" if source else None
+    return UserCodeError(f"{message} (at {shown}, line {line})", hint=hint)
+
+
+def _user_frame(exc: BaseException, dirs: Sequence[Path]) -> tuple[str, int, str] | None:
+    """The innermost frame in the user's directories, else the innermost non-library frame."""
+    tb = traceback.extract_tb(exc.__traceback__)
+    frames = [(f.filename, f.lineno or 0, f.line or "") for f in tb]
+    if isinstance(exc, SyntaxError) and exc.filename:
+        frames.append((exc.filename, exc.lineno or 0, (exc.text or "").strip()))
+    for frame in reversed(frames):
+        if _is_under(Path(frame[0]), dirs):
+            return frame
+    for frame in reversed(frames):
+        if not _is_library_file(frame[0]):
+            return frame
+    return None
+
+
+def _is_library_file(filename: str) -> bool:
+    if filename.startswith("<"):
+        return True
+    parts = Path(filename).parts
+    if "site-packages" in parts or "dist-packages" in parts:
+        return True
+    return _is_under(Path(filename), (_GITASSIST_DIR, *_LIBRARY_DIRS))
+
+
+def _display_path(path: Path, root: Path) -> str:
+    resolved = path.resolve()
+    return resolved.relative_to(root).as_posix() if resolved.is_relative_to(root) else str(path)
+
+
+# --------------------------------------------------------------------------------------------
+# Context schemas
+
+
+def context_jsonschema(graph: Any) -> dict[str, Any] | None:
+    """The JSON Schema of the graph's context schema, or None when it declares none.
+
+    Built by `graph.get_context_jsonschema()` (pydantic underneath), then normalised where
+    pydantic loses something (see `_normalise`).
+    """
+    context_type = getattr(graph, "context_schema", None)
+    if context_type is None:
+        return None
+    try:
+        schema = _pydantic_schema(graph, context_type)
+    except Exception as exc:
+        name = getattr(context_type, "__qualname__", repr(context_type))
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise UserCodeError(
+            f"context schema {name} cannot be exported as JSON Schema: "
+            f"{type(exc).__name__}: {first_line}",
+            hint="use a TypedDict, dataclass or pydantic model with JSON-compatible field types",
+        ) from exc
+    _normalise(schema, context_type)
+    return schema
+
+
+def _pydantic_schema(graph: Any, context_type: Any) -> dict[str, Any]:
+    from pydantic import PydanticUserError, TypeAdapter
+
+    try:
+        return dict(graph.get_context_jsonschema())
+    except PydanticUserError as exc:
+        if exc.code != "typed-dict-version":
+            raise
+    # pydantic refuses `typing.TypedDict` before Python 3.12; rebuild it as a typing_extensions
+    # TypedDict with the same fields, required keys and docstring.
+    return dict(TypeAdapter(_as_extensions_typeddict(context_type)).json_schema())
+
+
+def _as_extensions_typeddict(typed_dict: Any) -> Any:
+    import typing_extensions
+
+    hints = typing.get_type_hints(typed_dict, include_extras=True)
+    required_keys = typed_dict.__required_keys__
+    fields = {
+        name: (typing.Required if name in required_keys else typing.NotRequired)[
+            _strip_required(hint)
+        ]
+        for name, hint in hints.items()
+    }
+    make: Any = typing_extensions.TypedDict
+    rebuilt = make(typed_dict.__name__, fields)
+    rebuilt.__doc__ = typed_dict.__doc__
+    rebuilt.__module__ = typed_dict.__module__
+    return rebuilt
+
+
+def _strip_required(hint: Any) -> Any:
+    if typing.get_origin(hint) in (typing.Required, typing.NotRequired):
+        return typing.get_args(hint)[0]
+    return hint
+
+
+def _normalise(schema: dict[str, Any], context_type: Any) -> None:
+    """Put back, on the top-level properties, what pydantic's JSON Schema drops.
+
+    - `Annotated[T, "text"]`: pydantic ignores plain-string metadata (it only reads
+      `Field(description=...)`), so TypedDict/dataclass fields lose their description. The
+      first string in the metadata becomes the `description` when there is none.
+    - `field(default_factory=...)` / `Field(default_factory=...)`: pydantic omits the default.
+      We call the factory twice and record the value as `default` only when both calls give
+      the same JSON (so `uuid4`/`now` factories never make the export non-deterministic).
+    Nested models under `$defs` are left as pydantic made them.
+    """
+    properties = schema.get("properties")
+    if not isinstance(properties, dict):
+        return
+    for name, hint in _field_hints(context_type).items():
+        prop = properties.get(name)
+        text = _annotated_description(hint)
+        if isinstance(prop, dict) and text and "description" not in prop:
+            prop["description"] = text
+    for name, factory in _default_factories(context_type).items():
+        prop = properties.get(name)
+        if isinstance(prop, dict) and "default" not in prop:
+            value = _stable_default(factory)
+            if value is not _MISSING:
+                prop["default"] = value
+
+
+def _field_hints(context_type: Any) -> dict[str, Any]:
+    """Field name (as it appears in the schema) → its annotation with `Annotated` extras."""
+    try:
+        hints = typing.get_type_hints(context_type, include_extras=True)
+    except Exception:  # unresolvable forward references: nothing to add
+        return {}
+    model_fields = getattr(context_type, "model_fields", None)
+    if isinstance(model_fields, dict):
+        return {f.alias or n: hints[n] for n, f in model_fields.items() if n in hints}
+    if dataclasses.is_dataclass(context_type):
+        return {f.name: hints[f.name] for f in dataclasses.fields(context_type) if f.name in hints}
+    return hints
+
+
+def _annotated_description(hint: Any) -> str | None:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Required, typing.NotRequired):
+        return _annotated_description(typing.get_args(hint)[0])
+    if origin is typing.Annotated:
+        texts = [m for m in hint.__metadata__ if isinstance(m, str) and m.strip()]
+        return texts[0].strip() if texts else None
+    return None
+
+
+def _default_factories(context_type: Any) -> dict[str, Callable[..., Any]]:
+    model_fields = getattr(context_type, "model_fields", None)
+    if isinstance(model_fields, dict):
+        return {
+            f.alias or n: f.default_factory
+            for n, f in model_fields.items()
+            if f.default_factory is not None  # one taking the validated data fails and is skipped
+        }
+    if dataclasses.is_dataclass(context_type):
+        return {
+            f.name: f.default_factory
+            for f in dataclasses.fields(context_type)
+            if f.default_factory is not dataclasses.MISSING
+        }
+    return {}
+
+
+def _stable_default(factory: Callable[..., Any]) -> Any:
+    from pydantic_core import to_jsonable_python
+
+    try:
+        first, second = (to_jsonable_python(factory()) for _ in range(2))
+        same = json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
+    except Exception:  # a factory we cannot call or serialise: leave the default out
+        return _MISSING
+    return first if same else _MISSING
+
+
+def schema_bytes(schema: Mapping[str, Any]) -> bytes:
+    """Deterministic bytes for a schema file: sorted keys, 2-space indent, UTF-8, final newline."""
+    text = json.dumps(schema, sort_keys=True, indent=2, ensure_ascii=False)
+    return (text + "\n").encode("utf-8")
+
+
+# --------------------------------------------------------------------------------------------
+# Exporting
+
+
+def export_schemas(
+    root: Path, graphs: Mapping[str, str], out_dir: Path, *, write: bool = True
+) -> list[SchemaExport]:
+    """Export each graph's context schema to `out_dir/<graph_id>.context.json`.
+
+    With `write=False` nothing is written: a file that is missing or differs from what the code
+    produces is reported as "changed" with a unified diff (committed → code).
+    """
+    return [_export_one(root, gid, spec, out_dir, write) for gid, spec in graphs.items()]
+
+
+def _export_one(root: Path, graph_id: str, spec: str, out_dir: Path, write: bool) -> SchemaExport:
+    path = out_dir / f"{_safe_graph_id(graph_id)}.context.json"
+    schema = context_jsonschema(load_graph(root, graph_id, spec))
+    if schema is None:
+        return SchemaExport(graph_id, path, "no_context_schema")
+    new = schema_bytes(schema)
+    old = path.read_bytes() if path.is_file() else None
+    if old == new:
+        return SchemaExport(graph_id, path, "unchanged")
+    if not write:
+        return SchemaExport(graph_id, path, "changed", _diff(old, new, path, root))
+    _write_atomically(path, new)
+    return SchemaExport(graph_id, path, "written")
+
+
+def _safe_graph_id(graph_id: str) -> str:
+    if not graph_id or graph_id.startswith(".") or re.search(r"[/\\\x00]", graph_id):
+        raise ConfigError(f"graph id {graph_id!r} cannot be used as a file name")
+    return graph_id
+
+
+def _diff(old: bytes | None, new: bytes, path: Path, root: Path) -> str:
+    shown = _display_path(path, root.resolve())
+    before = old.decode("utf-8", errors="replace") if old is not None else ""
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        new.decode("utf-8").splitlines(keepends=True),
+        fromfile=f"{shown} (committed)" if old is not None else f"{shown} (missing)",
+        tofile=f"{shown} (from code)",
+    )
+    return "".join(lines)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)

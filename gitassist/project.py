@@ -1,0 +1,139 @@
+"""The project's configuration: ``langgraph.json`` (graph ids) and ``gitassist.yaml`` (options).
+
+Reading either never imports graph code. Both are read from a git tree (a revision) or from
+the working tree, so a pull request from a fork can be checked without running any of it.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from gitassist.errors import ConfigError, Location
+
+LANGGRAPH_JSON = "langgraph.json"
+CONFIG_FILE = "gitassist.yaml"
+# The namespace LangGraph Platform derives default assistant ids from (uuid5 of the graph id).
+DEFAULT_ASSISTANT_NAMESPACE = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
+
+
+def default_assistant_id(graph_id: str) -> str:
+    """The id a LangGraph deployment gives a graph's default assistant."""
+    return str(uuid.uuid5(DEFAULT_ASSISTANT_NAMESPACE, graph_id))
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A LangGraph Server deployment named in gitassist.yaml."""
+
+    name: str
+    url: str
+    api_key_env: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Options from gitassist.yaml; every field has a default that needs no file."""
+
+    assistants_dir: str = "assistants"
+    schemas_dir: str = "schemas"
+    branch: str | None = None  # None: the repository's main branch (origin/HEAD, main, master)
+    unknown_context_keys: str = "error"  # "error" | "allow"
+    deployments: tuple[Deployment, ...] = ()
+
+
+@dataclass(frozen=True)
+class Project:
+    """langgraph.json's graphs plus the settings."""
+
+    graphs: dict[str, str] = field(default_factory=dict)
+    settings: Settings = field(default_factory=Settings)
+    dependencies: tuple[str, ...] = (".",)
+
+    def has_graph(self, graph_id: str) -> bool:
+        return graph_id in self.graphs
+
+
+def parse_langgraph_json(text: str, *, path: str = LANGGRAPH_JSON) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"{path} is not valid JSON: {exc.msg}",
+            location=Location(path, exc.lineno, exc.colno),
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("graphs", {}), dict):
+        raise ConfigError(
+            f'{path} must be an object with "graphs": {{graph_id: "./file.py:attr"}}',
+            location=Location(path),
+        )
+    return data
+
+
+def graphs_from(data: dict[str, Any], *, path: str = LANGGRAPH_JSON) -> dict[str, str]:
+    graphs: dict[str, str] = {}
+    for graph_id, spec in data.get("graphs", {}).items():
+        if isinstance(spec, dict):  # {"path": "./x.py:graph", "description": ...}
+            spec = spec.get("path")
+        if not isinstance(spec, str) or ":" not in spec:
+            raise ConfigError(
+                f'graph "{graph_id}" in {path} must be "./file.py:attr" or "module:attr"',
+                location=Location(path),
+            )
+        graphs[str(graph_id)] = spec
+    return graphs
+
+
+def parse_settings(data: Any, *, path: str = CONFIG_FILE) -> Settings:
+    if data is None:
+        return Settings()
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must be a mapping", location=Location(path))
+    known = {"assistants_dir", "schemas_dir", "branch", "unknown_context_keys", "deployments"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown option(s) {', '.join(unknown)}",
+            hint=f"known options: {', '.join(sorted(known))}",
+            location=Location(path),
+        )
+    policy = data.get("unknown_context_keys", "error")
+    if policy not in ("error", "allow"):
+        raise ConfigError(
+            f'{path}: unknown_context_keys must be "error" or "allow", not {policy!r}',
+            location=Location(path),
+        )
+    deployments = []
+    for name, spec in (data.get("deployments") or {}).items():
+        if isinstance(spec, str):
+            spec = {"url": spec}
+        if not isinstance(spec, dict) or "url" not in spec:
+            raise ConfigError(
+                f"{path}: deployment {name!r} needs a url", location=Location(path)
+            )
+        deployments.append(Deployment(str(name), str(spec["url"]), spec.get("api_key_env")))
+    return Settings(
+        assistants_dir=str(data.get("assistants_dir", "assistants")).strip("/"),
+        schemas_dir=str(data.get("schemas_dir", "schemas")).strip("/"),
+        branch=data.get("branch"),
+        unknown_context_keys=policy,
+        deployments=tuple(deployments),
+    )
+
+
+def load_project(langgraph_text: str | None, config_text: str | None) -> Project:
+    """Build the project from the two files' texts (either may be absent)."""
+    graphs: dict[str, str] = {}
+    deps: tuple[str, ...] = (".",)
+    if langgraph_text is not None:
+        data = parse_langgraph_json(langgraph_text)
+        graphs = graphs_from(data)
+        deps = tuple(str(d) for d in data.get("dependencies", ["."]))
+    settings = Settings()
+    if config_text is not None:
+        from gitassist.documents import load_yaml_data
+
+        settings = parse_settings(load_yaml_data(config_text, CONFIG_FILE))
+    return Project(graphs=graphs, settings=settings, dependencies=deps)

@@ -1,0 +1,313 @@
+"""Compare-and-swap ref updates with reflog entries, one ref or many at once.
+
+Every writer of gitassist's refs holds one lock (``.git/gitassist/lock``, an ``flock`` that
+the kernel releases when a process dies) and checks each ref's old value before it writes.
+A git-level ``<ref>.lock`` file is also taken, as git does, so a concurrent ``git update-ref``
+cannot interleave.
+
+Two ways to commit:
+
+* **loose** (a handful of refs, e.g. ``set-latest``): each ref is written to its own file, in
+  the order given, so the cost does not grow with the number of refs in the repository.
+* **packed** (many refs, e.g. ``apply``): every update goes into one new ``packed-refs`` file
+  that replaces the old one with a single ``rename``. A process killed at any moment leaves
+  either all of the updates or none. Loose files of the touched refs are first folded into
+  ``packed-refs`` (a change that alters no ref's value), so none can shadow the new values.
+
+Leftover ``.lock`` files of a killed writer are listed in ``.git/gitassist/journal`` before
+they are made, and removed by the next writer once it holds the lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+from gitassist.errors import Conflict, RepositoryError
+
+if TYPE_CHECKING:
+    import pygit2
+
+ZERO: Final = "0" * 40
+ANY: Final = "any"  # expected-old sentinel: do not check
+LOOSE_LIMIT: Final = 8
+LOCK_TIMEOUT: Final = 30.0
+
+
+@dataclass(frozen=True)
+class RefUpdate:
+    """Set ``name`` to ``new`` (hex; None deletes) if it currently is ``old``.
+
+    ``old`` is a hex id, None for "must not exist", or :data:`ANY`.
+    """
+
+    name: str
+    new: str | None
+    old: str | None = ANY
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    email: str
+
+    def reflog_stamp(self) -> str:
+        offset = -time.altzone if time.daylight and time.localtime().tm_isdst else -time.timezone
+        sign = "+" if offset >= 0 else "-"
+        hours, minutes = divmod(abs(offset) // 60, 60)
+        return f"{self.name} <{self.email}> {int(time.time())} {sign}{hours:02d}{minutes:02d}"
+
+
+def _fsync_write(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _create_lock(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        raise Conflict(
+            f"{path.name} is locked by another process",
+            hint=f"if no git or gitassist process is running, remove {path}",
+        ) from None
+    os.close(fd)
+
+
+class RefDB:
+    """Reads and writes refs of one repository."""
+
+    def __init__(self, repo: pygit2.Repository, identity: Identity) -> None:
+        self.repo = repo
+        self.identity = identity
+        self.gitdir = Path(repo.path)
+        self.own = self.gitdir / "gitassist"
+        self._locked = False
+
+    # ------------------------------------------------------------------ reading
+
+    def read(self, name: str) -> str | None:
+        ref = self.repo.references.get(name)
+        if ref is None:
+            return None
+        target = ref.target
+        return str(target) if not isinstance(target, str) else self.read(target)
+
+    # ------------------------------------------------------------------ locking
+
+    @contextlib.contextmanager
+    def lock(self, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+        """Hold the repository's gitassist write lock (re-entrant within this object)."""
+        if self._locked:
+            yield
+            return
+        self.own.mkdir(exist_ok=True)
+        fd = os.open(self.own / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                        raise
+                    if time.monotonic() > deadline:
+                        raise Conflict(
+                            "another gitassist process is writing to this repository",
+                            hint="wait for it to finish and try again",
+                        ) from None
+                    time.sleep(0.01)
+            self._recover()
+            self._locked = True
+            yield
+        finally:
+            self._locked = False
+            os.close(fd)  # closing releases the flock
+
+    def _journal(self) -> Path:
+        return self.own / "journal"
+
+    def _recover(self) -> None:
+        """Remove lock files that a killed gitassist writer left behind."""
+        journal = self._journal()
+        if not journal.exists():
+            return
+        for line in journal.read_text().splitlines():
+            with contextlib.suppress(FileNotFoundError):
+                (self.gitdir / line).unlink()
+        journal.unlink()
+
+    def _note_locks(self, paths: Sequence[Path]) -> None:
+        text = "".join(str(p.relative_to(self.gitdir)) + "\n" for p in paths)
+        _fsync_write(self._journal(), text.encode())
+
+    # ------------------------------------------------------------------ writing
+
+    def update(self, updates: Sequence[RefUpdate], message: str) -> None:
+        """Apply every update or none (see the module docstring for how)."""
+        if not updates:
+            return
+        names = [u.name for u in updates]
+        if len(set(names)) != len(names):
+            raise ValueError("a ref appears twice in one update")
+        with self.lock():
+            if len(updates) <= LOOSE_LIMIT and all(u.new is not None for u in updates):
+                self._update_loose(updates, message)
+            else:
+                self._update_packed(updates, message)
+
+    def _check(self, updates: Sequence[RefUpdate], current: dict[str, str | None]) -> None:
+        for u in updates:
+            if u.old == ANY:
+                continue
+            have = current.get(u.name)
+            if have != u.old:
+                if u.old is None:
+                    raise Conflict(f"{u.name} already exists (someone else wrote it first)")
+                raise Conflict(
+                    f"{u.name} moved since it was read (expected {u.old[:12]}, "
+                    f"found {have[:12] if have else 'nothing'})",
+                    hint="another writer got there first; re-run to act on the new state",
+                )
+
+    def _update_loose(self, updates: Sequence[RefUpdate], message: str) -> None:
+        locks = [self.gitdir / (u.name + ".lock") for u in updates]
+        self._note_locks(locks)
+        made: list[Path] = []
+        try:
+            for path in locks:
+                _create_lock(path)
+                made.append(path)
+            current = {u.name: self.read(u.name) for u in updates}
+            self._check(updates, current)
+            for u, path in zip(updates, locks, strict=True):
+                assert u.new is not None
+                _fsync_write(path, (u.new + "\n").encode())
+                os.rename(path, self.gitdir / u.name)
+                made.remove(path)
+                self._reflog(u.name, current[u.name], u.new, message)
+        finally:
+            for path in made:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+            with contextlib.suppress(FileNotFoundError):
+                self._journal().unlink()
+
+    # packed-refs -----------------------------------------------------------
+
+    def _read_packed(self) -> tuple[str, dict[str, tuple[str, str | None]]]:
+        path = self.gitdir / "packed-refs"
+        header = "# pack-refs with: peeled fully-peeled sorted \n"
+        refs: dict[str, tuple[str, str | None]] = {}
+        if not path.exists():
+            return header, refs
+        last: str | None = None
+        for line in path.read_text().splitlines(keepends=True):
+            if line.startswith("#"):
+                header = line
+            elif line.startswith("^") and last is not None:
+                refs[last] = (refs[last][0], line[1:].strip())
+            elif line.strip():
+                oid, name = line.rstrip("\n").split(" ", 1)
+                refs[name] = (oid, None)
+                last = name
+        return header, refs
+
+    def _peel(self, oid: str) -> str | None:
+        import pygit2
+
+        obj = self.repo.get(oid)
+        if obj is None or obj.type != pygit2.enums.ObjectType.TAG:
+            return None
+        return str(obj.peel(pygit2.Commit).id)
+
+    def _write_packed(self, header: str, refs: dict[str, tuple[str, str | None]]) -> None:
+        peeled = "peeled" in header
+        out = [header]
+        for name in sorted(refs):
+            oid, peel = refs[name]
+            out.append(f"{oid} {name}\n")
+            if peeled and peel:
+                out.append(f"^{peel}\n")
+        lock = self.gitdir / "packed-refs.lock"
+        _fsync_write(lock, "".join(out).encode())
+        os.rename(lock, self.gitdir / "packed-refs")  # the commit point
+
+    def _update_packed(self, updates: Sequence[RefUpdate], message: str) -> None:
+        lock = self.gitdir / "packed-refs.lock"
+        self._note_locks([lock])
+        _create_lock(lock)
+        try:
+            header, packed = self._read_packed()
+            loose = {u.name: self.gitdir / u.name for u in updates}
+            loose = {n: p for n, p in loose.items() if p.is_file()}
+            if loose:
+                # Phase 1: fold the touched loose refs into packed-refs (no ref changes value),
+                # then drop the loose files so they cannot shadow what phase 2 writes.
+                for name, path in loose.items():
+                    oid = path.read_text().strip()
+                    packed[name] = (oid, self._peel(oid))
+                self._write_packed(header, packed)
+                _create_lock(lock)
+                for path in loose.values():
+                    path.unlink()
+            current = {u.name: packed[u.name][0] if u.name in packed else None for u in updates}
+            self._check(updates, current)
+            for u in updates:
+                if u.new is None:
+                    packed.pop(u.name, None)
+                else:
+                    packed[u.name] = (u.new, self._peel(u.new))
+            self._write_packed(header, packed)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                lock.unlink()
+            with contextlib.suppress(FileNotFoundError):
+                self._journal().unlink()
+        for u in updates:
+            self._reflog(u.name, current[u.name], u.new, message)
+
+    def _reflog(self, name: str, old: str | None, new: str | None, message: str) -> None:
+        path = self.gitdir / "logs" / name
+        if new is None:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        line = f"{old or ZERO} {new} {self.identity.reflog_stamp()}\t{message.splitlines()[0]}\n"
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(line)
+
+    def reflog(self, name: str) -> list[dict[str, str]]:
+        """Entries of a ref's reflog, oldest first."""
+        path = self.gitdir / "logs" / name
+        if not path.exists():
+            return []
+        entries = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            head, _, msg = line.partition("\t")
+            old, new, rest = head.split(" ", 2)
+            who, _, stamp = rest.rpartition("> ")
+            ts, tz = stamp.split(" ")
+            entries.append(
+                {"old": old, "new": new, "who": who + ">", "time": ts, "tz": tz, "message": msg}
+            )
+        return entries
+
+
+def require_repo_state(repo: pygit2.Repository) -> None:
+    if repo.is_bare:
+        raise RepositoryError("this command needs a work tree, the repository is bare")

@@ -1,0 +1,367 @@
+"""The git repository: reading documents at a revision, committing assistant files.
+
+A :class:`Store` wraps one pygit2 repository. It knows where assistant documents live, reads
+them from any tree (parsed documents are cached by blob id, which never goes stale), and
+commits changes to assistant files without touching the user's other work: the new tree is
+built from the branch's tree, not from the index, and the working tree and index are updated
+only for the file that changed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pygit2
+
+from gitassist.documents import AssistantDocument, check_document, parse_document
+from gitassist.errors import NotFound, RepositoryError
+from gitassist.problems import Problem
+from gitassist.project import CONFIG_FILE, LANGGRAPH_JSON, Project, load_project
+from gitassist.refs import Identity, RefDB
+
+if TYPE_CHECKING:
+    from pygit2 import Commit, Oid, Tree
+
+YAML_SUFFIXES = (".yaml", ".yml")
+_CACHE_SIZE = 50_000
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An assistant file in a tree: its path and blob."""
+
+    path: str
+    blob: str
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    """A parsed blob: the document, or the problems that kept it from parsing."""
+
+    document: AssistantDocument | None
+    problems: tuple[Problem, ...]
+
+
+def identity_from_env(repo: pygit2.Repository) -> Identity:
+    """Who is acting: GIT_COMMITTER_* / GIT_AUTHOR_*, git config, then a fallback."""
+    name = os.environ.get("GIT_COMMITTER_NAME") or os.environ.get("GIT_AUTHOR_NAME")
+    email = os.environ.get("GIT_COMMITTER_EMAIL") or os.environ.get("GIT_AUTHOR_EMAIL")
+    config = repo.config
+    if not name:
+        name = config["user.name"] if "user.name" in config else None
+    if not email:
+        email = config["user.email"] if "user.email" in config else None
+    if not name:
+        name = os.environ.get("GITHUB_ACTOR") or os.environ.get("USER") or "gitassist"
+    if not email:
+        email = f"{name}@users.noreply.gitassist"
+    return Identity(name, email)
+
+
+def ci_context() -> dict[str, str]:
+    """The CI run that is acting, when the environment says so (GitHub Actions, GitLab, …)."""
+    env = os.environ
+    if env.get("GITHUB_RUN_ID"):
+        server = env.get("GITHUB_SERVER_URL", "https://github.com")
+        repo = env.get("GITHUB_REPOSITORY", "")
+        return {
+            "system": "github-actions",
+            "run_id": env["GITHUB_RUN_ID"],
+            "url": f"{server}/{repo}/actions/runs/{env['GITHUB_RUN_ID']}",
+        }
+    if env.get("CI_PIPELINE_ID"):
+        return {"system": "gitlab", "run_id": env["CI_PIPELINE_ID"], "url": env.get("CI_PIPELINE_URL", "")}
+    return {}
+
+
+def _tune_libgit2() -> None:
+    """Let libgit2 cache big trees: a 10,000-file directory is ~400 KB, over the 4 KB default."""
+    pygit2.settings.cache_object_limit(pygit2.enums.ObjectType.TREE, 16 * 1024 * 1024)
+    pygit2.settings.cache_max_size(512 * 1024 * 1024)
+
+
+_tune_libgit2()
+
+
+class Store:
+    """One assistant repository."""
+
+    def __init__(self, path: str | os.PathLike[str] = ".") -> None:
+        found = pygit2.discover_repository(str(path))
+        if found is None:
+            raise RepositoryError(
+                f"{Path(path).resolve()} is not in a git repository",
+                hint="run `gitassist init` here, or pass --repo PATH",
+            )
+        self.repo = pygit2.Repository(found)
+        if self.repo.is_bare or self.repo.workdir is None:
+            raise RepositoryError(f"{found} is a bare repository; gitassist needs a work tree")
+        self.root = Path(self.repo.workdir)
+        self.identity = identity_from_env(self.repo)
+        self.refdb = RefDB(self.repo, self.identity)
+        self._blob_cache: dict[tuple[str, str], BlobInfo] = {}
+        self._project: Project | None = None
+
+    # ------------------------------------------------------------------ project
+
+    @property
+    def project(self) -> Project:
+        """langgraph.json and gitassist.yaml from the working tree."""
+        if self._project is None:
+            self._project = load_project(self._read_work(LANGGRAPH_JSON), self._read_work(CONFIG_FILE))
+        return self._project
+
+    def project_at(self, commit: Commit) -> Project:
+        return load_project(
+            self.read_path(commit.tree, LANGGRAPH_JSON), self.read_path(commit.tree, CONFIG_FILE)
+        )
+
+    def _read_work(self, name: str) -> str | None:
+        path = self.root / name
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+
+    @property
+    def assistants_dir(self) -> str:
+        return self.project.settings.assistants_dir
+
+    # ------------------------------------------------------------------ revisions
+
+    def tracked_branch(self) -> str:
+        configured = self.project.settings.branch
+        if configured:
+            return configured
+        origin_head = self.repo.references.get("refs/remotes/origin/HEAD")
+        if origin_head is not None and isinstance(origin_head.target, str):
+            return origin_head.target.removeprefix("refs/remotes/origin/")
+        for name in ("main", "master"):
+            if self.repo.references.get(f"refs/heads/{name}") is not None:
+                return name
+        if not self.repo.head_is_unborn and not self.repo.head_is_detached:
+            return self.repo.head.shorthand
+        head = self.repo.references.get("HEAD")
+        target = head.target if head is not None else "refs/heads/main"
+        return str(target).removeprefix("refs/heads/")
+
+    def current_branch(self) -> str | None:
+        if self.repo.head_is_detached:
+            return None
+        head = self.repo.references.get("HEAD")
+        return str(head.target).removeprefix("refs/heads/") if head is not None else None
+
+    def head_commit(self) -> Commit | None:
+        if self.repo.head_is_unborn:
+            return None
+        return self.repo.head.peel(pygit2.Commit)
+
+    def commit(self, rev: str) -> Commit:
+        try:
+            obj = self.repo.revparse_single(rev)
+            return obj.peel(pygit2.Commit)
+        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+            raise NotFound(f"unknown revision {rev!r}", hint="use a branch, tag or commit id") from None
+
+    def get_commit(self, oid: str | Oid) -> Commit:
+        obj = self.repo.get(oid)
+        if obj is None:
+            raise NotFound(f"commit {str(oid)[:12]} is not in this repository",
+                           hint="fetch it (gitassist fetch) or deepen a shallow clone")
+        return obj.peel(pygit2.Commit)
+
+    # ------------------------------------------------------------------ trees and blobs
+
+    def read_path(self, tree: Tree, path: str) -> str | None:
+        try:
+            entry = tree[path]
+        except KeyError:
+            return None
+        blob = self.repo.get(entry.id)
+        return blob.data.decode("utf-8") if isinstance(blob, pygit2.Blob) else None
+
+    def assistants_tree(self, tree: Tree | None) -> Tree | None:
+        if tree is None:
+            return None
+        try:
+            entry = tree[self.assistants_dir]
+        except KeyError:
+            return None
+        obj = self.repo.get(entry.id)
+        return obj if isinstance(obj, pygit2.Tree) else None
+
+    def entries(self, tree: Tree | None) -> dict[str, Entry]:
+        """Assistant files in a commit's tree, by path."""
+        sub = self.assistants_tree(tree)
+        if sub is None:
+            return {}
+        base = self.assistants_dir
+        out = {}
+        for item in sub:
+            if item.name.endswith(YAML_SUFFIXES) and item.type_str == "blob":
+                path = f"{base}/{item.name}"
+                out[path] = Entry(path, str(item.id))
+        return out
+
+    def blob_text(self, blob: str) -> str:
+        obj = self.repo.get(blob)
+        if not isinstance(obj, pygit2.Blob):
+            raise NotFound(f"blob {blob[:12]} is missing")
+        try:
+            return obj.data.decode("utf-8")
+        except UnicodeDecodeError:
+            return obj.data.decode("utf-8", errors="replace")
+
+    def blob_info(self, entry: Entry, rev: str | None = None) -> BlobInfo:
+        key = (entry.blob, entry.path)
+        info = self._blob_cache.get(key)
+        if info is None:
+            if len(self._blob_cache) > _CACHE_SIZE:
+                self._blob_cache.clear()
+            document, problems = check_document(self.blob_text(entry.blob), entry.path, rev)
+            info = BlobInfo(document, tuple(problems))
+            self._blob_cache[key] = info
+        return info
+
+    def document(self, entry: Entry, rev: str | None = None) -> AssistantDocument:
+        info = self.blob_info(entry, rev)
+        if info.document is None:
+            return parse_document(self.blob_text(entry.blob), entry.path, rev)  # raises
+        return info.document
+
+    def documents(self, tree: Tree | None) -> Iterator[tuple[Entry, BlobInfo]]:
+        for entry in self.entries(tree).values():
+            yield entry, self.blob_info(entry)
+
+    # ------------------------------------------------------------------ working tree
+
+    def work_path(self, path: str) -> Path:
+        return self.root / path
+
+    def dirty_paths(self, paths: list[str] | None = None) -> list[str]:
+        """Paths with uncommitted changes (staged or not), limited to ``paths`` if given."""
+        flags = pygit2.enums.FileStatus
+        clean = {flags.CURRENT, flags.IGNORED}
+        if paths is not None:
+            out = []
+            for path in paths:
+                try:
+                    status = self.repo.status_file(path)
+                except KeyError:
+                    continue
+                if status not in clean:
+                    out.append(path)
+            return out
+        return [p for p, s in self.repo.status().items() if s not in clean]
+
+    def write_commit(
+        self,
+        branch: str,
+        parent: Commit | None,
+        changes: dict[str, str | None],
+        message: str,
+        author: pygit2.Signature | None = None,
+    ) -> Commit:
+        """Commit ``changes`` ({path: text or None to delete}) on top of ``parent``.
+
+        The branch ref moves by compare-and-swap from ``parent``; then the working tree and the
+        index are brought in line for the changed paths only.
+        """
+        repo = self.repo
+        builder_tree = parent.tree if parent is not None else None
+        new_tree = self._tree_with(builder_tree, changes) or self.repo.TreeBuilder().write()
+        committer = self.signature()
+        commit_oid = repo.create_commit(
+            None, author or committer, committer, message, new_tree,
+            [parent.id] if parent is not None else [],
+        )
+        from gitassist.refs import RefUpdate
+
+        self.refdb.update(
+            [RefUpdate(f"refs/heads/{branch}", str(commit_oid), str(parent.id) if parent else None)],
+            f"commit: {message.splitlines()[0]}",
+        )
+        self._sync_worktree(changes)
+        return self.get_commit(commit_oid)
+
+    def signature(self) -> pygit2.Signature:
+        return pygit2.Signature(self.identity.name, self.identity.email)
+
+    def _tree_with(self, tree: Tree | None, changes: dict[str, str | None]) -> Oid | None:
+        """A new tree equal to ``tree`` with ``changes`` applied (paths may be nested)."""
+        repo = self.repo
+        grouped: dict[str, dict[str, str | None]] = {}
+        direct: dict[str, str | None] = {}
+        for path, text in changes.items():
+            head, sep, rest = path.partition("/")
+            if sep:
+                grouped.setdefault(head, {})[rest] = text
+            else:
+                direct[path] = text
+        builder = repo.TreeBuilder(tree) if tree is not None else repo.TreeBuilder()
+        for name, text in direct.items():
+            if text is None:
+                if builder.get(name) is not None:
+                    builder.remove(name)
+            else:
+                builder.insert(name, repo.create_blob(text.encode("utf-8")), pygit2.GIT_FILEMODE_BLOB)
+        for name, sub_changes in grouped.items():
+            existing = builder.get(name)
+            sub_tree = repo.get(existing.id) if existing is not None else None
+            sub_oid = self._tree_with(sub_tree if isinstance(sub_tree, pygit2.Tree) else None, sub_changes)
+            if sub_oid is None:
+                if existing is not None:
+                    builder.remove(name)
+            else:
+                builder.insert(name, sub_oid, pygit2.GIT_FILEMODE_TREE)
+        return builder.write() if len(builder) else None
+
+    def _sync_worktree(self, changes: dict[str, str | None]) -> None:
+        index = self.repo.index
+        index.read()
+        for path, text in changes.items():
+            target = self.root / path
+            if text is None:
+                if target.exists():
+                    target.unlink()
+                if path in index:
+                    index.remove(path)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                tmp = target.with_name(f".{target.name}.gitassist-tmp")
+                tmp.write_text(text, encoding="utf-8")
+                os.replace(tmp, target)
+                index.add(path)
+        index.write()
+
+    # ------------------------------------------------------------------ git CLI
+
+    def git(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["git", *args], cwd=self.root, capture_output=True, text=True, check=check
+        )
+
+    def is_shallow(self) -> bool:
+        return (Path(self.repo.path) / "shallow").exists()
+
+    def shallow_commits(self) -> set[str]:
+        path = Path(self.repo.path) / "shallow"
+        return set(path.read_text().split()) if path.exists() else set()
+
+
+def find_entry_by_id(store: Store, tree: Tree | None, assistant_id: str) -> Entry | None:
+    """The file holding ``assistant_id`` in ``tree`` (parses each file once, cached)."""
+    for entry, info in store.documents(tree):
+        if info.document is not None and info.document.assistant_id == assistant_id:
+            return entry
+    return None
+
+
+def assistant_ids(store: Store, tree: Tree | None) -> dict[str, Entry]:
+    out: dict[str, Entry] = {}
+    for entry, info in store.documents(tree):
+        if info.document is not None:
+            out.setdefault(info.document.assistant_id, entry)
+    return out
