@@ -10,8 +10,8 @@ The public API mirrors langgraph_sdk::
 from gitassist.client import get_client, get_sync_client
 from gitassist.documents import AssistantDocument, RunConfig
 from gitassist.errors import (
-    Conflict,
     ConfigError,
+    Conflict,
     DocumentError,
     GitassistError,
     NotFound,

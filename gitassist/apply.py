@@ -52,8 +52,9 @@ def plan_for(store: Store, *, any_branch: bool = False, from_rewritten: bool = F
     head = store.head_commit()
     if head is None:
         raise RepositoryError("the repository has no commits yet")
-    return make_plan(store, head=head, branch=branch, from_rewritten=from_rewritten,
-                     validator=validate_entries)
+    return make_plan(
+        store, head=head, branch=branch, from_rewritten=from_rewritten, validator=validate_entries
+    )
 
 
 def apply(
@@ -93,8 +94,9 @@ def apply(
         try:
             remotes.push(store, remote, result.updates, expected)
         except Conflict:
-            remotes.revert(store, result.updates, {u.name: u.old for u in result.updates
-                                                   if u.old != "any"})
+            remotes.revert(
+                store, result.updates, {u.name: u.old for u in result.updates if u.old != "any"}
+            )
             if attempts >= PUSH_ATTEMPTS:
                 raise
             continue

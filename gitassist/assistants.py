@@ -13,11 +13,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-import pygit2
-
 from gitassist.documents import AssistantDocument, RunConfig, render_new, render_update
 from gitassist.errors import Conflict, NotFound, RepositoryError, ValidationFailed
-from gitassist.index import IndexEntry
 from gitassist.plan import execute, index_at, make_plan, read_applied
 from gitassist.project import default_assistant_id
 from gitassist.store import Entry
@@ -33,8 +30,10 @@ from gitassist.versions import (
 )
 
 if TYPE_CHECKING:
+    import pygit2
     from pygit2 import Commit, Tree
 
+    from gitassist.index import IndexEntry
     from gitassist.problems import Problem
     from gitassist.store import Store
 
@@ -175,8 +174,12 @@ def _created_at(store: Store, assistant_id: str, fallback: int) -> str:
 
 def from_latest(store: Store, state: LatestState) -> Resolved:
     record = read_version(store, state.assistant_id, state.version)
-    doc = store.document(Entry(state.path if record is None else record.path,
-                               state.blob if record is None else record.blob))
+    doc = store.document(
+        Entry(
+            state.path if record is None else record.path,
+            state.blob if record is None else record.blob,
+        )
+    )
     return Resolved(
         document=doc,
         version=state.version,
@@ -198,22 +201,34 @@ def get_version(store: Store, assistant_id: str, number: int) -> Resolved:
     if record is None:
         top = max_version(store, assistant_id)
         have = f"it has versions 1..{top}" if top else "it has no recorded versions"
-        raise NotFound(f"assistant {assistant_id} has no version {number}: {have}",
-                       hint="`gitassist versions ID` lists them")
+        raise NotFound(
+            f"assistant {assistant_id} has no version {number}: {have}",
+            hint="`gitassist versions ID` lists them",
+        )
     doc = store.document(Entry(record.path, record.blob))
     return Resolved(
-        document=doc, version=number, source="version", commit=record.commit,
-        path=record.path, blob=record.blob,
-        created_at=iso(record.committed_at), updated_at=iso(record.committed_at),
+        document=doc,
+        version=number,
+        source="version",
+        commit=record.commit,
+        path=record.path,
+        blob=record.blob,
+        created_at=iso(record.committed_at),
+        updated_at=iso(record.committed_at),
         max_version=top if (top := max_version(store, assistant_id)) else number,
-        author=record.author, recorded_by=record.recorded_by, ci=record.ci,
+        author=record.author,
+        recorded_by=record.recorded_by,
+        ci=record.ci,
     )
 
 
 def _default(store: Store, graph_id: str, commit: Commit | None) -> Resolved:
     doc = AssistantDocument(
-        assistant_id=default_assistant_id(graph_id), graph_id=graph_id, name=graph_id,
-        context={}, metadata={"created_by": "system"},
+        assistant_id=default_assistant_id(graph_id),
+        graph_id=graph_id,
+        name=graph_id,
+        context={},
+        metadata={"created_by": "system"},
     )
     when = iso(commit.committer.time if commit is not None else 0)
     return Resolved(doc, 1, "default", str(commit.id) if commit else None, None, None, when, when)
@@ -231,8 +246,17 @@ def at_tree(store: Store, assistant_id: str, commit: Commit, source: Source = "r
     rev = str(commit.id)[:12] if source == "rev" else None
     doc = store.document(Entry(entry.path, entry.blob), rev)
     when = iso(commit.committer.time)
-    return Resolved(doc, None, source, str(commit.id), entry.path, entry.blob, when, when,
-                    author=f"{commit.author.name} <{commit.author.email}>")
+    return Resolved(
+        doc,
+        None,
+        source,
+        str(commit.id),
+        entry.path,
+        entry.blob,
+        when,
+        when,
+        author=f"{commit.author.name} <{commit.author.email}>",
+    )
 
 
 def resolve(store: Store, target: str, *, rev: str | None = None) -> Resolved:
@@ -299,19 +323,27 @@ def search(
         raise ValueError(f"sort_by must be one of {', '.join(SORT_KEYS)}")
     found = _all_active(store)
     items = [
-        r for r in found
+        r
+        for r in found
         if (graph_id is None or r.document.graph_id == graph_id)
         and (name is None or name.lower() in r.document.name.lower())
         and (metadata is None or _contains(r.document.metadata, metadata))
     ]
     key = sort_by or "created_at"
-    items.sort(key=lambda r: (str(r.to_api()[key]), r.assistant_id),
-               reverse=(sort_order or "desc") == "desc")
-    return items[offset: offset + limit]
+    items.sort(
+        key=lambda r: (str(r.to_api()[key]), r.assistant_id),
+        reverse=(sort_order or "desc") == "desc",
+    )
+    return items[offset : offset + limit]
 
 
-def count(store: Store, *, graph_id: str | None = None, metadata: dict[str, Any] | None = None,
-          name: str | None = None) -> int:
+def count(
+    store: Store,
+    *,
+    graph_id: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    name: str | None = None,
+) -> int:
     return len(search(store, graph_id=graph_id, metadata=metadata, name=name, limit=10**9))
 
 
@@ -374,8 +406,9 @@ def validate_entries(store: Store, tree: Tree, entries: list[Entry]) -> list[Pro
     schemas = schema_set(store, tree)
     problems: list[Problem] = []
     for entry in entries:
-        _, found = document_problems(store.blob_text(entry.blob), entry.path, store.project,
-                                     schemas)
+        _, found = document_problems(
+            store.blob_text(entry.blob), entry.path, store.project, schemas
+        )
         problems.extend(found)
     return problems
 
@@ -385,8 +418,11 @@ def _check_write(store: Store, text: str, path: str) -> AssistantDocument:
     errors = [p for p in problems if p.severity == "error"]
     if errors or doc is None:
         detail = "; ".join(f"{p.json_path}: {p.message}" for p in errors[:3])
-        raise ValidationFailed(f"invalid assistant: {detail}", list(errors),
-                               hint="nothing was written; fix the values and retry")
+        raise ValidationFailed(
+            f"invalid assistant: {detail}",
+            list(errors),
+            hint="nothing was written; fix the values and retry",
+        )
     return doc
 
 
@@ -449,8 +485,13 @@ def _commit_and_record(
         state = read_latest(store, assistant_id)
         resolved = from_latest(store, state) if state else at_tree(store, assistant_id, parent)  # type: ignore[arg-type]
         return WriteResult(resolved, str(commit.id), False, None, branch)
-    return WriteResult(at_tree(store, assistant_id, commit, source="unrecorded"), str(commit.id),
-                       False, pending, branch)
+    return WriteResult(
+        at_tree(store, assistant_id, commit, source="unrecorded"),
+        str(commit.id),
+        False,
+        pending,
+        branch,
+    )
 
 
 def create(
@@ -480,18 +521,28 @@ def create(
         if existing is not None:
             if if_exists == "do_nothing":
                 return WriteResult(existing, None, False, changed=False, branch=branch)
-            raise Conflict(f"assistant {new_id} already exists",
-                           hint='pass if_exists="do_nothing" to get the existing one')
+            raise Conflict(
+                f"assistant {new_id} already exists",
+                hint='pass if_exists="do_nothing" to get the existing one',
+            )
         doc = AssistantDocument(
-            assistant_id=new_id, graph_id=graph_id, name=name or "Untitled",
-            description=description, context=context or {},
-            config=RunConfig.model_validate(_run_config(config)), metadata=metadata or {},
+            assistant_id=new_id,
+            graph_id=graph_id,
+            name=name or "Untitled",
+            description=description,
+            context=context or {},
+            config=RunConfig.model_validate(_run_config(config)),
+            metadata=metadata or {},
         )
         path = _new_path(store, doc.name, parent.tree if parent else None)
-        text = render_new(doc, schema_ref=f"../{store.project.settings.schemas_dir}/assistant.schema.json")
+        text = render_new(
+            doc, schema_ref=f"../{store.project.settings.schemas_dir}/assistant.schema.json"
+        )
         _check_write(store, text, path)
         msg = message or f"Create assistant {doc.name!r} ({graph_id})"
-        return _commit_and_record(store, branch, parent, {path: text}, msg, author, new_id, "create")
+        return _commit_and_record(
+            store, branch, parent, {path: text}, msg, author, new_id, "create"
+        )
 
 
 def _existing(store: Store, assistant_id: str, head: Commit | None) -> Resolved | None:
@@ -507,7 +558,8 @@ def _run_config(config: dict[str, Any] | None) -> dict[str, Any]:
     config = dict(config or {})
     if config.get("configurable"):
         raise ValidationFailed(
-            "config.configurable is not stored: put those values in context", [],
+            "config.configurable is not stored: put those values in context",
+            [],
             hint="LangGraph reads assistant values from context; see docs/format.md",
         )
     config.pop("configurable", None)
@@ -564,12 +616,14 @@ def update(
         _check_write(store, text, entry.path)
         what = ", ".join(sorted(changes)) or "nothing"
         msg = message or f"Update assistant {new_doc.name!r}: {what}"
-        return _commit_and_record(store, branch, parent, {entry.path: text}, msg, author,
-                                  assistant_id, "update")
+        return _commit_and_record(
+            store, branch, parent, {entry.path: text}, msg, author, assistant_id, "update"
+        )
 
 
-def delete(store: Store, target: str, *, author: pygit2.Signature | None = None,
-           message: str | None = None) -> WriteResult:
+def delete(
+    store: Store, target: str, *, author: pygit2.Signature | None = None, message: str | None = None
+) -> WriteResult:
     """Remove the file in a commit and mark the assistant deleted; its versions stay."""
     with store.refdb.lock():
         branch, parent = _writable_branch(store)
@@ -581,8 +635,9 @@ def delete(store: Store, target: str, *, author: pygit2.Signature | None = None,
             raise NotFound(f"assistant {assistant_id} has no file on {branch}")
         doc = store.document(Entry(entry.path, entry.blob))
         msg = message or f"Delete assistant {doc.name!r}"
-        return _commit_and_record(store, branch, parent, {entry.path: None}, msg, author,
-                                  assistant_id, "delete")
+        return _commit_and_record(
+            store, branch, parent, {entry.path: None}, msg, author, assistant_id, "delete"
+        )
 
 
 def set_latest(store: Store, target: str, version: int, *, reason: str | None = None) -> Resolved:
@@ -590,8 +645,10 @@ def set_latest(store: Store, target: str, version: int, *, reason: str | None = 
     assistant_id = find_id(store, split_target(target)[0])
     state = read_latest(store, assistant_id)
     if state is None:
-        raise NotFound(f"assistant {assistant_id} has no recorded versions",
-                       hint="record one first (gitassist apply)")
+        raise NotFound(
+            f"assistant {assistant_id} has no recorded versions",
+            hint="record one first (gitassist apply)",
+        )
     if state.deleted:
         raise NotFound(f"assistant {assistant_id} was deleted; re-create it to use it again")
     record = read_version(store, assistant_id, version)
@@ -609,9 +666,18 @@ def set_latest(store: Store, target: str, version: int, *, reason: str | None = 
     doc = store.document(Entry(record.path, record.blob))
     why = reason or f"set-latest {version} (was {state.version})"
     pointer = make_pointer(
-        store, assistant_id, previous=state, version=version,
-        max_version=max(state.max_version, version), tag=record.tag, commit=record.commit,
-        path=record.path, blob=record.blob, deleted=False, reason=why, ci=ci_context(),
+        store,
+        assistant_id,
+        previous=state,
+        version=version,
+        max_version=max(state.max_version, version),
+        tag=record.tag,
+        commit=record.commit,
+        path=record.path,
+        blob=record.blob,
+        deleted=False,
+        reason=why,
+        ci=ci_context(),
         name=doc.name,
     )
     store.refdb.update([RefUpdate(latest_ref(assistant_id), pointer, state.pointer)], why)

@@ -57,9 +57,17 @@ class SyncAssistantsClient:
         if graph_id is None:
             raise ValueError("graph_id is required")
         result = ops.create(
-            self._store, graph_id, context=context, config=config, metadata=metadata, name=name,
-            description=description, assistant_id=assistant_id, if_exists=if_exists,
-            author=_signature(author), message=message,
+            self._store,
+            graph_id,
+            context=context,
+            config=config,
+            metadata=metadata,
+            name=name,
+            description=description,
+            assistant_id=assistant_id,
+            if_exists=if_exists,
+            author=_signature(author),
+            message=message,
         )
         return result.assistant.to_api()
 
@@ -78,14 +86,22 @@ class SyncAssistantsClient:
         **_: Any,
     ) -> dict[str, Any]:
         result = ops.update(
-            self._store, assistant_id, graph_id=graph_id, context=context, config=config,
-            metadata=metadata, name=name, description=description, author=_signature(author),
+            self._store,
+            assistant_id,
+            graph_id=graph_id,
+            context=context,
+            config=config,
+            metadata=metadata,
+            name=name,
+            description=description,
+            author=_signature(author),
             message=message,
         )
         return result.assistant.to_api()
 
-    def delete(self, assistant_id: str, *, author: str | None = None,
-               message: str | None = None, **_: Any) -> None:
+    def delete(
+        self, assistant_id: str, *, author: str | None = None, message: str | None = None, **_: Any
+    ) -> None:
         ops.delete(self._store, assistant_id, author=_signature(author), message=message)
 
     def search(
@@ -100,18 +116,40 @@ class SyncAssistantsClient:
         sort_order: str | None = None,
         **_: Any,
     ) -> list[dict[str, Any]]:
-        found = ops.search(self._store, graph_id=graph_id, metadata=metadata, name=name,
-                           limit=limit, offset=offset, sort_by=sort_by, sort_order=sort_order)
+        found = ops.search(
+            self._store,
+            graph_id=graph_id,
+            metadata=metadata,
+            name=name,
+            limit=limit,
+            offset=offset,
+            sort_by=sort_by,
+            sort_order=sort_order,
+        )
         return [r.to_api() for r in found]
 
-    def count(self, *, metadata: dict[str, Any] | None = None, graph_id: str | None = None,
-              name: str | None = None, **_: Any) -> int:
+    def count(
+        self,
+        *,
+        metadata: dict[str, Any] | None = None,
+        graph_id: str | None = None,
+        name: str | None = None,
+        **_: Any,
+    ) -> int:
         return ops.count(self._store, graph_id=graph_id, metadata=metadata, name=name)
 
-    def get_versions(self, assistant_id: str, metadata: dict[str, Any] | None = None,
-                     limit: int = 10, offset: int = 0, **_: Any) -> list[dict[str, Any]]:
-        rows = [r.to_version_row() for r in ops.get_versions(self._store, assistant_id,
-                                                             limit=limit, offset=offset)]
+    def get_versions(
+        self,
+        assistant_id: str,
+        metadata: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        **_: Any,
+    ) -> list[dict[str, Any]]:
+        rows = [
+            r.to_version_row()
+            for r in ops.get_versions(self._store, assistant_id, limit=limit, offset=offset)
+        ]
         if metadata:
             rows = [r for r in rows if all(r["metadata"].get(k) == v for k, v in metadata.items())]
         return rows
@@ -191,13 +229,15 @@ def _repo(repo: str | os.PathLike[str] | None, url: str | None) -> str:
     return url or os.environ.get("GITASSIST_REPO", ".")
 
 
-def get_client(*, repo: str | os.PathLike[str] | None = None, url: str | None = None,
-               **_: Any) -> GitassistClient:
+def get_client(
+    *, repo: str | os.PathLike[str] | None = None, url: str | None = None, **_: Any
+) -> GitassistClient:
     """The async client for the assistant repository at ``repo`` (default: cwd)."""
     return GitassistClient(Store(_repo(repo, url)))
 
 
-def get_sync_client(*, repo: str | os.PathLike[str] | None = None, url: str | None = None,
-                    **_: Any) -> SyncGitassistClient:
+def get_sync_client(
+    *, repo: str | os.PathLike[str] | None = None, url: str | None = None, **_: Any
+) -> SyncGitassistClient:
     """The synchronous client for the assistant repository at ``repo`` (default: cwd)."""
     return SyncGitassistClient(Store(_repo(repo, url)))

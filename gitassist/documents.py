@@ -245,7 +245,12 @@ def check_document(
     if not isinstance(data, dict):
         kind = "empty" if data is None else f"a {type(data).__name__}"
         problem = Problem(
-            path, f"an assistant document must be a mapping, this one is {kind}", "$", 1, 1, rev,
+            path,
+            f"an assistant document must be a mapping, this one is {kind}",
+            "$",
+            1,
+            1,
+            rev,
             "invalid_document",
         )
         return None, [problem]

@@ -62,8 +62,7 @@ class GitassistError(Exception):
         self.location = location
 
     def __str__(self) -> str:
-        text = f"{self.location}: {self.message}" if self.location else self.message
-        return text
+        return f"{self.location}: {self.message}" if self.location else self.message
 
     def to_dict(self) -> dict[str, object]:
         data: dict[str, object] = {"error": self.code, "message": self.message}

@@ -51,7 +51,9 @@ def full_index(store: Store, tree: Tree | None) -> Index:
     for entry, info in store.documents(tree):
         doc = info.document
         if doc is not None and doc.assistant_id not in out:
-            out[doc.assistant_id] = IndexEntry(doc.assistant_id, entry.path, entry.blob, doc.graph_id)
+            out[doc.assistant_id] = IndexEntry(
+                doc.assistant_id, entry.path, entry.blob, doc.graph_id
+            )
     return out
 
 
@@ -73,7 +75,7 @@ def changed_entries(
         bucket = added if old_sub is None else removed
         assert side is not None
         for item in side:
-            if item.type_str == "blob" and item.name.endswith((".yaml", ".yml")):
+            if item.type_str == "blob" and (item.name or "").endswith((".yaml", ".yml")):
                 bucket.append(Entry(f"{base}/{item.name}", str(item.id)))
         return removed, added
     diff = old_sub.diff_to_tree(new_sub)
@@ -94,11 +96,13 @@ def advance(store: Store, index: Index, old: Tree | None, new: Tree | None) -> I
     by_path = {e.path: e.assistant_id for e in index.values()}
     for entry in removed:
         assistant_id = by_path.get(entry.path)
-        if assistant_id is not None and out.get(assistant_id, None) is not None:
-            if out[assistant_id].path == entry.path:
-                del out[assistant_id]
+        held = out.get(assistant_id) if assistant_id is not None else None
+        if held is not None and held.path == entry.path:
+            del out[held.assistant_id]
     for entry in added:
         doc = store.blob_info(entry).document
         if doc is not None and doc.assistant_id not in out:
-            out[doc.assistant_id] = IndexEntry(doc.assistant_id, entry.path, entry.blob, doc.graph_id)
+            out[doc.assistant_id] = IndexEntry(
+                doc.assistant_id, entry.path, entry.blob, doc.graph_id
+            )
     return out

@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Literal
 import pygit2
 
 from gitassist.errors import Conflict, GitassistError, NotFound, RepositoryError, ValidationFailed
-from gitassist.index import Index, IndexEntry, advance, changed_entries, dump_index, full_index, load_index
+from gitassist.index import (
+    Index,
+    IndexEntry,
+    advance,
+    changed_entries,
+    dump_index,
+    full_index,
+    load_index,
+)
 from gitassist.refs import RefUpdate
 from gitassist.store import Entry, ci_context
 from gitassist.versions import (
@@ -243,8 +251,14 @@ class _Walker:
         self.next_number[assistant_id] = n + 1
         return n
 
-    def record(self, commit: Commit, doc: AssistantDocument, entry: Entry, kind: VersionKind,
-               previous_path: str | None) -> None:
+    def record(
+        self,
+        commit: Commit,
+        doc: AssistantDocument,
+        entry: Entry,
+        kind: VersionKind,
+        previous_path: str | None,
+    ) -> None:
         number = self.number(doc.assistant_id)
         recorded = None
         if number > 1 and not any(v.assistant_id == doc.assistant_id for v in self.plan.versions):
@@ -253,8 +267,17 @@ class _Walker:
             if prior is not None and prior.commit == str(commit.id):
                 number, recorded = number - 1, prior.tag
                 self.next_number[doc.assistant_id] = number + 1
-        version = NewVersion(doc.assistant_id, doc.name, number, str(commit.id), entry.path,
-                             entry.blob, kind, previous_path, recorded)
+        version = NewVersion(
+            doc.assistant_id,
+            doc.name,
+            number,
+            str(commit.id),
+            entry.path,
+            entry.blob,
+            kind,
+            previous_path,
+            recorded,
+        )
         self.plan.versions.append(version)
         self.last_key[doc.assistant_id] = doc.content_key()
         self.new_latest[doc.assistant_id] = version
@@ -275,8 +298,15 @@ class _Walker:
             info = store.blob_info(entry)
             if info.document is None:
                 if entry.blob not in head_blobs:
-                    self.plan.notes.append(Note("", "invalid_skipped", cid, entry.path,
-                                                info.problems[0].message if info.problems else ""))
+                    self.plan.notes.append(
+                        Note(
+                            "",
+                            "invalid_skipped",
+                            cid,
+                            entry.path,
+                            info.problems[0].message if info.problems else "",
+                        )
+                    )
                 continue
             new_docs.setdefault(info.document.assistant_id, (entry, info.document))
         for assistant_id, (entry, doc) in new_docs.items():
@@ -286,11 +316,23 @@ class _Walker:
                 old_entry, old_doc = old
                 if old_doc.content_key() == doc.content_key():
                     kind: NoteKind = "renamed" if old_entry.path != entry.path else "format_only"
-                    self.plan.notes.append(Note(assistant_id, kind, cid, entry.path,
-                                                old_entry.path if kind == "renamed" else ""))
+                    self.plan.notes.append(
+                        Note(
+                            assistant_id,
+                            kind,
+                            cid,
+                            entry.path,
+                            old_entry.path if kind == "renamed" else "",
+                        )
+                    )
                     continue
-                self.record(commit, doc, entry, "changed",
-                            old_entry.path if old_entry.path != entry.path else None)
+                self.record(
+                    commit,
+                    doc,
+                    entry,
+                    "changed",
+                    old_entry.path if old_entry.path != entry.path else None,
+                )
                 continue
             state = self.state(assistant_id)
             deleted = state is not None and state.deleted
@@ -298,7 +340,9 @@ class _Walker:
             if newest == doc.content_key() and not deleted:
                 self.plan.notes.append(Note(assistant_id, "readded_unchanged", cid, entry.path))
                 continue
-            kind2: VersionKind = "created" if newest is None else ("recreated" if deleted else "changed")
+            kind2: VersionKind = (
+                "created" if newest is None else ("recreated" if deleted else "changed")
+            )
             self.record(commit, doc, entry, kind2, None)
         for assistant_id, (entry, _doc) in old_docs.items():
             if assistant_id not in new_docs:
@@ -325,16 +369,24 @@ def make_plan(
     applied = read_applied(store)
     plan = Plan(branch=branch, head=str(head.id), applied=applied, absent=dict(applied.absent))
     stop = applied.commit
-    if from_rewritten and stop is not None and (
-        store.repo.get(stop) is None or not store.repo.descendant_of(head.id, stop)
+    if (
+        from_rewritten
+        and stop is not None
+        and (store.repo.get(stop) is None or not store.repo.descendant_of(head.id, stop))
     ):
         base = _merge_base(store, head, stop)
         stop = base
     commits = first_parent_range(store, head, stop)
     plan.commits_walked = len(commits)
     base_commit = store.get_commit(stop) if stop is not None else None
-    index = applied.index if stop == applied.commit else index_at(store, base_commit.tree if base_commit else None, applied)
-    head_entries = {e.blob for e in index_at(store, head.tree, applied).values()} if commits else set()
+    index = (
+        applied.index
+        if stop == applied.commit
+        else index_at(store, base_commit.tree if base_commit else None, applied)
+    )
+    base_tree = base_commit.tree if base_commit else None
+    _, range_added = changed_entries(store, base_tree, head.tree)
+    head_entries = {e.blob for e in range_added}
     walker = _Walker(store, plan)
     parent = base_commit
     for commit in commits:
@@ -349,10 +401,46 @@ def make_plan(
         old = None if state is None or state.deleted else state.version
         plan.moves.append(LatestMove(assistant_id, version.name, old, version.number))
     _plan_deletions(store, plan, walker)
-    changed = [Entry(v.path, v.blob) for v in plan.versions if v.blob in head_entries]
-    if validator is not None and changed:
-        plan.problems = validator(store, head.tree, changed)
+    if validator is not None:
+        to_check = {e.path: e for e in range_added}
+        for graph_id in _schema_changes(store, base_tree, head.tree):
+            for item in index.values():
+                if item.graph_id == graph_id:
+                    to_check.setdefault(item.path, Entry(item.path, item.blob))
+        if to_check:
+            plan.problems = validator(store, head.tree, list(to_check.values()))
+    plan.problems.extend(_duplicate_ids(store, index, range_added))
     return plan
+
+
+def _schema_changes(store: Store, old: pygit2.Tree | None, new: pygit2.Tree) -> list[str]:
+    """Graphs whose committed context schema differs between two trees."""
+    from gitassist.validation import schema_path
+
+    project = store.project
+    out = []
+    for graph_id in project.graphs:
+        path = schema_path(project, graph_id)
+        before = store.read_path(old, path) if old is not None else None
+        if before != store.read_path(new, path):
+            out.append(graph_id)
+    return out
+
+
+def _duplicate_ids(store: Store, index: Index, added: list[Entry]) -> list[Problem]:
+    from gitassist.problems import Problem
+
+    problems = []
+    for entry in added:
+        doc = store.blob_info(entry).document
+        if doc is None:
+            continue
+        holder = index.get(doc.assistant_id)
+        if holder is not None and holder.path != entry.path:
+            problems.append(Problem(
+                entry.path, f"assistant_id {doc.assistant_id} is also used by {holder.path}",
+                "$.assistant_id", 1, 1, code="duplicate_id"))
+    return problems
 
 
 def _merge_base(store: Store, head: Commit, stop: str) -> str | None:
@@ -431,43 +519,79 @@ def execute(
             if version.recorded is not None:
                 tags[(version.assistant_id, version.number)] = version.recorded
                 continue
-            tag = make_version_tag(store, version.assistant_id, version.number, commit,
-                                   version.path, version.blob, doc, reason, ci)
+            tag = make_version_tag(
+                store,
+                version.assistant_id,
+                version.number,
+                commit,
+                version.path,
+                version.blob,
+                doc,
+                reason,
+                ci,
+            )
             tags[(version.assistant_id, version.number)] = tag
             updates.append(RefUpdate(version_ref(version.assistant_id, version.number), tag, None))
         newest = {v.assistant_id: v for v in plan.versions}
         for move in plan.moves:
             version = newest[move.assistant_id]
-            state = latest_before.setdefault(move.assistant_id, read_latest(store, move.assistant_id))
-            pointer = make_pointer(
-                store, move.assistant_id, previous=state, version=version.number,
-                max_version=version.number, tag=tags[(move.assistant_id, version.number)],
-                commit=version.commit, path=version.path, blob=version.blob, deleted=False,
-                reason=reason, ci=ci, name=version.name,
+            state = latest_before.setdefault(
+                move.assistant_id, read_latest(store, move.assistant_id)
             )
-            updates.append(RefUpdate(latest_ref(move.assistant_id), pointer,
-                                     state.pointer if state else None))
+            pointer = make_pointer(
+                store,
+                move.assistant_id,
+                previous=state,
+                version=version.number,
+                max_version=version.number,
+                tag=tags[(move.assistant_id, version.number)],
+                commit=version.commit,
+                path=version.path,
+                blob=version.blob,
+                deleted=False,
+                reason=reason,
+                ci=ci,
+                name=version.name,
+            )
+            updates.append(
+                RefUpdate(latest_ref(move.assistant_id), pointer, state.pointer if state else None)
+            )
         absent = dict(plan.absent)
         for deletion in pruned:
             state = read_latest(store, deletion.assistant_id)
             assert state is not None
             pointer = make_pointer(
-                store, deletion.assistant_id, previous=state, version=state.version,
-                max_version=state.max_version, tag=state.tag, commit=deletion.commit,
-                path=deletion.path, blob=state.blob, deleted=True, reason=reason, ci=ci,
+                store,
+                deletion.assistant_id,
+                previous=state,
+                version=state.version,
+                max_version=state.max_version,
+                tag=state.tag,
+                commit=deletion.commit,
+                path=deletion.path,
+                blob=state.blob,
+                deleted=True,
+                reason=reason,
+                ci=ci,
                 name=deletion.name,
             )
             updates.append(RefUpdate(latest_ref(deletion.assistant_id), pointer, state.pointer))
             absent.pop(deletion.assistant_id, None)
         if plan.advances or updates or absent != plan.applied.absent:
-            updates.append(RefUpdate(APPLIED_REF, _applied_commit(store, plan, absent, reason, ci),
-                                     plan.applied.pointer))
+            updates.append(
+                RefUpdate(
+                    APPLIED_REF,
+                    _applied_commit(store, plan, absent, reason, ci),
+                    plan.applied.pointer,
+                )
+            )
         store.refdb.update(updates, f"gitassist {reason}: {plan.branch} at {plan.head[:12]}")
     return ApplyResult(plan, bool(updates), list(pruned), updates)
 
 
-def _applied_commit(store: Store, plan: Plan, absent: dict[str, dict[str, str]], reason: str,
-                    ci: dict[str, str]) -> str:
+def _applied_commit(
+    store: Store, plan: Plan, absent: dict[str, dict[str, str]], reason: str, ci: dict[str, str]
+) -> str:
     repo = store.repo
     blob = repo.create_blob(dump_index(plan.index))
     builder = repo.TreeBuilder()
@@ -483,7 +607,9 @@ def _applied_commit(store: Store, plan: Plan, absent: dict[str, dict[str, str]],
     }
     sig = store.signature()
     parents = [plan.applied.pointer] if plan.applied.pointer else []
-    summary = f"gitassist {reason}: {plan.branch} at {plan.head[:12]} ({len(plan.versions)} version(s))"
+    summary = (
+        f"gitassist {reason}: {plan.branch} at {plan.head[:12]} ({len(plan.versions)} version(s))"
+    )
     return str(repo.create_commit(None, sig, sig, join_message(summary, data), tree, parents))
 
 

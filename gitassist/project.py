@@ -74,9 +74,9 @@ def parse_langgraph_json(text: str, *, path: str = LANGGRAPH_JSON) -> dict[str, 
 
 def graphs_from(data: dict[str, Any], *, path: str = LANGGRAPH_JSON) -> dict[str, str]:
     graphs: dict[str, str] = {}
-    for graph_id, spec in data.get("graphs", {}).items():
-        if isinstance(spec, dict):  # {"path": "./x.py:graph", "description": ...}
-            spec = spec.get("path")
+    for graph_id, value in data.get("graphs", {}).items():
+        # {"path": "./x.py:graph", "description": ...} is also accepted
+        spec = value.get("path") if isinstance(value, dict) else value
         if not isinstance(spec, str) or ":" not in spec:
             raise ConfigError(
                 f'graph "{graph_id}" in {path} must be "./file.py:attr" or "module:attr"',
@@ -106,13 +106,10 @@ def parse_settings(data: Any, *, path: str = CONFIG_FILE) -> Settings:
             location=Location(path),
         )
     deployments = []
-    for name, spec in (data.get("deployments") or {}).items():
-        if isinstance(spec, str):
-            spec = {"url": spec}
+    for name, value in (data.get("deployments") or {}).items():
+        spec = {"url": value} if isinstance(value, str) else value
         if not isinstance(spec, dict) or "url" not in spec:
-            raise ConfigError(
-                f"{path}: deployment {name!r} needs a url", location=Location(path)
-            )
+            raise ConfigError(f"{path}: deployment {name!r} needs a url", location=Location(path))
         deployments.append(Deployment(str(name), str(spec["url"]), spec.get("api_key_env")))
     return Settings(
         assistants_dir=str(data.get("assistants_dir", "assistants")).strip("/"),

@@ -25,7 +25,6 @@ import errno
 import fcntl
 import os
 import time
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -33,6 +32,8 @@ from typing import TYPE_CHECKING, Final
 from gitassist.errors import Conflict, RepositoryError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
     import pygit2
 
 ZERO: Final = "0" * 40

@@ -8,7 +8,6 @@ is told, rolls its local refs back, and re-plans against what won.
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -16,6 +15,7 @@ from gitassist.errors import Conflict, RemoteError
 from gitassist.refs import RefUpdate
 
 if TYPE_CHECKING:
+    import subprocess
     from collections.abc import Sequence
 
     from gitassist.store import Store
@@ -37,8 +37,10 @@ def remote_refs(store: Store, remote: str) -> dict[str, str]:
     """The remote's gitassist refs (``git ls-remote``)."""
     proc = _run(store, "ls-remote", remote, "refs/assistants/*", "refs/gitassist/*")
     if proc.returncode != 0:
-        raise RemoteError(f"cannot read remote {remote!r}: {proc.stderr.strip()}",
-                          hint="check `git remote -v` and your credentials")
+        raise RemoteError(
+            f"cannot read remote {remote!r}: {proc.stderr.strip()}",
+            hint="check `git remote -v` and your credentials",
+        )
     refs = {}
     for line in proc.stdout.splitlines():
         oid, _, name = line.partition("\t")
@@ -78,8 +80,7 @@ def _snapshot(store: Store) -> dict[str, str]:
     return out
 
 
-def push(store: Store, remote: str, updates: Sequence[RefUpdate],
-         expected: dict[str, str]) -> None:
+def push(store: Store, remote: str, updates: Sequence[RefUpdate], expected: dict[str, str]) -> None:
     """Push ``updates`` atomically; each ref must still be at ``expected`` on the remote."""
     if not updates:
         return
@@ -92,8 +93,10 @@ def push(store: Store, remote: str, updates: Sequence[RefUpdate],
     if proc.returncode != 0:
         text = (proc.stdout + proc.stderr).strip()
         if "stale info" in text or "rejected" in text or "fetch first" in text:
-            raise Conflict(f"{remote} moved while applying (another apply won the race)",
-                           hint="run apply again: it re-plans against what landed")
+            raise Conflict(
+                f"{remote} moved while applying (another apply won the race)",
+                hint="run apply again: it re-plans against what landed",
+            )
         raise RemoteError(f"git push {remote} failed: {text}")
 
 

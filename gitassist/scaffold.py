@@ -22,8 +22,11 @@ def init_repository(directory: str | Path, graphs: dict[str, str] | None = None)
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
     found = pygit2.discover_repository(str(root))
-    repo = pygit2.Repository(found) if found else pygit2.init_repository(
-        str(root), initial_head="main")
+    repo = (
+        pygit2.Repository(found)
+        if found
+        else pygit2.init_repository(str(root), initial_head="main")
+    )
     workdir = Path(repo.workdir or root)
     created: list[str] = []
     if not found:
@@ -37,9 +40,14 @@ def init_repository(directory: str | Path, graphs: dict[str, str] | None = None)
         path.write_text(text, encoding="utf-8")
         created.append(rel)
 
-    write(LANGGRAPH_JSON, json.dumps(
-        {"dependencies": ["."], "graphs": graphs or {"agent": "./graphs/agent.py:graph"}},
-        indent=2) + "\n")
+    write(
+        LANGGRAPH_JSON,
+        json.dumps(
+            {"dependencies": ["."], "graphs": graphs or {"agent": "./graphs/agent.py:graph"}},
+            indent=2,
+        )
+        + "\n",
+    )
     write("assistants/.gitkeep", "")
     write("schemas/assistant.schema.json", schema_text())
     ignore = workdir / ".gitignore"
@@ -66,5 +74,6 @@ def _commit(repo: pygit2.Repository, files: list[str]) -> None:
     sig = pygit2.Signature(who.name, who.email)
     parents = [] if repo.head_is_unborn else [repo.head.target]
     ref = "HEAD"
-    repo.create_commit(ref, sig, sig, "Initialise gitassist repository", index.write_tree(),
-                       parents)
+    repo.create_commit(
+        ref, sig, sig, "Initialise gitassist repository", index.write_tree(), parents
+    )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,12 +19,15 @@ import pygit2
 
 from gitassist.documents import AssistantDocument, check_document, parse_document
 from gitassist.errors import NotFound, RepositoryError
-from gitassist.problems import Problem
 from gitassist.project import CONFIG_FILE, LANGGRAPH_JSON, Project, load_project
 from gitassist.refs import Identity, RefDB
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from pygit2 import Commit, Oid, Tree
+
+    from gitassist.problems import Problem
 
 YAML_SUFFIXES = (".yaml", ".yml")
 _CACHE_SIZE = 50_000
@@ -52,10 +54,10 @@ def identity_from_env(repo: pygit2.Repository) -> Identity:
     name = os.environ.get("GIT_COMMITTER_NAME") or os.environ.get("GIT_AUTHOR_NAME")
     email = os.environ.get("GIT_COMMITTER_EMAIL") or os.environ.get("GIT_AUTHOR_EMAIL")
     config = repo.config
-    if not name:
-        name = config["user.name"] if "user.name" in config else None
-    if not email:
-        email = config["user.email"] if "user.email" in config else None
+    if not name and "user.name" in config:
+        name = config["user.name"]
+    if not email and "user.email" in config:
+        email = config["user.email"]
     if not name:
         name = os.environ.get("GITHUB_ACTOR") or os.environ.get("USER") or "gitassist"
     if not email:
@@ -75,7 +77,11 @@ def ci_context() -> dict[str, str]:
             "url": f"{server}/{repo}/actions/runs/{env['GITHUB_RUN_ID']}",
         }
     if env.get("CI_PIPELINE_ID"):
-        return {"system": "gitlab", "run_id": env["CI_PIPELINE_ID"], "url": env.get("CI_PIPELINE_URL", "")}
+        return {
+            "system": "gitlab",
+            "run_id": env["CI_PIPELINE_ID"],
+            "url": env.get("CI_PIPELINE_URL", ""),
+        }
     return {}
 
 
@@ -113,7 +119,9 @@ class Store:
     def project(self) -> Project:
         """langgraph.json and gitassist.yaml from the working tree."""
         if self._project is None:
-            self._project = load_project(self._read_work(LANGGRAPH_JSON), self._read_work(CONFIG_FILE))
+            self._project = load_project(
+                self._read_work(LANGGRAPH_JSON), self._read_work(CONFIG_FILE)
+            )
         return self._project
 
     def project_at(self, commit: Commit) -> Project:
@@ -163,13 +171,17 @@ class Store:
             obj = self.repo.revparse_single(rev)
             return obj.peel(pygit2.Commit)
         except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
-            raise NotFound(f"unknown revision {rev!r}", hint="use a branch, tag or commit id") from None
+            raise NotFound(
+                f"unknown revision {rev!r}", hint="use a branch, tag or commit id"
+            ) from None
 
     def get_commit(self, oid: str | Oid) -> Commit:
         obj = self.repo.get(oid)
         if obj is None:
-            raise NotFound(f"commit {str(oid)[:12]} is not in this repository",
-                           hint="fetch it (gitassist fetch) or deepen a shallow clone")
+            raise NotFound(
+                f"commit {str(oid)[:12]} is not in this repository",
+                hint="fetch it (gitassist fetch) or deepen a shallow clone",
+            )
         return obj.peel(pygit2.Commit)
 
     # ------------------------------------------------------------------ trees and blobs
@@ -200,7 +212,7 @@ class Store:
         base = self.assistants_dir
         out = {}
         for item in sub:
-            if item.name.endswith(YAML_SUFFIXES) and item.type_str == "blob":
+            if (item.name or "").endswith(YAML_SUFFIXES) and item.type_str == "blob":
                 path = f"{base}/{item.name}"
                 out[path] = Entry(path, str(item.id))
         return out
@@ -274,13 +286,21 @@ class Store:
         new_tree = self._tree_with(builder_tree, changes) or self.repo.TreeBuilder().write()
         committer = self.signature()
         commit_oid = repo.create_commit(
-            None, author or committer, committer, message, new_tree,
+            None,
+            author or committer,
+            committer,
+            message,
+            new_tree,
             [parent.id] if parent is not None else [],
         )
         from gitassist.refs import RefUpdate
 
         self.refdb.update(
-            [RefUpdate(f"refs/heads/{branch}", str(commit_oid), str(parent.id) if parent else None)],
+            [
+                RefUpdate(
+                    f"refs/heads/{branch}", str(commit_oid), str(parent.id) if parent else None
+                )
+            ],
             f"commit: {message.splitlines()[0]}",
         )
         self._sync_worktree(changes)
@@ -306,11 +326,15 @@ class Store:
                 if builder.get(name) is not None:
                     builder.remove(name)
             else:
-                builder.insert(name, repo.create_blob(text.encode("utf-8")), pygit2.GIT_FILEMODE_BLOB)
+                builder.insert(
+                    name, repo.create_blob(text.encode("utf-8")), pygit2.GIT_FILEMODE_BLOB
+                )
         for name, sub_changes in grouped.items():
             existing = builder.get(name)
             sub_tree = repo.get(existing.id) if existing is not None else None
-            sub_oid = self._tree_with(sub_tree if isinstance(sub_tree, pygit2.Tree) else None, sub_changes)
+            sub_oid = self._tree_with(
+                sub_tree if isinstance(sub_tree, pygit2.Tree) else None, sub_changes
+            )
             if sub_oid is None:
                 if existing is not None:
                     builder.remove(name)

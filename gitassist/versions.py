@@ -178,7 +178,9 @@ def latest_history(store: Store, assistant_id: str, limit: int | None = None) ->
         state = latest_from_pointer(store, oid)
         out.append(state)
         commit = store.repo.get(oid)
-        parents = commit.parent_ids if isinstance(commit, pygit2.Commit) else []
+        parents: list[pygit2.Oid] = (
+            list(commit.parent_ids) if isinstance(commit, pygit2.Commit) else []
+        )
         oid = str(parents[0]) if parents else None
     return out
 
@@ -210,8 +212,9 @@ def make_version_tag(
         "ci": ci,
     }
     summary = f"gitassist: {document.name} version {number}"
-    return write_tag(store, commit, f"assistants/{assistant_id}/v{number}",
-                     join_message(summary, data))
+    return write_tag(
+        store, commit, f"assistants/{assistant_id}/v{number}", join_message(summary, data)
+    )
 
 
 def write_tag(store: Store, commit: pygit2.Commit, name: str, message: str) -> str:
@@ -267,5 +270,7 @@ def make_pointer(
         summary = f"gitassist: {name} latest -> version {version} (was {previous.version})"
     sig = store.signature()
     parents = [previous.pointer] if previous is not None else []
-    oid = store.repo.create_commit(None, sig, sig, join_message(summary, data), source.tree.id, parents)
+    oid = store.repo.create_commit(
+        None, sig, sig, join_message(summary, data), source.tree.id, parents
+    )
     return str(oid)

@@ -48,25 +48,33 @@ def plan_lines(plan: Plan, prune: bool, markdown: bool = False) -> list[str]:
     for v in plan.versions:
         what = {"created": "new assistant", "recreated": "re-created", "changed": "changed"}[v.kind]
         moved = f" (renamed from {code(v.previous_path)})" if v.previous_path else ""
-        lines.append(f"{bullet}{v.name} {code(v.assistant_id[:8])}: version {v.number} "
-                     f"({what}{moved}) at {code(short(v.commit))}")
+        lines.append(
+            f"{bullet}{v.name} {code(v.assistant_id[:8])}: version {v.number} "
+            f"({what}{moved}) at {code(short(v.commit))}"
+        )
     for m in plan.moves:
         was = f"{m.old} -> " if m.old else ""
         lines.append(f"{bullet}{m.name}: latest {was}{m.new}")
     for d in plan.deletions:
-        action = "will be marked deleted" if prune else "file removed; apply --prune marks it deleted"
-        lines.append(f"{bullet}{d.name} {code(d.assistant_id[:8])}: {action} "
-                     f"(last version {d.last_version})")
+        action = (
+            "will be marked deleted" if prune else "file removed; apply --prune marks it deleted"
+        )
+        lines.append(
+            f"{bullet}{d.name} {code(d.assistant_id[:8])}: {action} (last version {d.last_version})"
+        )
     for n in plan.notes:
         if n.kind in ("renamed", "format_only", "readded_unchanged", "invalid_skipped"):
-            detail = {"renamed": f"renamed from {n.detail}: no new version",
-                      "format_only": "format-only change: no new version",
-                      "readded_unchanged": "re-added unchanged: no new version",
-                      "invalid_skipped": f"invalid at this commit, skipped: {n.detail}"}[n.kind]
+            detail = {
+                "renamed": f"renamed from {n.detail}: no new version",
+                "format_only": "format-only change: no new version",
+                "readded_unchanged": "re-added unchanged: no new version",
+                "invalid_skipped": f"invalid at this commit, skipped: {n.detail}",
+            }[n.kind]
             lines.append(f"{bullet}{code(n.path)} at {code(short(n.commit))}: {detail}")
     for p in plan.problems:
-        lines.append(f"{bullet}{'ERROR' if p.severity == 'error' else 'warning'} {p.where()}: "
-                     f"{p.message}")
+        lines.append(
+            f"{bullet}{'ERROR' if p.severity == 'error' else 'warning'} {p.where()}: {p.message}"
+        )
     if not plan.has_changes(prune):
         lines.append("No changes: versions and latest refs are up to date.")
     return lines
@@ -80,16 +88,28 @@ def _render_plan(plan: Plan, prune: bool, fmt: str) -> None:
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["human", "json", "markdown"]),
-              default="human", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["human", "json", "markdown"]),
+    default="human",
+    show_default=True,
+)
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option("--prune", is_flag=True, help="Show deletions as apply --prune would do them.")
 @click.option("--exit-code", is_flag=True, help="Exit 1 when there is something to apply.")
 @click.option("--any-branch", is_flag=True, help="Plan HEAD even off the tracked branch.")
 @click.option("--remote", help="Fetch this remote's gitassist refs first.")
 @repo_option
-def plan(fmt: str, as_json: bool, prune: bool, exit_code: bool, any_branch: bool,
-         remote: str | None, repo: str) -> None:
+def plan(
+    fmt: str,
+    as_json: bool,
+    prune: bool,
+    exit_code: bool,
+    any_branch: bool,
+    remote: str | None,
+    repo: str,
+) -> None:
     """Show what apply would record: versions, latest moves, deletions."""
     from gitassist.apply import apply as run_apply
 
@@ -102,19 +122,40 @@ def plan(fmt: str, as_json: bool, prune: bool, exit_code: bool, any_branch: bool
 
 @click.command()
 @click.option("--dry-run", is_flag=True, help="Only show the plan.")
-@click.option("--push", "remote", metavar="REMOTE",
-              help="Fetch REMOTE's refs first, push the new refs atomically after.")
+@click.option(
+    "--push",
+    "remote",
+    metavar="REMOTE",
+    help="Fetch REMOTE's refs first, push the new refs atomically after.",
+)
 @click.option("--prune", is_flag=True, help="Mark assistants whose files were removed as deleted.")
 @click.option("--allow-delete-all", is_flag=True, help="Allow --prune to delete every assistant.")
 @click.option("--any-branch", is_flag=True, help="Apply HEAD even off the tracked branch.")
-@click.option("--from-rewritten", is_flag=True,
-              help="The branch was rewritten: continue from where it and the last apply meet.")
-@click.option("--format", "fmt", type=click.Choice(["human", "json", "markdown"]),
-              default="human", show_default=True)
+@click.option(
+    "--from-rewritten",
+    is_flag=True,
+    help="The branch was rewritten: continue from where it and the last apply meet.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["human", "json", "markdown"]),
+    default="human",
+    show_default=True,
+)
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @repo_option
-def apply(dry_run: bool, remote: str | None, prune: bool, allow_delete_all: bool,
-          any_branch: bool, from_rewritten: bool, fmt: str, as_json: bool, repo: str) -> None:
+def apply(
+    dry_run: bool,
+    remote: str | None,
+    prune: bool,
+    allow_delete_all: bool,
+    any_branch: bool,
+    from_rewritten: bool,
+    fmt: str,
+    as_json: bool,
+    repo: str,
+) -> None:
     """Record every change on the tracked branch since the last apply.
 
     Every commit on the first-parent history that changed a document becomes a
@@ -128,22 +169,37 @@ def apply(dry_run: bool, remote: str | None, prune: bool, allow_delete_all: bool
     from gitassist.apply import apply as run_apply
 
     store = _store(repo)
-    outcome = run_apply(store, remote=remote, prune=prune, allow_delete_all=allow_delete_all,
-                        any_branch=any_branch, from_rewritten=from_rewritten, dry_run=dry_run)
+    outcome = run_apply(
+        store,
+        remote=remote,
+        prune=prune,
+        allow_delete_all=allow_delete_all,
+        any_branch=any_branch,
+        from_rewritten=from_rewritten,
+        dry_run=dry_run,
+    )
     fmt = "json" if as_json else fmt
     if fmt == "json":
         data = plan_json(outcome.plan, prune)
-        data.update({"applied": bool(outcome.result and outcome.result.applied) and not dry_run,
-                     "pushed": outcome.pushed, "attempts": outcome.attempts})
+        data.update(
+            {
+                "applied": bool(outcome.result and outcome.result.applied) and not dry_run,
+                "pushed": outcome.pushed,
+                "attempts": outcome.attempts,
+            }
+        )
         emit_json(data)
         return
     _render_plan(outcome.plan, prune, fmt)
     if dry_run:
         out("(dry run: nothing recorded)")
     elif outcome.plan.has_changes(prune):
-        out(f"Applied: {len(outcome.plan.versions)} version(s) recorded, "
+        out(
+            f"Applied: {len(outcome.plan.versions)} version(s) recorded, "
             f"{len(outcome.plan.moves)} latest ref(s) moved"
-            + (f", pushed to {remote}" if outcome.pushed else "") + ".")
+            + (f", pushed to {remote}" if outcome.pushed else "")
+            + "."
+        )
 
 
 @click.command()

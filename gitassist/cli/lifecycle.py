@@ -44,8 +44,15 @@ def describe(resolved: Resolved) -> str:
         lines.append(f"  commit:   {short(resolved.commit)}  {resolved.path or ''}")
     if doc.description:
         lines.append(f"  about:    {doc.description}")
-    body = {k: v for k, v in (("context", doc.context), ("config", doc.canonical()["config"]),
-                              ("metadata", doc.metadata)) if v}
+    body = {
+        k: v
+        for k, v in (
+            ("context", doc.context),
+            ("config", doc.canonical()["config"]),
+            ("metadata", doc.metadata),
+        )
+        if v
+    }
     if body:
         lines.append("")
         lines.extend("  " + line for line in yaml_text(body).rstrip().splitlines())
@@ -55,9 +62,15 @@ def describe(resolved: Resolved) -> str:
 def _written(result: WriteResult, verb: str, as_json: bool) -> None:
     if as_json:
         data = assistant_json(result.assistant)
-        data["gitassist"].update({"commit": result.commit, "recorded": result.recorded,
-                                  "pending_version": result.pending_version,
-                                  "changed": result.changed, "branch": result.branch})
+        data["gitassist"].update(
+            {
+                "commit": result.commit,
+                "recorded": result.recorded,
+                "pending_version": result.pending_version,
+                "changed": result.changed,
+                "branch": result.branch,
+            }
+        )
         emit_json(data)
         return
     doc = result.assistant.document
@@ -65,19 +78,28 @@ def _written(result: WriteResult, verb: str, as_json: bool) -> None:
         out(f"{doc.name}: nothing changed (no commit, no new version)")
         return
     if result.recorded:
-        out(f"{verb} {doc.name} ({doc.assistant_id}): version {result.assistant.version} "
-            f"is active [{short(result.commit)}]")
+        out(
+            f"{verb} {doc.name} ({doc.assistant_id}): version {result.assistant.version} "
+            f"is active [{short(result.commit)}]"
+        )
     else:
-        out(f"{verb} {doc.name} ({doc.assistant_id}) on branch {result.branch} "
-            f"[{short(result.commit)}]")
+        out(
+            f"{verb} {doc.name} ({doc.assistant_id}) on branch {result.branch} "
+            f"[{short(result.commit)}]"
+        )
         if result.pending_version:
             out(f"  becomes version {result.pending_version} once merged and applied")
 
 
 @click.command()
 @click.argument("directory", default=".", type=click.Path(file_okay=False))
-@click.option("--graph", "graphs", multiple=True, metavar="ID=./file.py:attr",
-              help="A graph for a new langgraph.json (repeatable).")
+@click.option(
+    "--graph",
+    "graphs",
+    multiple=True,
+    metavar="ID=./file.py:attr",
+    help="A graph for a new langgraph.json (repeatable).",
+)
 @json_option
 def init(directory: str, graphs: tuple[str, ...], as_json: bool) -> None:
     """Make DIRECTORY an assistant repository.
@@ -101,24 +123,49 @@ def init(directory: str, graphs: tuple[str, ...], as_json: bool) -> None:
 @click.argument("graph_id")
 @click.option("--name", help="Human-readable name (also the file name).")
 @click.option("--description")
-@click.option("--context", "context_text", metavar="JSON|YAML|@FILE",
-              help="Context values for the graph's ContextSchema.")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
-              help="Set one context value (repeatable; dotted keys nest).")
-@click.option("--config", "config_text", metavar="JSON", help='Run config: {"tags": [...], '
-              '"recursion_limit": N}.')
+@click.option(
+    "--context",
+    "context_text",
+    metavar="JSON|YAML|@FILE",
+    help="Context values for the graph's ContextSchema.",
+)
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Set one context value (repeatable; dotted keys nest).",
+)
+@click.option(
+    "--config",
+    "config_text",
+    metavar="JSON",
+    help='Run config: {"tags": [...], "recursion_limit": N}.',
+)
 @click.option("--metadata", "metadata_text", metavar="JSON")
 @click.option("--id", "assistant_id", help="Use this UUID instead of a new one.")
-@click.option("--if-exists", type=click.Choice(["raise", "do_nothing"]), default="raise",
-              show_default=True)
+@click.option(
+    "--if-exists", type=click.Choice(["raise", "do_nothing"]), default="raise", show_default=True
+)
 @click.option("--message", "-m", help="Commit message.")
 @click.option("--author", metavar="'NAME <EMAIL>'")
 @repo_option
 @json_option
-def create(graph_id: str, name: str | None, description: str | None, context_text: str | None,
-           sets: tuple[str, ...], config_text: str | None, metadata_text: str | None,
-           assistant_id: str | None, if_exists: str, message: str | None, author: str | None,
-           repo: str, as_json: bool) -> None:
+def create(
+    graph_id: str,
+    name: str | None,
+    description: str | None,
+    context_text: str | None,
+    sets: tuple[str, ...],
+    config_text: str | None,
+    metadata_text: str | None,
+    assistant_id: str | None,
+    if_exists: str,
+    message: str | None,
+    author: str | None,
+    repo: str,
+    as_json: bool,
+) -> None:
     """Create an assistant for GRAPH_ID and commit its file.
 
     On the tracked branch this records version 1 and makes it active; on another
@@ -132,9 +179,16 @@ def create(graph_id: str, name: str | None, description: str | None, context_tex
 
     context = apply_sets(parse_mapping(context_text, "--context") or {}, sets, ())
     result = ops.create(
-        _store(repo), graph_id, context=context, config=parse_mapping(config_text, "--config"),
-        metadata=parse_mapping(metadata_text, "--metadata"), name=name, description=description,
-        assistant_id=assistant_id, if_exists=if_exists, author=_signature(author),
+        _store(repo),
+        graph_id,
+        context=context,
+        config=parse_mapping(config_text, "--config"),
+        metadata=parse_mapping(metadata_text, "--metadata"),
+        name=name,
+        description=description,
+        assistant_id=assistant_id,
+        if_exists=if_exists,
+        author=_signature(author),
         message=message,
     )
     _written(result, "created", as_json)
@@ -162,40 +216,73 @@ def get(target: str, rev: str | None, repo: str, as_json: bool) -> None:
 @click.option("--metadata", "metadata_text", metavar="JSON", help="Metadata contains.")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(min=1))
 @click.option("--offset", default=0, type=click.IntRange(min=0))
-@click.option("--sort-by", type=click.Choice(["assistant_id", "created_at", "updated_at", "name",
-                                               "graph_id"]), default="name", show_default=True)
+@click.option(
+    "--sort-by",
+    type=click.Choice(["assistant_id", "created_at", "updated_at", "name", "graph_id"]),
+    default="name",
+    show_default=True,
+)
 @click.option("--sort-order", type=click.Choice(["asc", "desc"]), default="asc", show_default=True)
 @repo_option
 @json_option
-def list_(graph_id: str | None, name: str | None, metadata_text: str | None, limit: int,
-          offset: int, sort_by: str, sort_order: str, repo: str, as_json: bool) -> None:
+def list_(
+    graph_id: str | None,
+    name: str | None,
+    metadata_text: str | None,
+    limit: int,
+    offset: int,
+    sort_by: str,
+    sort_order: str,
+    repo: str,
+    as_json: bool,
+) -> None:
     """List assistants with their active versions (alias: search)."""
     from gitassist import assistants as ops
 
-    found = ops.search(_store(repo), graph_id=graph_id, name=name,
-                       metadata=parse_mapping(metadata_text, "--metadata"), limit=limit,
-                       offset=offset, sort_by=sort_by, sort_order=sort_order)
+    found = ops.search(
+        _store(repo),
+        graph_id=graph_id,
+        name=name,
+        metadata=parse_mapping(metadata_text, "--metadata"),
+        limit=limit,
+        offset=offset,
+        sort_by=sort_by,
+        sort_order=sort_order,
+    )
     if as_json:
         emit_json([assistant_json(r) for r in found])
         return
     rows = []
     for r in found:
-        version = {"version": f"v{r.version}/{r.max_version}", "default": "default",
-                   "unrecorded": "unrecorded"}.get(r.source, "")
+        version = {
+            "version": f"v{r.version}/{r.max_version}",
+            "default": "default",
+            "unrecorded": "unrecorded",
+        }.get(r.source, "")
         rows.append((r.document.name, r.document.graph_id, version, r.assistant_id, r.path or ""))
     out(table(rows, ("NAME", "GRAPH", "ACTIVE", "ASSISTANT ID", "FILE")))
 
 
-search = click.Command("search", callback=list_.callback, params=list_.params,
-                       help="Search assistants (same as list).")
+search = click.Command(
+    "search", callback=list_.callback, params=list_.params, help="Search assistants (same as list)."
+)
 
 
 @click.command()
 @click.argument("target")
-@click.option("--context", "context_text", metavar="JSON|YAML|@FILE",
-              help="The WHOLE new context (replaces it: no merge, as in LangGraph).")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
-              help="Change one context value, keeping the others (repeatable).")
+@click.option(
+    "--context",
+    "context_text",
+    metavar="JSON|YAML|@FILE",
+    help="The WHOLE new context (replaces it: no merge, as in LangGraph).",
+)
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Change one context value, keeping the others (repeatable).",
+)
 @click.option("--unset", "unsets", multiple=True, metavar="KEY", help="Remove a context key.")
 @click.option("--graph", "graph_id", help="Move the assistant to another graph.")
 @click.option("--name")
@@ -206,10 +293,21 @@ search = click.Command("search", callback=list_.callback, params=list_.params,
 @click.option("--author", metavar="'NAME <EMAIL>'")
 @repo_option
 @json_option
-def update(target: str, context_text: str | None, sets: tuple[str, ...], unsets: tuple[str, ...],
-           graph_id: str | None, name: str | None, description: str | None,
-           config_text: str | None, metadata_text: str | None, message: str | None,
-           author: str | None, repo: str, as_json: bool) -> None:
+def update(
+    target: str,
+    context_text: str | None,
+    sets: tuple[str, ...],
+    unsets: tuple[str, ...],
+    graph_id: str | None,
+    name: str | None,
+    description: str | None,
+    config_text: str | None,
+    metadata_text: str | None,
+    message: str | None,
+    author: str | None,
+    repo: str,
+    as_json: bool,
+) -> None:
     """Change an assistant: a new commit and, on the tracked branch, a new version.
 
     The file is edited in place: comments and layout survive. An update that
@@ -227,10 +325,16 @@ def update(target: str, context_text: str | None, sets: tuple[str, ...], unsets:
         base = context if context is not None else _file_context(store, target)
         context = apply_sets(base, sets, unsets)
     result = ops.update(
-        store, target, graph_id=graph_id, context=context,
+        store,
+        target,
+        graph_id=graph_id,
+        context=context,
         config=parse_mapping(config_text, "--config"),
-        metadata=parse_mapping(metadata_text, "--metadata"), name=name, description=description,
-        author=_signature(author), message=message,
+        metadata=parse_mapping(metadata_text, "--metadata"),
+        name=name,
+        description=description,
+        author=_signature(author),
+        message=message,
     )
     _written(result, "updated", as_json)
 
@@ -262,14 +366,24 @@ def delete(target: str, message: str | None, author: str | None, repo: str, as_j
 
     result = ops.delete(_store(repo), target, author=_signature(author), message=message)
     if as_json:
-        emit_json({"assistant_id": result.assistant.assistant_id, "deleted": result.recorded,
-                   "commit": result.commit, "branch": result.branch})
+        emit_json(
+            {
+                "assistant_id": result.assistant.assistant_id,
+                "deleted": result.recorded,
+                "commit": result.commit,
+                "branch": result.branch,
+            }
+        )
     elif result.recorded:
-        out(f"deleted {result.assistant.document.name} ({result.assistant.assistant_id}) "
-            f"[{short(result.commit)}]; its versions stay readable")
+        out(
+            f"deleted {result.assistant.document.name} ({result.assistant.assistant_id}) "
+            f"[{short(result.commit)}]; its versions stay readable"
+        )
     else:
-        out(f"removed {result.assistant.document.name} on branch {result.branch} "
-            f"[{short(result.commit)}]; it is marked deleted once merged and applied with --prune")
+        out(
+            f"removed {result.assistant.document.name} on branch {result.branch} "
+            f"[{short(result.commit)}]; it is marked deleted once merged and applied with --prune"
+        )
 
 
 @click.command()

@@ -69,10 +69,17 @@ def _crash_log() -> Path:
 
 
 def report(exc: GitassistError, as_json: bool) -> None:
+    problems = list(getattr(exc, "issues", []) or [])
     if as_json:
-        err(dumps(exc.to_dict()))
+        data = exc.to_dict()
+        if problems:
+            data["problems"] = [p.to_dict() for p in problems if hasattr(p, "to_dict")]
+        err(dumps(data))
         return
     err(f"error: {exc}")
+    for problem in problems:
+        where = problem.where() if hasattr(problem, "where") else ""
+        err(f"  {where}: {getattr(problem, 'message', problem)}")
     if exc.hint:
         err(f"hint: {exc.hint}")
 

@@ -18,8 +18,14 @@ def json_option(func: F) -> F:
 
 def repo_option(func: F) -> F:
     return click.option(
-        "--repo", "-C", "repo", default=".", show_default=True, envvar="GITASSIST_REPO",
-        type=click.Path(file_okay=False), help="The assistant repository (any path inside it).",
+        "--repo",
+        "-C",
+        "repo",
+        default=".",
+        show_default=True,
+        envvar="GITASSIST_REPO",
+        type=click.Path(file_okay=False),
+        help="The assistant repository (any path inside it).",
     )(func)
 
 
@@ -53,9 +59,11 @@ def parse_mapping(text: str | None, what: str) -> dict[str, Any] | None:
     return value
 
 
-def apply_sets(base: dict[str, Any], sets: tuple[str, ...], unsets: tuple[str, ...]) -> dict[str, Any]:
+def apply_sets(
+    base: dict[str, Any], sets: tuple[str, ...], unsets: tuple[str, ...]
+) -> dict[str, Any]:
     """``key=value`` (value parsed as YAML) and ``key`` removals, dotted keys for nesting."""
-    data = json.loads(json.dumps(base))
+    data: dict[str, Any] = json.loads(json.dumps(base))
     for item in sets:
         key, sep, raw = item.partition("=")
         if not sep or not key:

@@ -24,8 +24,9 @@ def _store(repo: str) -> Any:
 @repo_option
 @json_option
 @click.pass_context
-def versions(ctx: click.Context, target: str | None, limit: int, offset: int, repo: str,
-             as_json: bool) -> None:
+def versions(
+    ctx: click.Context, target: str | None, limit: int, offset: int, repo: str, as_json: bool
+) -> None:
     """List an assistant's versions, newest first, with who made each and where.
 
     \b
@@ -43,9 +44,18 @@ def versions(ctx: click.Context, target: str | None, limit: int, offset: int, re
     rows = ops.get_versions(store, target, limit=limit, offset=offset)
     active = read_latest(store, ops.find_id(store, ops.split_target(target)[0]))
     if as_json:
-        emit_json([{**r.to_version_row(), "gitassist": {
-            **r.provenance(), "active": bool(active and active.version == r.version)}}
-            for r in rows])
+        emit_json(
+            [
+                {
+                    **r.to_version_row(),
+                    "gitassist": {
+                        **r.provenance(),
+                        "active": bool(active and active.version == r.version),
+                    },
+                }
+                for r in rows
+            ]
+        )
         return
     if not rows:
         out("no recorded versions yet (apply on the tracked branch records them)")
@@ -53,8 +63,16 @@ def versions(ctx: click.Context, target: str | None, limit: int, offset: int, re
     table_rows = []
     for r in rows:
         mark = "*" if active is not None and active.version == r.version else ""
-        table_rows.append((f"{mark}{r.version}", r.created_at[:19].replace("T", " "),
-                           short(r.commit), r.author, r.path, r.ci.get("url", "")))
+        table_rows.append(
+            (
+                f"{mark}{r.version}",
+                r.created_at[:19].replace("T", " "),
+                short(r.commit),
+                r.author,
+                r.path,
+                r.ci.get("url", ""),
+            )
+        )
     out(table(table_rows, ("VERSION", "COMMITTED (UTC)", "COMMIT", "AUTHOR", "FILE", "CI")))
     out("* active")
 
@@ -79,8 +97,10 @@ def set_latest(target: str, version: int, reason: str | None, repo: str, as_json
     if as_json:
         emit_json(assistant_json(resolved))
     else:
-        out(f"{resolved.document.name}: version {resolved.version} is active "
-            f"(of {resolved.max_version})")
+        out(
+            f"{resolved.document.name}: version {resolved.version} is active "
+            f"(of {resolved.max_version})"
+        )
 
 
 @click.command()
@@ -96,17 +116,30 @@ def log(target: str, limit: int | None, repo: str, as_json: bool) -> None:
     store = _store(repo)
     moves = latest_history(store, ops.find_id(store, ops.split_target(target)[0]), limit)
     if as_json:
-        emit_json([{
-            "version": m.version, "previous": m.previous, "deleted": m.deleted,
-            "moved_at": dt.datetime.fromtimestamp(m.moved_at, dt.UTC).isoformat(),
-            "moved_by": m.moved_by, "reason": m.reason, "commit": m.commit, "ci": m.ci,
-        } for m in moves])
+        emit_json(
+            [
+                {
+                    "version": m.version,
+                    "previous": m.previous,
+                    "deleted": m.deleted,
+                    "moved_at": dt.datetime.fromtimestamp(m.moved_at, dt.UTC).isoformat(),
+                    "moved_by": m.moved_by,
+                    "reason": m.reason,
+                    "commit": m.commit,
+                    "ci": m.ci,
+                }
+                for m in moves
+            ]
+        )
         return
     rows = []
     for m in moves:
         when = dt.datetime.fromtimestamp(m.moved_at, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
-        change = "deleted" if m.deleted else (
-            f"{m.previous} -> {m.version}" if m.previous else f"-> {m.version}")
+        change = (
+            "deleted"
+            if m.deleted
+            else (f"{m.previous} -> {m.version}" if m.previous else f"-> {m.version}")
+        )
         rows.append((when, change, m.moved_by, m.reason, m.ci.get("url", "")))
     out(table(rows, ("WHEN (UTC)", "LATEST", "BY", "WHY", "CI")))
 
