@@ -68,36 +68,63 @@ def apply(
     dry_run: bool = False,
 ) -> ApplyOutcome:
     """Plan and record; with ``remote``, fetch its refs first and push atomically after."""
-    from gitassist import remote as remotes
-
     attempts = 0
     while True:
         attempts += 1
-        expected: dict[str, str] = {}
-        if remote is not None:
-            remotes.fetch(store, remote)
-            expected = remotes.remote_refs(store, remote)
-        try:
-            plan = plan_for(store, any_branch=any_branch, from_rewritten=from_rewritten)
-        except ShallowClone:
-            if remote is None or attempts > 1 or not store.is_shallow():
-                raise
-            proc = store.git("fetch", "--unshallow", remote, check=False)
-            if proc.returncode != 0:
-                raise
-            continue
-        if dry_run:
-            return ApplyOutcome(None, plan, False, attempts)
-        result = execute(store, plan, prune=prune, allow_delete_all=allow_delete_all)
-        if remote is None or not result.updates:
-            return ApplyOutcome(result, plan, False, attempts)
-        try:
-            remotes.push(store, remote, result.updates, expected)
-        except Conflict:
-            remotes.revert(
-                store, result.updates, {u.name: u.old for u in result.updates if u.old != "any"}
+        with store.refdb.lock():  # plan and record under one lock: concurrent applies queue
+            outcome = _attempt(
+                store,
+                remote,
+                attempts,
+                prune=prune,
+                allow_delete_all=allow_delete_all,
+                any_branch=any_branch,
+                from_rewritten=from_rewritten,
+                dry_run=dry_run,
             )
-            if attempts >= PUSH_ATTEMPTS:
-                raise
-            continue
-        return ApplyOutcome(result, plan, True, attempts)
+        if outcome is not None:
+            return outcome
+
+
+def _attempt(
+    store: Store,
+    remote: str | None,
+    attempts: int,
+    *,
+    prune: bool,
+    allow_delete_all: bool,
+    any_branch: bool,
+    from_rewritten: bool,
+    dry_run: bool,
+) -> ApplyOutcome | None:
+    """One fetch-plan-record-push round; None means "lost a race or deepened: go again"."""
+    from gitassist import remote as remotes
+
+    expected: dict[str, str] = {}
+    if remote is not None:
+        remotes.fetch(store, remote)
+        expected = remotes.remote_refs(store, remote)
+    try:
+        plan = plan_for(store, any_branch=any_branch, from_rewritten=from_rewritten)
+    except ShallowClone:
+        if remote is None or attempts > 1 or not store.is_shallow():
+            raise
+        proc = store.git("fetch", "--unshallow", remote, check=False)
+        if proc.returncode != 0:
+            raise
+        return None
+    if dry_run:
+        return ApplyOutcome(None, plan, False, attempts)
+    result = execute(store, plan, prune=prune, allow_delete_all=allow_delete_all)
+    if remote is None or not result.updates:
+        return ApplyOutcome(result, plan, False, attempts)
+    try:
+        remotes.push(store, remote, result.updates, expected)
+    except Conflict:
+        remotes.revert(
+            store, result.updates, {u.name: u.old for u in result.updates if u.old != "any"}
+        )
+        if attempts >= PUSH_ATTEMPTS:
+            raise
+        return None
+    return ApplyOutcome(result, plan, True, attempts)

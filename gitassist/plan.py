@@ -187,6 +187,13 @@ def first_parent_range(store: Store, head: Commit, stop: str | None) -> list[Com
     commit = head
     while True:
         out.append(commit)
+        if str(commit.id) in shallow:
+            raise ShallowClone(
+                "this is a shallow clone: history before "
+                f"{str(commit.id)[:12]} is missing, so versions cannot be numbered",
+                hint="fetch the full history (GitHub Actions: actions/checkout with "
+                "`fetch-depth: 0`), or `git fetch --unshallow`",
+            )
         if not commit.parent_ids:
             if stop is not None:
                 raise HistoryRewritten(
@@ -198,7 +205,7 @@ def first_parent_range(store: Store, head: Commit, stop: str | None) -> list[Com
         parent_id = str(commit.parent_ids[0])
         if parent_id == stop:
             break
-        if str(commit.id) in shallow or store.repo.get(parent_id) is None:
+        if store.repo.get(parent_id) is None:
             raise ShallowClone(
                 "this is a shallow clone: history before "
                 f"{str(commit.id)[:12]} is missing, so versions cannot be numbered",
