@@ -30,6 +30,7 @@ from gitassist.versions import (
     APPLIED_REF,
     LatestState,
     join_message,
+    latest_from_pointer,
     latest_ref,
     make_pointer,
     make_version_tag,
@@ -444,9 +445,16 @@ def _duplicate_ids(store: Store, index: Index, added: list[Entry]) -> list[Probl
             continue
         holder = index.get(doc.assistant_id)
         if holder is not None and holder.path != entry.path:
-            problems.append(Problem(
-                entry.path, f"assistant_id {doc.assistant_id} is also used by {holder.path}",
-                "$.assistant_id", 1, 1, code="duplicate_id"))
+            problems.append(
+                Problem(
+                    entry.path,
+                    f"assistant_id {doc.assistant_id} is also used by {holder.path}",
+                    "$.assistant_id",
+                    1,
+                    1,
+                    code="duplicate_id",
+                )
+            )
     return problems
 
 
@@ -463,16 +471,17 @@ def _plan_deletions(store: Store, plan: Plan, walker: _Walker) -> None:
             plan.absent.pop(assistant_id)
             continue
         state = walker.state(assistant_id)
-        if state is None or state.deleted:
+        fresh = walker.new_latest.get(assistant_id)
+        if fresh is None and (state is None or state.deleted):
             plan.absent.pop(assistant_id)
             continue
-        name = ""
-        doc = store.blob_info(Entry(state.path, state.blob)).document
-        if doc is not None:
-            name = doc.name
-        plan.deletions.append(
-            Deletion(assistant_id, name, where["commit"], where["path"], state.version)
-        )
+        if fresh is not None:
+            name, last = fresh.name, fresh.number
+        else:
+            assert state is not None
+            doc = store.blob_info(Entry(state.path, state.blob)).document
+            name, last = (doc.name if doc is not None else ""), state.version
+        plan.deletions.append(Deletion(assistant_id, name, where["commit"], where["path"], last))
 
 
 # --------------------------------------------------------------------------- applying
@@ -540,6 +549,7 @@ def execute(
             tags[(version.assistant_id, version.number)] = tag
             updates.append(RefUpdate(version_ref(version.assistant_id, version.number), tag, None))
         newest = {v.assistant_id: v for v in plan.versions}
+        moved: dict[str, tuple[str, str | None]] = {}  # id -> (new pointer, old pointer)
         for move in plan.moves:
             version = newest[move.assistant_id]
             state = latest_before.setdefault(
@@ -560,12 +570,13 @@ def execute(
                 ci=ci,
                 name=version.name,
             )
-            updates.append(
-                RefUpdate(latest_ref(move.assistant_id), pointer, state.pointer if state else None)
-            )
+            moved[move.assistant_id] = (pointer, state.pointer if state else None)
         absent = dict(plan.absent)
         for deletion in pruned:
-            state = read_latest(store, deletion.assistant_id)
+            if deletion.assistant_id in moved:  # a new version, then deleted: chain the two
+                state = latest_from_pointer(store, moved[deletion.assistant_id][0])
+            else:
+                state = read_latest(store, deletion.assistant_id)
             assert state is not None
             pointer = make_pointer(
                 store,
@@ -582,8 +593,11 @@ def execute(
                 ci=ci,
                 name=deletion.name,
             )
-            updates.append(RefUpdate(latest_ref(deletion.assistant_id), pointer, state.pointer))
+            before = moved.get(deletion.assistant_id, (None, state.pointer))[1]
+            moved[deletion.assistant_id] = (pointer, before)
             absent.pop(deletion.assistant_id, None)
+        for assistant_id, (pointer, before) in moved.items():
+            updates.append(RefUpdate(latest_ref(assistant_id), pointer, before))
         if plan.advances or updates or absent != plan.applied.absent:
             updates.append(
                 RefUpdate(

@@ -18,7 +18,7 @@ from tests.conftest import doc_yaml, git
 
 def versions_of(repo, aid: str) -> list[int]:
     prefix = f"refs/assistants/{aid}/versions/"
-    return sorted(int(n[len(prefix):]) for n in repo.refs() if n.startswith(prefix))
+    return sorted(int(n[len(prefix) :]) for n in repo.refs() if n.startswith(prefix))
 
 
 def latest_version(repo, aid: str) -> int:
@@ -33,8 +33,13 @@ def test_every_commit_that_changes_a_document_is_a_version(make_repo):
     aid = str(uuid.uuid4())
     repo = make_repo({"assistants/a.yaml": doc_yaml(aid)})
     for prompt in ("one", "two", "three"):
-        repo.commit({"assistants/a.yaml": doc_yaml(aid, context={"model_name": "echo",
-                                                                  "system_prompt": prompt})})
+        repo.commit(
+            {
+                "assistants/a.yaml": doc_yaml(
+                    aid, context={"model_name": "echo", "system_prompt": prompt}
+                )
+            }
+        )
     repo.commit({"README": "unrelated"})
     outcome = apply(repo.store())
     assert [v.number for v in outcome.plan.versions] == [1, 2, 3, 4]
@@ -42,8 +47,9 @@ def test_every_commit_that_changes_a_document_is_a_version(make_repo):
     assert latest_version(repo, aid) == 4
     # each version's content is the document at its commit
     for n, prompt in ((2, "one"), (3, "two"), (4, "three")):
-        assert prompt in repo.git("show", f"refs/assistants/{aid}/versions/{n}^{{commit}}"
-                                  ":assistants/a.yaml")
+        assert prompt in repo.git(
+            "show", f"refs/assistants/{aid}/versions/{n}^{{commit}}:assistants/a.yaml"
+        )
 
 
 def test_apply_then_plan_is_empty(make_repo, run_cli):
@@ -76,8 +82,10 @@ def test_format_only_comments_and_renames_make_no_version(make_repo):
     aid = str(uuid.uuid4())
     repo = make_repo({"assistants/a.yaml": doc_yaml(aid)})
     apply(repo.store())
-    reformatted = (f"# a comment\nname: Bot\nassistant_id: '{aid}'\ngraph_id: agent\n"
-                   "context: {model_name: echo}\n")
+    reformatted = (
+        f"# a comment\nname: Bot\nassistant_id: '{aid}'\ngraph_id: agent\n"
+        "context: {model_name: echo}\n"
+    )
     repo.commit({"assistants/a.yaml": reformatted}, "reformat")
     repo.commit({"assistants/a.yaml": None, "assistants/renamed.yaml": reformatted}, "rename")
     outcome = apply(repo.store())
@@ -93,8 +101,9 @@ def test_rollback_sticks_until_the_document_changes(make_repo):
     aid = str(uuid.uuid4())
     repo = make_repo({"assistants/a.yaml": doc_yaml(aid)})
     for p in ("x", "y"):
-        repo.commit({"assistants/a.yaml": doc_yaml(aid, context={"model_name": "echo",
-                                                                  "system_prompt": p})})
+        repo.commit(
+            {"assistants/a.yaml": doc_yaml(aid, context={"model_name": "echo", "system_prompt": p})}
+        )
     apply(repo.store())
     repo.client().assistants.set_latest(aid, 1)
     repo.commit({"other.txt": "x"})
@@ -255,9 +264,15 @@ def test_concurrent_applies_on_one_repository(make_repo, tmp_path, workers):
         repo.commit({f"assistants/a{i}.yaml": doc_yaml(x, f"A{i}-{k}") for i, x in enumerate(ids)})
     script = tmp_path / "apply.py"
     script.write_text(CONCURRENT_APPLY)
-    procs = [subprocess.Popen([sys.executable, str(script), str(repo.path)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(workers)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), str(repo.path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(workers)
+    ]
     results = [p.communicate(timeout=120) for p in procs]
     ok = [r for r, p in zip(results, procs, strict=True) if p.returncode == 0]
     assert ok, results
@@ -282,9 +297,15 @@ def test_concurrent_applies_against_one_remote(make_repo, tmp_path, workers):
         clones.append(clone)
     script = tmp_path / "apply.py"
     script.write_text(CONCURRENT_APPLY)
-    procs = [subprocess.Popen([sys.executable, str(script), str(c), "origin"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for c in clones]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), str(c), "origin"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for c in clones
+    ]
     results = [p.communicate(timeout=180) for p in procs]
     codes = [p.returncode for p in procs]
     assert 0 in codes, results
@@ -292,7 +313,8 @@ def test_concurrent_applies_against_one_remote(make_repo, tmp_path, workers):
         assert code in (0, ExitCode.CONFLICT), err
     refs = git(remote, "for-each-ref", "--format=%(refname)").splitlines()
     for x in ids:
-        nums = sorted(int(r.rsplit("/", 1)[1]) for r in refs
-                      if r.startswith(f"refs/assistants/{x}/versions/"))
+        nums = sorted(
+            int(r.rsplit("/", 1)[1]) for r in refs if r.startswith(f"refs/assistants/{x}/versions/")
+        )
         assert nums == [1, 2]
     assert git(remote, "fsck", "--no-dangling") == ""

@@ -63,8 +63,9 @@ def test_bad_file_blocks_apply_and_changes_nothing(make_repo, run_cli):
 
 def test_two_files_with_the_same_id(make_repo):
     aid = str(uuid.uuid4())
-    repo = make_repo({"assistants/a.yaml": doc_yaml(aid, "A"),
-                      "assistants/b.yaml": doc_yaml(aid, "B")})
+    repo = make_repo(
+        {"assistants/a.yaml": doc_yaml(aid, "A"), "assistants/b.yaml": doc_yaml(aid, "B")}
+    )
     before = snapshot(repo)
     from gitassist.apply import apply
 
@@ -100,7 +101,8 @@ def test_invalid_context_refused_on_create_and_update(make_repo):
         client.assistants.create("agent", context={"modle_name": "echo"}, name="X")
     assert snapshot(repo) == before
     aid = client.assistants.create("agent", context={"model_name": "echo"}, name="X")[
-        "assistant_id"]
+        "assistant_id"
+    ]
     before = snapshot(repo)
     with pytest.raises(ValidationFailed):
         client.assistants.update(aid, context={"model_name": "gpt-99"})
@@ -111,7 +113,8 @@ def test_set_latest_to_missing_version_and_unknown_assistant(make_repo):
     repo = make_repo()
     client = repo.client()
     aid = client.assistants.create("agent", context={"model_name": "echo"}, name="X")[
-        "assistant_id"]
+        "assistant_id"
+    ]
     before = snapshot(repo)
     with pytest.raises(NotFound, match="has no version 7: it has versions 1..1"):
         client.assistants.set_latest(aid, 7)
@@ -134,7 +137,8 @@ def test_uncommitted_edits_are_never_committed(make_repo):
     repo = make_repo()
     client = repo.client()
     aid = client.assistants.create("agent", context={"model_name": "echo"}, name="X")[
-        "assistant_id"]
+        "assistant_id"
+    ]
     # the user's unrelated work, staged and unstaged
     repo.write({"notes.txt": "mine", "graph.py": (repo.path / "graph.py").read_text() + "# wip\n"})
     repo.git("add", "notes.txt")
@@ -190,14 +194,21 @@ def test_concurrent_set_latest_one_wins(make_repo, tmp_path):
     repo = make_repo()
     client = repo.client()
     aid = client.assistants.create("agent", context={"model_name": "echo"}, name="X")[
-        "assistant_id"]
+        "assistant_id"
+    ]
     for p in ("a", "b"):
         client.assistants.update(aid, context={"model_name": "echo", "system_prompt": p})
     script = tmp_path / "race.py"
     script.write_text(SET_LATEST)
-    procs = [subprocess.Popen([sys.executable, str(script), str(repo.path), aid, str(v)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-             for v in (1, 2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), str(repo.path), aid, str(v)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for v in (1, 2)
+    ]
     for p in procs:
         assert p.stdout is not None and p.stdout.readline() == "ready\n"
     for p in procs:
