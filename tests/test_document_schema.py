@@ -1,0 +1,30 @@
+"""The published document schema matches the pydantic model, and validates real documents."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import jsonschema
+
+from gitassist.scaffold import schema_text
+from tests.conftest import ROOT, doc_yaml
+
+
+def test_committed_schema_matches_the_model():
+    committed = (ROOT / "schemas" / "assistant.schema.json").read_text()
+    assert committed == schema_text(), (
+        "schemas/assistant.schema.json drifted from the model: regenerate it with "
+        "`gitassist schemas export` or scripts/regen-schema"
+    )
+
+
+def test_schema_accepts_good_and_rejects_unknown_keys():
+    from gitassist.documents import load_yaml_data
+
+    schema = json.loads(schema_text())
+    good = load_yaml_data(doc_yaml(str(uuid.uuid4())), "a.yaml")
+    jsonschema.validate(good, schema)
+    bad = {**good, "contxt": {}}
+    validator = jsonschema.Draft202012Validator(schema)
+    assert any("contxt" in e.message for e in validator.iter_errors(bad))
