@@ -17,26 +17,33 @@ def _store(repo: str) -> Any:
     return Store(repo)
 
 
-@click.group(invoke_without_command=True)
-@click.argument("target", required=False)
+VERSIONS_DIFF: click.Command | None = None  # set by cli.main once the review commands load
+
+
+@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("target")
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(min=1))
 @click.option("--offset", default=0, type=click.IntRange(min=0))
 @repo_option
 @json_option
 @click.pass_context
 def versions(
-    ctx: click.Context, target: str | None, limit: int, offset: int, repo: str, as_json: bool
+    ctx: click.Context, target: str, limit: int, offset: int, repo: str, as_json: bool
 ) -> None:
     """List an assistant's versions, newest first, with who made each and where.
 
     \b
       gitassist versions support
-      gitassist versions diff support 1 2
+      gitassist versions diff support 1 2     compare two versions (see its --help)
     """
-    if ctx.invoked_subcommand is not None:
+    if target == "diff" and VERSIONS_DIFF is not None:
+        forwarded = [*ctx.args, "-C", repo] + (["--format", "json"] if as_json else [])
+        VERSIONS_DIFF.main(
+            args=forwarded, prog_name="gitassist versions diff", standalone_mode=False
+        )
         return
-    if target is None:
-        raise click.UsageError("name an assistant: gitassist versions TARGET")
+    if ctx.args:
+        raise click.UsageError(f"unexpected arguments: {' '.join(ctx.args)}")
     from gitassist import assistants as ops
     from gitassist.versions import read_latest
 
