@@ -35,33 +35,72 @@ def sh(*args: str, cwd: Path, check: bool = True) -> str:
 def main() -> None:
     gitassist = str(Path(sys.executable).with_name("gitassist"))
     work = Path(tempfile.mkdtemp(prefix="gitassist-demo-")) / "assistants-repo"
-    shutil.copytree(EXAMPLE, work, ignore=shutil.ignore_patterns("__pycache__", ".langgraph_api",
-                                                                "assistants"))
+    shutil.copytree(
+        EXAMPLE, work, ignore=shutil.ignore_patterns("__pycache__", ".langgraph_api", "assistants")
+    )
     env_note = "offline echo model" if not os.environ.get("OPENAI_API_KEY") else "OpenAI"
     print(f"# gitassist demo in {work} ({env_note})")
     sh("git", "init", "-q", "-b", "main", cwd=work)
     sh("git", "add", "-A", cwd=work)
-    sh("git", "-c", "user.name=Demo", "-c", "user.email=demo@example.com", "commit", "-q",
-       "-m", "Example project", cwd=work)
+    sh(
+        "git",
+        "-c",
+        "user.name=Demo",
+        "-c",
+        "user.email=demo@example.com",
+        "commit",
+        "-q",
+        "-m",
+        "Example project",
+        cwd=work,
+    )
     os.environ.setdefault("GIT_AUTHOR_NAME", "Demo User")
     os.environ.setdefault("GIT_AUTHOR_EMAIL", "demo@example.com")
     os.environ.setdefault("GIT_COMMITTER_NAME", "Demo User")
     os.environ.setdefault("GIT_COMMITTER_EMAIL", "demo@example.com")
 
     sh(gitassist, "init", cwd=work)
-    sh(gitassist, "create", "agent", "--name", "Support bot", "--set", "model_name=echo",
-       "--set", "system_prompt=You are a friendly support agent.", cwd=work)
-    sh(gitassist, "update", "support-bot", "--set",
-       "system_prompt=You are terse. Answer in five words.", cwd=work)
+    sh(
+        gitassist,
+        "create",
+        "agent",
+        "--name",
+        "Support bot",
+        "--set",
+        "model_name=echo",
+        "--set",
+        "system_prompt=You are a friendly support agent.",
+        cwd=work,
+    )
+    sh(
+        gitassist,
+        "update",
+        "support-bot",
+        "--set",
+        "system_prompt=You are terse. Answer in five words.",
+        cwd=work,
+    )
     sh(gitassist, "validate", cwd=work)
     sh(gitassist, "versions", "support-bot", cwd=work)
     sh(gitassist, "show", "support-bot@1", cwd=work)
-    sh(gitassist, "run", "support-bot", "--input", '{"messages": [{"role": "user", '
-       '"content": "where is my order?"}]}', cwd=work)
+    sh(
+        gitassist,
+        "run",
+        "support-bot",
+        "--input",
+        '{"messages": [{"role": "user", "content": "where is my order?"}]}',
+        cwd=work,
+    )
     sh(gitassist, "set-latest", "support-bot", "1", "--reason", "v2 too terse", cwd=work)
     sh(gitassist, "get", "support-bot", cwd=work)
-    sh(gitassist, "run", "support-bot", "--input", '{"messages": [{"role": "user", '
-       '"content": "where is my order?"}]}', cwd=work)
+    sh(
+        gitassist,
+        "run",
+        "support-bot",
+        "--input",
+        '{"messages": [{"role": "user", "content": "where is my order?"}]}',
+        cwd=work,
+    )
     sh(gitassist, "log", "support-bot", cwd=work)
     sh(gitassist, "apply", cwd=work)
     sh(gitassist, "list", cwd=work)

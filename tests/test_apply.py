@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 import uuid
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -14,6 +14,9 @@ from gitassist.apply import apply
 from gitassist.errors import ExitCode, GitassistError, RepositoryError
 from gitassist.plan import HistoryRewritten, ShallowClone
 from tests.conftest import doc_yaml, git
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def versions_of(repo, aid: str) -> list[int]:
@@ -160,7 +163,7 @@ def test_guards_branch_dirty_detached(make_repo):
         apply(repo.store())
     repo.git("switch", "-q", "main")
     (repo.path / "assistants/a.yaml").write_text(doc_yaml(a, "Dirty"))
-    with pytest.raises(RepositoryError, match="uncommitted changes to assistants/a.yaml"):
+    with pytest.raises(RepositoryError, match=r"uncommitted changes to assistants/a\.yaml"):
         apply(repo.store())
     repo.git("checkout", "-q", "--", ".")
     repo.git("checkout", "-q", "--detach")
@@ -276,7 +279,7 @@ def test_concurrent_applies_on_one_repository(make_repo, tmp_path, workers):
     results = [p.communicate(timeout=120) for p in procs]
     ok = [r for r, p in zip(results, procs, strict=True) if p.returncode == 0]
     assert ok, results
-    for out, err in results:
+    for _out, err in results:
         assert "Traceback" not in err
     for x in ids:
         assert versions_of(repo, x) == [1, 2, 3, 4]  # contiguous, none lost or doubled

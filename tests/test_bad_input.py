@@ -116,7 +116,7 @@ def test_set_latest_to_missing_version_and_unknown_assistant(make_repo):
         "assistant_id"
     ]
     before = snapshot(repo)
-    with pytest.raises(NotFound, match="has no version 7: it has versions 1..1"):
+    with pytest.raises(NotFound, match=r"has no version 7: it has versions 1\.\.1"):
         client.assistants.set_latest(aid, 7)
     with pytest.raises(NotFound, match="no assistant"):
         client.assistants.get("nobody")

@@ -15,11 +15,16 @@ def test_init_scaffolds_and_commits_only_its_files(tmp_path, run_cli):
     target = tmp_path / "new"
     proc = run_cli("init", str(target))
     assert proc.returncode == 0, proc.stderr
-    for rel in ("langgraph.json", "assistants/.gitkeep", "schemas/assistant.schema.json",
-                ".gitignore"):
+    for rel in (
+        "langgraph.json",
+        "assistants/.gitkeep",
+        "schemas/assistant.schema.json",
+        ".gitignore",
+    ):
         assert (target / rel).exists()
-    log = subprocess.run(["git", "log", "--format=%s"], cwd=target, capture_output=True,
-                         text=True, check=True).stdout
+    log = subprocess.run(
+        ["git", "log", "--format=%s"], cwd=target, capture_output=True, text=True, check=True
+    ).stdout
     assert log.strip() == "Initialise gitassist repository"
     again = run_cli("init", str(target))
     assert "nothing to do" in again.stdout
@@ -28,8 +33,11 @@ def test_init_scaffolds_and_commits_only_its_files(tmp_path, run_cli):
 def test_lifecycle_through_the_cli(make_repo, run_cli):
     repo = make_repo()
     c = ["-C", str(repo.path)]
-    made = json.loads(run_cli("create", "agent", "--name", "Support bot", "--set",
-                              "model_name=echo", "--json", *c).stdout)
+    made = json.loads(
+        run_cli(
+            "create", "agent", "--name", "Support bot", "--set", "model_name=echo", "--json", *c
+        ).stdout
+    )
     aid = made["assistant_id"]
     assert made["version"] == 1 and made["gitassist"]["recorded"] is True
     upd = run_cli("update", "support-bot", "--set", "system_prompt=Be brief.", *c)
@@ -65,8 +73,23 @@ def test_get_by_graph_id_and_rev(make_repo, run_cli):
     assert old["context"] == {"model_name": "echo"}
 
 
-@pytest.mark.parametrize("command", ["get", "list", "versions", "show", "set-latest", "plan",
-                                     "apply", "create", "update", "delete", "init", "log"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "get",
+        "list",
+        "versions",
+        "show",
+        "set-latest",
+        "plan",
+        "apply",
+        "create",
+        "update",
+        "delete",
+        "init",
+        "log",
+    ],
+)
 def test_help_teaches(command, run_cli):
     proc = run_cli(command, "--help")
     assert proc.returncode == 0
@@ -76,12 +99,15 @@ def test_help_teaches(command, run_cli):
 
 def test_get_does_not_import_langgraph(make_repo):
     repo = make_repo()
-    code = ("import sys\nfrom gitassist.cli.main import main\n"
-            "try:\n    main(['get', 'agent', '-C', sys.argv[1]])\nexcept SystemExit:\n    pass\n"
-            "assert not [m for m in sys.modules if m.startswith('langgraph')], 'langgraph!'\n"
-            "print('clean')")
-    proc = subprocess.run([sys.executable, "-c", code, str(repo.path)], capture_output=True,
-                          text=True, check=False)
+    code = (
+        "import sys\nfrom gitassist.cli.main import main\n"
+        "try:\n    main(['get', 'agent', '-C', sys.argv[1]])\nexcept SystemExit:\n    pass\n"
+        "assert not [m for m in sys.modules if m.startswith('langgraph')], 'langgraph!'\n"
+        "print('clean')"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(repo.path)], capture_output=True, text=True, check=False
+    )
     assert proc.stdout.strip().endswith("clean"), proc.stderr
 
 

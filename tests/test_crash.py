@@ -26,7 +26,7 @@ def ref_state(path) -> dict[str, str]:
     out = git(path, "for-each-ref", "--format=%(refname) %(*objectname) %(objectname)")
     state = {}
     for line in out.splitlines():
-        name, peeled, oid = (line.split(" ") + ["", ""])[:3]
+        name, peeled, oid = [*line.split(" "), "", ""][:3]
         if not name.startswith("refs/heads/"):
             state[name] = peeled or oid
     return state
@@ -46,7 +46,7 @@ def test_sigkill_during_apply_is_all_or_nothing(make_repo, tmp_path):
         )
     script = tmp_path / "apply.py"
     script.write_text(APPLY)
-    before = ref_state(repo.path)
+    assert not versions(ref_state(repo.path))
     # the complete result, once, to compare against
     done = tmp_path / "done"
     shutil.copytree(repo.path, done)
