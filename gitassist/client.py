@@ -8,7 +8,6 @@ deployment runs against a git repository with only the ``get_client`` line chang
 
 from __future__ import annotations
 
-import asyncio
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -181,6 +180,8 @@ class AssistantsClient:
         method = getattr(self._sync, name)
 
         async def call(*args: Any, **kwargs: Any) -> Any:
+            import asyncio
+
             return await asyncio.to_thread(method, *args, **kwargs)
 
         call.__name__ = name

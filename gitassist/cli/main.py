@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sys
-import tempfile
-import traceback
 from pathlib import Path
 
 import click
@@ -57,6 +54,10 @@ _register()
 
 
 def _crash_log() -> Path:
+    import datetime as dt
+    import tempfile
+    import traceback
+
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "gitassist"
     try:
