@@ -1,7 +1,328 @@
-"""run, threads: executing assistants locally."""
+"""run, threads: executing assistants locally (see docs/running.md)."""
 
 from __future__ import annotations
 
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
 import click
 
-COMMANDS: list[click.Command] = []
+from gitassist.cli.options import json_option, parse_mapping, parse_value, repo_option
+from gitassist.cli.render import emit_json, out, short, table, yaml_text
+
+if TYPE_CHECKING:
+    from gitassist.runner import Runner, StreamPart
+
+_MESSAGE_TYPES = {"human", "ai", "system", "tool", "AIMessageChunk", "function"}
+
+
+def _runner(repo: str) -> Runner:
+    from gitassist.runner import Runner
+    from gitassist.store import Store
+
+    return Runner(Store(repo))
+
+
+def _input(text: str | None) -> Any:
+    if text is None:
+        return None
+    if text == "-":
+        text = sys.stdin.read()
+        return parse_value(text, "--input") if text.strip() else None
+    return parse_value(text, "--input")
+
+
+def _stream_modes(values: tuple[str, ...]) -> list[str]:
+    from gitassist.runner import STREAM_MODES
+
+    modes = [m.strip() for value in values for m in value.split(",") if m.strip()]
+    unknown = [m for m in modes if m not in STREAM_MODES]
+    if unknown:
+        raise click.BadParameter(
+            f"{', '.join(unknown)}; use {', '.join(STREAM_MODES)}", param_hint="--stream-mode"
+        )
+    return modes or ["updates"]
+
+
+# --------------------------------------------------------------------------- human rendering
+
+
+def _readable(value: Any) -> Any:
+    """Messages as "type: content" strings, everything else as it is."""
+    if isinstance(value, dict):
+        if value.get("type") in _MESSAGE_TYPES and "content" in value:
+            kind = "ai" if value["type"] == "AIMessageChunk" else value["type"]
+            content = value["content"]
+            text = content if isinstance(content, str) else json.dumps(content)
+            return f"{kind}: {text}"
+        return {k: _readable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_readable(v) for v in value]
+    return value
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(_readable(value), ensure_ascii=False, default=str)
+
+
+def _header(data: dict[str, Any]) -> str:
+    version = f"version {data['version']}" if data.get("version") else data.get("source", "")
+    code = "pinned" if data.get("pinned") else "working tree"
+    if data.get("code_dirty"):
+        code += ", uncommitted changes"
+    line = (
+        f"run {short(data['run_id'], 8)}  {data['name']} ({data['assistant_id']}) {version}"
+        f"\n  document {short(data.get('document_commit')) or '-'}  "
+        f"{data.get('document_path') or '(default assistant)'}"
+        f"\n  code     {short(data.get('code_commit')) or '-'}  ({code})"
+    )
+    if not data.get("context_checked", True):
+        line += "\n  context  not validated: the graph has no committed context schema"
+    if data.get("thread_id"):
+        line += f"\n  thread   {data['thread_id']}"
+    return line
+
+
+def _render(part: StreamPart) -> str | None:
+    event, data = part.event, part.data
+    if event == "metadata":
+        return _header(data)
+    if event == "updates" and isinstance(data, dict):
+        lines = []
+        for node, update in data.items():
+            lines.append(f"[{node}] {_compact(update)}")
+        return "\n".join(lines)
+    if event in ("messages/complete", "messages/partial"):
+        return "\n".join(f"[message] {_readable(m)}" for m in data)
+    if event == "messages":
+        return f"[message] {_readable(data[0])}"
+    if event == "messages/metadata":
+        return None
+    if event == "debug" and isinstance(data, dict):
+        payload = data.get("payload") or {}
+        name = payload.get("name", "") if isinstance(payload, dict) else ""
+        return f"[debug] step {data.get('step')} {data.get('type')} {name}".rstrip()
+    return f"[{event}] {_compact(data)}"
+
+
+# --------------------------------------------------------------------------- run
+
+
+@click.command()
+@click.argument("target", required=False)
+@click.option("--rev", help="Run the document as it is at this git revision.")
+@click.option(
+    "--input",
+    "input_text",
+    metavar="JSON|@FILE|-",
+    help="The graph input: JSON/YAML, @file, or - to read stdin.",
+)
+@click.option(
+    "--context",
+    "context_text",
+    metavar="JSON|@FILE",
+    help="Run-level context, merged key by key over the assistant's.",
+)
+@click.option(
+    "--stream-mode",
+    "-s",
+    "stream_modes",
+    multiple=True,
+    metavar="MODE",
+    help="updates (default), values, messages, messages-tuple, debug, custom, tasks, "
+    "checkpoints; repeat or comma-separate for several.",
+)
+@click.option(
+    "--thread",
+    "thread_id",
+    metavar="ID",
+    help="Continue this thread (created if it does not exist).",
+)
+@click.option("--wait", is_flag=True, help="Print only the final state.")
+@click.option(
+    "--pin", is_flag=True, help="Run the graph code as it was at the version's own commit."
+)
+@repo_option
+@json_option
+def run(
+    target: str | None,
+    rev: str | None,
+    input_text: str | None,
+    context_text: str | None,
+    stream_modes: tuple[str, ...],
+    thread_id: str | None,
+    wait: bool,
+    pin: bool,
+    repo: str,
+    as_json: bool,
+) -> None:
+    """Run an assistant locally and stream what each step does.
+
+    TARGET is an assistant id, graph id, file stem or unique name, optionally
+    with @N or @latest; with --thread it may be left out to continue the
+    thread's own assistant. Examples:
+
+    \b
+      gitassist run Bot --input '{"messages": [{"role": "user", "content": "hi"}]}'
+      gitassist run Bot@1 --pin --wait --input @question.json
+      gitassist run Bot --thread 6f1c... --input - < next-turn.json
+    """
+    if target is None and thread_id is None:
+        raise click.UsageError("name an assistant to run, or a --thread to continue")
+    runner = _runner(repo)
+    modes = ["values"] if wait else _stream_modes(stream_modes)
+    parts = runner.stream(
+        thread_id,
+        target,
+        input=_input(input_text),
+        stream_mode=modes,
+        context=parse_mapping(context_text, "--context"),
+        rev=rev,
+        pin=pin,
+        if_not_exists="create",
+    )
+    if wait:
+        _wait(parts, as_json)
+        return
+    for part in parts:
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {"event": part.event, "data": part.data}, ensure_ascii=False, default=str
+                )
+            )
+        else:
+            text = _render(part)
+            if text is not None:
+                out(text)
+
+
+def _wait(parts: Any, as_json: bool) -> None:
+    metadata: dict[str, Any] = {}
+    values: Any = None
+    for part in parts:
+        if part.event == "metadata":
+            metadata = part.data
+        elif part.event == "values":
+            values = part.data
+    if as_json:
+        emit_json({"metadata": metadata, "values": values})
+        return
+    out(_header(metadata))
+    out()
+    out(yaml_text(_readable(values)).rstrip() if values else "(no state)")
+
+
+# --------------------------------------------------------------------------- threads
+
+
+@click.group()
+def threads() -> None:
+    """Conversations kept between runs (in .gitassist/threads.sqlite, git-ignored)."""
+
+
+@threads.command("create")
+@click.argument("target", required=False)
+@click.option("--id", "thread_id", help="Use this UUID instead of a new one.")
+@click.option("--metadata", "metadata_text", metavar="JSON")
+@repo_option
+@json_option
+def threads_create(
+    target: str | None, thread_id: str | None, metadata_text: str | None, repo: str, as_json: bool
+) -> None:
+    """Create a thread, optionally for assistant TARGET (later runs default to it)."""
+    thread = _runner(repo).create_thread(
+        metadata=parse_mapping(metadata_text, "--metadata"),
+        thread_id=thread_id,
+        assistant=target,
+    )
+    if as_json:
+        emit_json(thread)
+    else:
+        out(thread["thread_id"])
+
+
+@threads.command("list")
+@click.option("--assistant", "target", help="Only threads started with this assistant.")
+@click.option("--status", type=click.Choice(["idle", "busy", "interrupted", "error"]))
+@click.option("--limit", default=20, show_default=True)
+@repo_option
+@json_option
+def threads_list(
+    target: str | None, status: str | None, limit: int, repo: str, as_json: bool
+) -> None:
+    """List threads, newest first."""
+    runner = _runner(repo)
+    metadata = None
+    if target is not None:
+        from gitassist.assistants import resolve
+
+        metadata = {"assistant_id": resolve(runner.store, target).assistant_id}
+    found = runner.search_threads(metadata=metadata, status=status, limit=limit)
+    if as_json:
+        emit_json(found)
+        return
+    rows = [
+        (
+            t["thread_id"],
+            t["status"],
+            t["metadata"].get("assistant_id", ""),
+            len(runner.db.runs(t["thread_id"])),
+            t["updated_at"][:19],
+        )
+        for t in found
+    ]
+    out(table(rows, ["thread", "status", "assistant", "runs", "updated"]) if rows else "no threads")
+
+
+@threads.command("show")
+@click.argument("thread_id")
+@repo_option
+@json_option
+def threads_show(thread_id: str, repo: str, as_json: bool) -> None:
+    """A thread's state and its runs, each with the versions of document and code it used."""
+    runner = _runner(repo)
+    thread = runner.get_thread(thread_id)
+    runs = runner.runs(thread_id)
+    if as_json:
+        emit_json({**thread, "runs": runs})
+        return
+    meta = thread["metadata"]
+    out(f"thread {thread['thread_id']}  ({thread['status']})")
+    out(f"  assistant {meta.get('assistant_id', '-')}  graph {meta.get('graph_id', '-')}")
+    out(f"  created   {thread['created_at'][:19]}  updated {thread['updated_at'][:19]}")
+    if runs:
+        out()
+        rows = [
+            (
+                short(r["run_id"], 8),
+                r["status"],
+                r["metadata"].get("version") or "-",
+                short(r["metadata"].get("document_commit")),
+                short(r["metadata"].get("code_commit"))
+                + (" pinned" if r["metadata"].get("pinned") else ""),
+                r["created_at"][:19],
+            )
+            for r in runs
+        ]
+        out(table(rows, ["run", "status", "version", "document", "code", "at"]))
+    if thread["values"]:
+        out()
+        out(yaml_text(_readable(thread["values"])).rstrip())
+
+
+@threads.command("delete")
+@click.argument("thread_id")
+@repo_option
+@json_option
+def threads_delete(thread_id: str, repo: str, as_json: bool) -> None:
+    """Delete a thread, its checkpoints and its run records."""
+    _runner(repo).delete_thread(thread_id)
+    if as_json:
+        emit_json({"thread_id": thread_id, "deleted": True})
+    else:
+        out(f"deleted thread {thread_id}")
+
+
+COMMANDS: list[click.Command] = [run, threads]
