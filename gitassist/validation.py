@@ -3,6 +3,10 @@
 Context schemas are the JSON files ``gitassist schemas export`` committed (never graph code),
 so validating a pull request from a fork runs none of its code. Every problem is reported,
 each pointing at the YAML node (file, line, column, JSON path, revision).
+
+Speed: documents are parsed with the fast safe loader, each schema's validator is compiled
+once per :class:`SchemaSet`, and the slow round-trip parse that knows line and column runs
+only for a document that has a problem (once per document, see :class:`Locator`).
 """
 
 from __future__ import annotations
@@ -10,26 +14,40 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gitassist.documents import check_document, position
+from gitassist.documents import check_document, load_roundtrip
+from gitassist.errors import NotFound
 from gitassist.problems import Problem, json_path
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from jsonschema.exceptions import ValidationError as SchemaError
+    from pygit2 import Tree
 
     from gitassist.documents import AssistantDocument
     from gitassist.project import Project
+    from gitassist.store import Store
 
-SECRET_KEY = re.compile(r"(api[_-]?key|secret|token|password|passwd|private[_-]?key|credential)", re.I)
+SECRET_KEY = re.compile(
+    r"(api[_-]?key|secret|token|password|passwd|private[_-]?key|credential)", re.I
+)
 SECRET_VALUE = re.compile(
     r"(sk-[A-Za-z0-9_\-]{16,}|sk-ant-[A-Za-z0-9_\-]{16,}|gh[pousr]_[A-Za-z0-9]{30,}|"
     r"xox[abposr]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_\-]{35}|"
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----|lsv2_[a-z]{2}_[A-Za-z0-9_]{20,})"
 )
 REDACTED = "«redacted»"
+SECRETS_DOC = "docs/review.md#secrets"
+_ID_LINE = re.compile(r"^assistant_id:\s*['\"]?([0-9a-fA-F-]{36})", re.M)
+
+Parts = tuple[str | int, ...]
+
+
+# --------------------------------------------------------------------------- schemas
 
 
 def schema_path(project: Project, graph_id: str) -> str:
@@ -38,7 +56,7 @@ def schema_path(project: Project, graph_id: str) -> str:
 
 @dataclass
 class SchemaSet:
-    """Context schemas by graph id, with compiled validators cached per schema text."""
+    """Context schemas by graph id, with compiled validators cached per schema."""
 
     schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
     _validators: dict[str, Any] = field(default_factory=dict)
@@ -62,8 +80,107 @@ def load_schema_text(text: str, path: str) -> dict[str, Any]:
     return data
 
 
+def read_schemas(
+    store: Store, project: Project, tree: Tree | None, *, rev: str | None = None
+) -> tuple[SchemaSet, list[Problem]]:
+    """The committed context schemas (from ``tree``, else the working tree) and their problems.
+
+    A schema file that is not JSON, or not a valid JSON Schema, is an error on that file.
+    """
+    schemas: dict[str, dict[str, Any]] = {}
+    problems: list[Problem] = []
+    for graph_id in project.graphs:
+        path = schema_path(project, graph_id)
+        text = _read(store, tree, path)
+        if text is None:
+            continue
+        try:
+            schema = load_schema_text(text, path)
+            _check_schema(schema)
+        except ValueError as exc:  # JSONDecodeError is a ValueError
+            line, col = getattr(exc, "lineno", None), getattr(exc, "colno", None)
+            problems.append(Problem(path, f"invalid context schema: {exc}", "$", line, col, rev,
+                                    "invalid_schema"))
+            continue
+        schemas[graph_id] = schema
+    return SchemaSet(schemas), problems
+
+
+def _check_schema(schema: dict[str, Any]) -> None:
+    from jsonschema.exceptions import SchemaError as BadSchema
+    from jsonschema.validators import validator_for
+
+    try:
+        validator_for(schema).check_schema(schema)
+    except BadSchema as exc:
+        raise ValueError(exc.message) from None
+
+
+def _read(store: Store, tree: Tree | None, path: str) -> str | None:
+    if tree is not None:
+        return store.read_path(tree, path)
+    file = store.root / path
+    return file.read_text(encoding="utf-8") if file.is_file() else None
+
+
+# --------------------------------------------------------------------------- positions
+
+
+class Locator:
+    """Line and column of YAML nodes in one text; the round-trip parse happens once, lazily."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._root: Any = None
+        self._parsed = False
+
+    def at(self, parts: Parts, *, value: bool = False) -> tuple[int | None, int | None]:
+        """1-based line and column of the key at ``parts`` (``value``: of its value), or of
+        its nearest ancestor."""
+        if not self._parsed:
+            self._parsed = True
+            try:
+                self._root = load_roundtrip(self.text)
+            except Exception:
+                self._root = None
+        if self._root is None:
+            return None, None
+        return _walk_position(self._root, parts, value)
+
+
+def _walk_position(node: Any, parts: Parts, value: bool) -> tuple[int | None, int | None]:
+    line: int | None = 1
+    column: int | None = 1
+    for i, part in enumerate(parts):
+        lc = getattr(node, "lc", None)
+        try:
+            if lc is not None:
+                if isinstance(part, int):
+                    row, col = lc.item(part)
+                else:
+                    last = value and i == len(parts) - 1
+                    row, col = lc.value(part) if last else lc.key(part)
+                line, column = row + 1, col + 1
+            node = node[part]
+        except (KeyError, IndexError, TypeError, AttributeError):
+            break
+    return line, column
+
+
+def _problem(
+    loc: Locator, path: str, parts: Parts, message: str, rev: str | None, code: str,
+    severity: str = "error", *, value: bool = False,
+) -> Problem:
+    line, col = loc.at(parts, value=value)
+    return Problem(path, message, json_path(parts), line, col, rev, code,
+                   "warning" if severity == "warning" else "error")
+
+
+# --------------------------------------------------------------------------- messages
+
+
 def _describe(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
+    text = redact_text(json.dumps(value, ensure_ascii=False))
     return text if len(text) <= 40 else text[:37] + "..."
 
 
@@ -74,32 +191,19 @@ def _message(err: SchemaError) -> str:
         expected = " or ".join(expected) if isinstance(expected, list) else expected
         return f"expected {expected}, got {_describe(err.instance)}"
     if validator == "enum":
-        allowed = ", ".join(_describe(v) for v in err.validator_value)
+        values: Any = err.validator_value
+        allowed = ", ".join(_describe(v) for v in values)
         return f"{_describe(err.instance)} is not allowed; allowed values: {allowed}"
     if validator == "const":
         return f"must be {_describe(err.validator_value)}"
-    if validator == "required":
-        missing = [k for k in err.validator_value if k not in (err.instance or {})]
-        return f"missing required key `{missing[0] if missing else '?'}`"
     if validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         return f"{_describe(err.instance)} is out of range ({validator} {err.validator_value})"
-    return str(err.message)
+    if validator in ("minLength", "maxLength", "minItems", "maxItems", "pattern", "format"):
+        return f"{_describe(err.instance)} does not match {validator} {err.validator_value}"
+    return redact_text(str(err.message))
 
 
-def _unknown_keys(
-    value: Any, schema: dict[str, Any], root: dict[str, Any], parts: tuple[str | int, ...]
-) -> Iterable[tuple[tuple[str | int, ...], str, list[str]]]:
-    schema = _deref(schema, root)
-    if not isinstance(value, dict):
-        return
-    props = schema.get("properties")
-    if not isinstance(props, dict) or schema.get("additionalProperties") not in (None, False):
-        return
-    for key, item in value.items():
-        if key not in props:
-            yield (*parts, key), key, sorted(props)
-        else:
-            yield from _unknown_keys(item, props[key], root, (*parts, key))
+# --------------------------------------------------------------------------- context
 
 
 def _deref(schema: Any, root: dict[str, Any]) -> dict[str, Any]:
@@ -123,6 +227,34 @@ def _deref(schema: Any, root: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def _unknown_keys(
+    value: Any, schema: Any, root: dict[str, Any], parts: Parts, strict: bool
+) -> Iterable[tuple[Parts, str, list[str]]]:
+    """Keys the schema does not declare: everywhere when ``strict``, else where it forbids."""
+    schema = _deref(schema, root)
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for i, item in enumerate(value):
+            yield from _unknown_keys(item, schema["items"], root, (*parts, i), strict)
+        return
+    props = schema.get("properties")
+    if not isinstance(value, dict) or not isinstance(props, dict):
+        return
+    extra = schema.get("additionalProperties")
+    forbids = extra is False or (extra is None and strict)
+    for key, item in value.items():
+        if key in props:
+            yield from _unknown_keys(item, props[key], root, (*parts, key), strict)
+        elif forbids:
+            yield (*parts, key), key, sorted(props)
+
+
+def _unknown_key_message(key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    if close:
+        return f"unknown context key `{key}`; did you mean `{close[0]}`?"
+    return f"unknown context key `{key}` (known: {', '.join(known) or 'none'})"
+
+
 def context_problems(
     document: AssistantDocument,
     text: str,
@@ -131,35 +263,41 @@ def context_problems(
     *,
     rev: str | None = None,
     unknown_keys: str = "error",
+    locator: Locator | None = None,
 ) -> list[Problem]:
-    """Check ``document.context`` against its graph's schema; every problem, with positions."""
-    validator = schemas.validator(document.graph_id)
-    problems: list[Problem] = []
-    if validator is not None:
-        for err in sorted(validator.iter_errors(document.context), key=lambda e: list(e.path)):
-            parts: tuple[str | int, ...] = ("context", *err.absolute_path)
-            if err.validator == "required":
-                missing = [k for k in err.validator_value if k not in (err.instance or {})]
-                for key in missing:
-                    line, col = position(text, parts)
-                    problems.append(Problem(path, f"missing required key `{key}`",
-                                            json_path((*parts, key)), line, col, rev, "required"))
-                continue
-            if err.validator == "additionalProperties":
-                continue  # reported below with a suggestion
-            line, col = position(text, parts)
-            problems.append(Problem(path, _message(err), json_path(parts), line, col, rev,
-                                    f"schema.{err.validator}"))
-        if unknown_keys == "error":
-            root = schemas.schemas[document.graph_id]
-            for parts, key, known in _unknown_keys(document.context, root, root, ("context",)):
-                close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-                hint = f"; did you mean `{close[0]}`?" if close else f" (known: {', '.join(known)})"
-                line, col = position(text, parts)
-                problems.append(Problem(path, f"unknown context key `{key}`{hint}",
-                                        json_path(parts), line, col, rev, "unknown_key"))
-    problems.extend(secret_problems(document, text, path, rev))
+    """Check ``document.context`` against its graph's schema, and flag secret-looking values."""
+    loc = locator or Locator(text)
+    problems = _schema_problems(document, loc, path, schemas, rev, unknown_keys == "error")
+    problems.extend(secret_problems(document, text, path, rev, locator=loc))
     return problems
+
+
+def _schema_problems(
+    document: AssistantDocument, loc: Locator, path: str, schemas: SchemaSet, rev: str | None,
+    strict: bool,
+) -> list[Problem]:
+    validator = schemas.validator(document.graph_id)
+    if validator is None:
+        return []
+    problems: list[Problem] = []
+    for err in sorted(validator.iter_errors(document.context), key=lambda e: list(e.path)):
+        parts: Parts = ("context", *err.absolute_path)
+        if err.validator == "required":
+            line, col = loc.at(parts)
+            for key in [k for k in err.validator_value if k not in (err.instance or {})]:
+                problems.append(Problem(path, f"missing required key `{key}`",
+                                        json_path((*parts, key)), line, col, rev, "required"))
+        elif err.validator != "additionalProperties":  # reported below, with a suggestion
+            problems.append(_problem(loc, path, parts, _message(err), rev,
+                                     f"schema.{err.validator}", value=True))
+    root = schemas.schemas[document.graph_id]
+    for parts, key, known in _unknown_keys(document.context, root, root, ("context",), strict):
+        problems.append(_problem(loc, path, parts, _unknown_key_message(key, known), rev,
+                                 "unknown_key"))
+    return problems
+
+
+# --------------------------------------------------------------------------- secrets
 
 
 def looks_secret(key: str, value: Any) -> bool:
@@ -170,42 +308,78 @@ def looks_secret(key: str, value: Any) -> bool:
     return bool(SECRET_KEY.search(key)) and len(value) >= 8 and " " not in value.strip()
 
 
-def _walk(value: Any, parts: tuple[str | int, ...]) -> Iterable[tuple[tuple[str | int, ...], Any]]:
+def redact_text(text: str) -> str:
+    """``text`` with every secret-looking token (API keys, tokens, private keys) replaced."""
+    return SECRET_VALUE.sub(REDACTED, text)
+
+
+def redact(value: Any, key: str = "") -> Any:
+    """A copy of ``value`` with secrets replaced: whole values under secret-named keys,
+    secret-looking tokens inside any other string."""
+    if isinstance(value, dict):
+        return {k: redact(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v, key) for v in value]
+    if not isinstance(value, str):
+        return value
+    if SECRET_KEY.search(key) and looks_secret(key, value):
+        return REDACTED
+    return redact_text(value)
+
+
+def _leaves(value: Any, parts: Parts) -> Iterable[tuple[Parts, Any]]:
     if isinstance(value, dict):
         for key, item in value.items():
-            yield from _walk(item, (*parts, key))
+            yield from _leaves(item, (*parts, key))
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            yield from _walk(item, (*parts, i))
+            yield from _leaves(item, (*parts, i))
     else:
         yield parts, value
 
 
 def secret_problems(
-    document: AssistantDocument, text: str, path: str, rev: str | None
+    document: AssistantDocument, text: str, path: str, rev: str | None, *,
+    locator: Locator | None = None,
 ) -> list[Problem]:
+    loc = locator or Locator(text)
     problems = []
     for section in ("context", "metadata"):
-        for parts, value in _walk(getattr(document, section), (section,)):
-            key = str(parts[-1]) if parts else ""
+        for parts, value in _leaves(getattr(document, section), (section,)):
+            key = next((p for p in reversed(parts) if isinstance(p, str)), "")
             if looks_secret(key, value):
-                line, col = position(text, parts)
-                problems.append(Problem(
-                    path,
-                    f"{json_path(parts)} looks like a secret; keep secrets in the environment, "
-                    "not in the repository (see docs/secrets.md)",
-                    json_path(parts), line, col, rev, "secret", "warning",
-                ))
+                message = ("value looks like a secret (API key, token or private key); keep "
+                           f"secrets in the environment, not in the repository ({SECRETS_DOC})")
+                problems.append(_problem(loc, path, parts, message, rev, "secret", "warning",
+                                         value=True))
     return problems
 
 
-def redact(value: Any, key: str = "") -> Any:
-    """A copy of ``value`` with secret-looking strings replaced."""
-    if isinstance(value, dict):
-        return {k: redact(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v, key) for v in value]
-    return REDACTED if looks_secret(key, value) else value
+# --------------------------------------------------------------------------- one document
+
+
+def assistant_problems(
+    document: AssistantDocument,
+    text: str,
+    path: str,
+    project: Project,
+    schemas: SchemaSet,
+    *,
+    rev: str | None = None,
+) -> list[Problem]:
+    """Problems of a parsed document: its graph id, its context, secrets."""
+    loc = Locator(text)
+    problems: list[Problem] = []
+    if project.graphs and not project.has_graph(document.graph_id):
+        close = difflib.get_close_matches(document.graph_id, list(project.graphs), n=1)
+        hint = f"; did you mean `{close[0]}`?" if close else (
+            f" (langgraph.json has: {', '.join(sorted(project.graphs))})")
+        problems.append(_problem(loc, path, ("graph_id",),
+                                 f"unknown graph_id `{document.graph_id}`{hint}", rev,
+                                 "unknown_graph", value=True))
+    problems.extend(context_problems(document, text, path, schemas, rev=rev, locator=loc,
+                                     unknown_keys=project.settings.unknown_context_keys))
+    return problems
 
 
 def document_problems(
@@ -220,13 +394,190 @@ def document_problems(
     document, problems = check_document(text, path, rev)
     if document is None:
         return None, problems
-    if project.graphs and not project.has_graph(document.graph_id):
-        line, col = position(text, ("graph_id",))
-        close = difflib.get_close_matches(document.graph_id, list(project.graphs), n=1)
-        hint = f"; did you mean `{close[0]}`?" if close else (
-            f" (langgraph.json has: {', '.join(sorted(project.graphs))})")
-        problems.append(Problem(path, f"unknown graph_id `{document.graph_id}`{hint}",
-                                "$.graph_id", line, col, rev, "unknown_graph"))
-    problems.extend(context_problems(document, text, path, schemas, rev=rev,
-                                     unknown_keys=project.settings.unknown_context_keys))
-    return document, problems
+    return document, problems + assistant_problems(document, text, path, project, schemas,
+                                                   rev=rev)
+
+
+# --------------------------------------------------------------------------- many documents
+
+
+@dataclass(frozen=True)
+class Report:
+    """The result of validating documents: every problem, and how many documents were read."""
+
+    problems: tuple[Problem, ...]
+    documents: int
+    rev: str | None = None
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "valid": self.ok,
+            "rev": self.rev,
+            "documents": self.documents,
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+@dataclass(frozen=True)
+class _Checked:
+    path: str
+    text: str
+    document: AssistantDocument | None
+
+
+def validate(
+    store: Store, *, rev: str | None = None, paths: Iterable[str] | None = None
+) -> Report:
+    """Validate the assistant files at ``rev`` (default: the working tree).
+
+    With ``paths``, only those files are checked, but an ``assistant_id`` is still compared
+    with every other file in the assistants directory.
+    """
+    tree, label = None, None
+    project = store.project
+    if rev is not None:
+        commit = store.commit(rev)
+        tree, label = commit.tree, rev
+        project = store.project_at(commit)
+    all_files = assistant_files(store, project, tree)
+    selected = all_files if paths is None else _selected(store, paths, tree, all_files)
+    schemas, problems = read_schemas(store, project, tree, rev=label)
+    checked: list[_Checked] = []
+    for path, text in _texts(store, tree, selected):
+        document, found = document_problems(text, path, project, schemas, rev=label)
+        checked.append(_Checked(path, text, document))
+        problems.extend(found)
+    problems.extend(missing_schema_problems(project, schemas, checked, label))
+    others = {p: t for p, t in all_files.items() if p not in selected}
+    problems.extend(duplicate_problems(checked, quick_ids(store, tree, others), label))
+    return Report(tuple(problems), len(checked), label)
+
+
+def assistant_files(store: Store, project: Project, tree: Tree | None) -> dict[str, str | None]:
+    """Assistant files by repo-relative path; the value is the blob id (None: working tree)."""
+    base = project.settings.assistants_dir
+    if tree is not None:
+        return {e.path: e.blob for e in _tree_entries(store, tree, base)}
+    folder = store.root / base
+    if not folder.is_dir():
+        return {}
+    names = sorted(p.name for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and
+                   p.is_file())
+    return dict.fromkeys((f"{base}/{n}" for n in names), None)
+
+
+def _tree_entries(store: Store, tree: Tree, base: str) -> list[Any]:
+    import pygit2
+
+    from gitassist.store import Entry
+
+    try:
+        sub = store.repo.get(tree[base].id)
+    except KeyError:
+        return []
+    if not isinstance(sub, pygit2.Tree):
+        return []
+    return [Entry(f"{base}/{item.name}", str(item.id)) for item in sub
+            if (item.name or "").endswith((".yaml", ".yml")) and item.type_str == "blob"]
+
+
+def _selected(
+    store: Store, paths: Iterable[str], tree: Tree | None, all_files: dict[str, str | None]
+) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for raw in paths:
+        rel = _relative(store, raw)
+        if rel in all_files:
+            out[rel] = all_files[rel]
+        elif tree is not None:
+            try:
+                out[rel] = str(tree[rel].id)
+            except KeyError:
+                raise NotFound(f"{rel} is not in the tree at this revision") from None
+        elif (store.root / rel).is_file():
+            out[rel] = None
+        else:
+            raise NotFound(f"no such file: {raw}")
+    return out
+
+
+def _relative(store: Store, raw: str) -> str:
+    path = Path(raw)
+    absolute = path if path.is_absolute() else Path.cwd() / path
+    try:
+        return absolute.resolve().relative_to(store.root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()  # already relative to the repository (e.g. with --rev)
+
+
+def _texts(
+    store: Store, tree: Tree | None, files: dict[str, str | None]
+) -> Iterable[tuple[str, str]]:
+    for path, blob in files.items():
+        if blob is not None:
+            yield path, store.blob_text(blob)
+        else:
+            yield path, (store.root / path).read_text(encoding="utf-8", errors="replace")
+
+
+def quick_ids(
+    store: Store, tree: Tree | None, files: dict[str, str | None]
+) -> dict[str, list[str]]:
+    """assistant id -> paths, from a regex over the files not being validated (no parse)."""
+    out: dict[str, list[str]] = {}
+    for path, text in _texts(store, tree, files):
+        found = _ID_LINE.search(text)
+        if found:
+            out.setdefault(found.group(1).lower(), []).append(path)
+    return out
+
+
+def duplicate_problems(
+    checked: list[_Checked], others: dict[str, list[str]], rev: str | None
+) -> list[Problem]:
+    """An ``assistant_id`` held by two files is an error on each, naming the other."""
+    holders: dict[str, list[_Checked]] = {}
+    for item in checked:
+        if item.document is not None:
+            holders.setdefault(item.document.assistant_id, []).append(item)
+    problems = []
+    for assistant_id, items in holders.items():
+        paths = [i.path for i in items] + others.get(assistant_id, [])
+        if len(paths) < 2:
+            continue
+        for item in items:
+            rest = ", ".join(p for p in paths if p != item.path)
+            problems.append(_problem(Locator(item.text), item.path, ("assistant_id",),
+                                     f"assistant_id {assistant_id} is also used by {rest}",
+                                     rev, "duplicate_id"))
+    return problems
+
+
+def missing_schema_problems(
+    project: Project, schemas: SchemaSet, checked: list[_Checked], rev: str | None
+) -> list[Problem]:
+    """A warning per graph whose documents set context values but that has no committed
+    context schema (so the values go unchecked)."""
+    used = {c.document.graph_id for c in checked if c.document is not None and c.document.context}
+    return [
+        Problem(schema_path(project, graph_id),
+                f"graph `{graph_id}` has no committed context schema, so context values are "
+                "not checked; run `gitassist schemas export` and commit the file",
+                "$", None, None, rev, "missing_schema", "warning")
+        for graph_id in sorted(used)
+        if project.has_graph(graph_id) and graph_id not in schemas.schemas
+    ]
