@@ -1,9 +1,10 @@
 """The end-to-end demo on the bundled example: a newcomer's first ten minutes, in one run.
 
 Copies example-repo/ to a temporary directory, makes it a git repository and walks the
-lifecycle with the real CLI: init, validate, create, update, versions, set-latest back,
-show the active version, apply (idempotent), and run the assistant at two versions with the
-offline model, showing that each version's context reached the graph. No server, no API key.
+lifecycle with the real CLI: init, create, update, validate, versions, show, run, set-latest
+back, run again (each version's context reaches the graph, offline model), then a pull
+request: a change on a branch, its semantic diff, merge, plan, apply (twice: idempotent), and
+a run of the new version. No server, no API key.
 """
 
 from __future__ import annotations
@@ -30,6 +31,15 @@ def sh(*args: str, cwd: Path, check: bool = True) -> str:
     if check and proc.returncode != 0:
         sys.exit(f"demo failed: `{shlex.join(args)}` exited {proc.returncode}")
     return proc.stdout
+
+
+def expect(text: str, needle: str) -> None:
+    """The demo proves what it shows: stop if the graph did not get the expected context."""
+    if needle not in text:
+        sys.exit(f"demo failed: expected {needle!r} in the output above")
+
+
+ASK = '{"messages": [{"role": "user", "content": "where is my order?"}]}'
 
 
 def main() -> None:
@@ -83,26 +93,34 @@ def main() -> None:
     sh(gitassist, "validate", cwd=work)
     sh(gitassist, "versions", "support-bot", cwd=work)
     sh(gitassist, "show", "support-bot@1", cwd=work)
-    sh(
-        gitassist,
-        "run",
-        "support-bot",
-        "--input",
-        '{"messages": [{"role": "user", "content": "where is my order?"}]}',
-        cwd=work,
-    )
+    out = sh(gitassist, "run", "support-bot", "--input", ASK, cwd=work)
+    expect(out, "(system: You are terse. Answer in five words.)")
     sh(gitassist, "set-latest", "support-bot", "1", "--reason", "v2 too terse", cwd=work)
     sh(gitassist, "get", "support-bot", cwd=work)
+    out = sh(gitassist, "run", "support-bot", "--input", ASK, cwd=work)
+    expect(out, "(system: You are a friendly support agent.)")
+    sh(gitassist, "log", "support-bot", cwd=work)
+
+    print("\n# A pull request: change the prompt on a branch, review, merge, apply")
+    sh("git", "switch", "-q", "-c", "warmer-prompt", cwd=work)
     sh(
         gitassist,
-        "run",
+        "update",
         "support-bot",
-        "--input",
-        '{"messages": [{"role": "user", "content": "where is my order?"}]}',
+        "--set",
+        "system_prompt=You are warm and precise.",
+        "-m",
+        "Warmer support prompt",
         cwd=work,
     )
-    sh(gitassist, "log", "support-bot", cwd=work)
+    sh(gitassist, "diff", cwd=work)
+    sh("git", "switch", "-q", "main", cwd=work)
+    sh("git", "merge", "-q", "--no-ff", "warmer-prompt", "-m", "Merge warmer-prompt", cwd=work)
+    sh(gitassist, "plan", cwd=work)
     sh(gitassist, "apply", cwd=work)
+    sh(gitassist, "apply", cwd=work)  # idempotent: nothing to do
+    out = sh(gitassist, "run", "support-bot", "--input", ASK, cwd=work)
+    expect(out, "(system: You are warm and precise.)")
     sh(gitassist, "list", cwd=work)
     print(f"\n# done: the repository is at {work}")
 
