@@ -15,7 +15,6 @@ import json
 import math
 import uuid
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -99,13 +98,6 @@ def document_json_schema() -> dict[str, Any]:
 # --------------------------------------------------------------------------- YAML loading
 
 
-@lru_cache(maxsize=1)
-def _safe_yaml() -> YAML:
-    from ruamel.yaml import YAML
-
-    return YAML(typ="safe", pure=False)
-
-
 def _rt_yaml() -> YAML:
     from ruamel.yaml import YAML
 
@@ -160,10 +152,12 @@ def _jsonable(value: Any, path: str, rev: str | None, where: tuple[str | int, ..
 
 def load_yaml_data(text: str, path: str, rev: str | None = None) -> Any:
     """Parse YAML into plain JSON-compatible data with the fast safe loader."""
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from yaml import MarkedYAMLError, YAMLError
+
+    from gitassist import yaml12
 
     try:
-        data = _safe_yaml().load(text)
+        data = yaml12.load(text)
     except MarkedYAMLError as exc:
         raise _yaml_error(exc, path, rev) from None
     except YAMLError as exc:
