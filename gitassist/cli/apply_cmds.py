@@ -100,6 +100,9 @@ def _render_plan(plan: Plan, prune: bool, fmt: str) -> None:
 @click.option("--exit-code", is_flag=True, help="Exit 1 when there is something to apply.")
 @click.option("--any-branch", is_flag=True, help="Plan HEAD even off the tracked branch.")
 @click.option("--remote", help="Fetch this remote's gitassist refs first.")
+@click.option(
+    "--deployment", metavar="URL|NAME", help="Also show what `gitassist sync` would do there."
+)
 @repo_option
 def plan(
     fmt: str,
@@ -108,14 +111,30 @@ def plan(
     exit_code: bool,
     any_branch: bool,
     remote: str | None,
+    deployment: str | None,
     repo: str,
 ) -> None:
-    """Show what apply would record: versions, latest moves, deletions."""
+    """Show what apply would record: versions, latest moves, deletions.
+
+    With --deployment, also what `gitassist sync` would change on that LangGraph server.
+    """
     from gitassist.apply import apply as run_apply
 
     store = _store(repo)
     outcome = run_apply(store, remote=remote, any_branch=any_branch, dry_run=True)
-    _render_plan(outcome.plan, prune, "json" if as_json else fmt)
+    fmt = "json" if as_json else fmt
+    if fmt == "json" and deployment:
+        from gitassist.sync import deployment_plan
+
+        data = plan_json(outcome.plan, prune)
+        data["deployment"] = deployment_plan(store, deployment).to_dict()
+        emit_json(data)
+    else:
+        _render_plan(outcome.plan, prune, fmt)
+        if deployment:
+            from gitassist.cli.deploy import deployment_plan_lines
+
+            out("\n".join(deployment_plan_lines(store, deployment)))
     if exit_code and outcome.plan.has_changes(prune):
         raise SystemExit(1)
 

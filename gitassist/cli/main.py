@@ -25,6 +25,7 @@ Review:     gitassist validate        gitassist diff --format markdown
 CI:         gitassist plan            gitassist apply --push origin
 Roll back:  gitassist set-latest Bot 1
 Run:        gitassist run Bot --input '{"messages": [...]}'
+Deploy:     gitassist sync URL|NAME     gitassist drift NAME --exit-code
 
 Exit codes: 0 ok, 1 changes (--exit-code), 2 usage, 3 invalid, 4 not found,
 5 conflict, 6 repository state, 7 error in graph code, 8 remote, 70 bug.
@@ -43,10 +44,10 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from gitassist.cli import apply_cmds, lifecycle, review, running, versions_cmds
+    from gitassist.cli import apply_cmds, deploy, lifecycle, review, running, versions_cmds
 
     versions_cmds.VERSIONS_DIFF = review.VERSIONS_DIFF
-    for module in (lifecycle, versions_cmds, review, apply_cmds, running):
+    for module in (lifecycle, versions_cmds, review, apply_cmds, deploy, running):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -1,0 +1,165 @@
+"""sync, drift, adopt: a LangGraph Server deployment kept equal to the repository."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from gitassist.cli.options import json_option, repo_option
+from gitassist.cli.render import emit_json, out
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from gitassist.store import Store
+    from gitassist.sync import DriftReport, Remote
+
+TARGET_HELP = "URL|NAME: a server URL, or a deployment named in gitassist.yaml."
+
+
+def _store(repo: str) -> Store:
+    from gitassist.store import Store
+
+    return Store(repo)
+
+
+def header_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--header",
+        "headers",
+        multiple=True,
+        metavar="K:V",
+        help="An HTTP header for every request (repeatable), e.g. 'x-api-key:...'.",
+    )(func)
+
+
+def _remote(store: Store, target: str, headers: tuple[str, ...]) -> Remote:
+    from gitassist.sync import connect_target, parse_headers
+
+    return connect_target(store, target, parse_headers(headers))
+
+
+def deployment_plan_lines(store: Store, url: str) -> list[str]:
+    """What ``gitassist sync URL`` would do, as lines (for ``plan --deployment URL``)."""
+    from gitassist.sync import deployment_plan, plan_lines
+
+    return plan_lines(deployment_plan(store, url))
+
+
+@click.command()
+@click.argument("target", metavar="URL|NAME")
+@click.option("--prune", is_flag=True, help="Delete server assistants git deleted or lacks.")
+@click.option("--dry-run", is_flag=True, help="Only show what would change.")
+@header_option
+@repo_option
+@json_option
+def sync(
+    target: str, prune: bool, dry_run: bool, headers: tuple[str, ...], repo: str, as_json: bool
+) -> None:
+    """Make a LangGraph Server's assistants equal git's latest versions.
+
+    Creates missing assistants with the same ids, updates only those that differ,
+    re-points to a server version that already holds git's content (rollbacks),
+    then reads every written assistant back and corrects what the server got wrong.
+    With --prune, deletes assistants that carry the gitassist stamp but that git
+    deleted or does not know; never the graphs' default assistants.
+
+    \b
+    API key: LANGSMITH_API_KEY or LANGGRAPH_API_KEY, or --header 'x-api-key:...'.
+    Exit 8 when an assistant failed.
+    """
+    from gitassist.errors import ExitCode
+    from gitassist.sync import plan_lines
+    from gitassist.sync import sync as run_sync
+
+    store = _store(repo)
+    with _remote(store, target, headers) as remote:
+        report = run_sync(store, remote, prune=prune, dry_run=dry_run)
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        out("\n".join(plan_lines(report)))
+    if report.failed:
+        raise SystemExit(ExitCode.REMOTE)
+
+
+def _drift_lines(report: DriftReport) -> list[str]:
+    from gitassist.sync import short_value
+
+    lines = [f"Drift of {report.url} against git"]
+    for item in report.items:
+        lines.append(f"  {item.kind}: {item.name} ({item.assistant_id[:8]}): {item.detail}")
+        lines.extend(
+            f"      {d.path}: git {short_value(d.git)}, server {short_value(d.server)}"
+            for d in item.diff
+        )
+    if report.drifted:
+        lines.append(f"  {len(report.items)} drifted, {report.in_sync} in sync")
+    else:
+        lines.append(f"  No drift: {report.in_sync} assistant(s) in sync.")
+    return lines
+
+
+@click.command()
+@click.argument("target", metavar="URL|NAME")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when there is drift (for CI).")
+@header_option
+@repo_option
+@json_option
+def drift(target: str, exit_code: bool, headers: tuple[str, ...], repo: str, as_json: bool) -> None:
+    """Report where a server's assistants differ from git, field by field.
+
+    Kinds: missing (deleted on the server or never synced), edited (changed on the
+    server after sync), unstamped (not written by gitassist), outdated (git has newer
+    versions), unmanaged (created by hand on the server), deleted_in_git, orphaned.
+    `gitassist sync` fixes all but unmanaged; `gitassist adopt` brings those into git.
+    """
+    from gitassist.errors import ExitCode
+    from gitassist.sync import drift as run_drift
+
+    store = _store(repo)
+    with _remote(store, target, headers) as remote:
+        report = run_drift(store, remote)
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        out("\n".join(_drift_lines(report)))
+    if exit_code and report.drifted:
+        raise SystemExit(ExitCode.CHANGES)
+
+
+@click.command()
+@click.argument("target", metavar="URL|NAME")
+@click.option("--message", "-m", help="The commit message.")
+@header_option
+@repo_option
+@json_option
+def adopt(
+    target: str, message: str | None, headers: tuple[str, ...], repo: str, as_json: bool
+) -> None:
+    """Write a server's assistants that git does not know into assistants/, in one commit.
+
+    For a team starting from an existing deployment: run it on a branch and open a
+    pull request. Skips the graphs' default assistants and assistants git deleted.
+    """
+    from gitassist.sync import adopt as run_adopt
+
+    store = _store(repo)
+    with _remote(store, target, headers) as remote:
+        report = run_adopt(store, remote, message=message)
+    if as_json:
+        emit_json(report.to_dict())
+        return
+    for item in report.items:
+        where = f" -> {item.path}" if item.path and item.result == "adopted" else ""
+        out(f"  {item.result}: {item.name} ({item.assistant_id[:8]}){where}: {item.reason}")
+    if report.commit:
+        recorded = " and recorded" if report.recorded else ""
+        adopted = sum(1 for i in report.items if i.result == "adopted")
+        out(f"Adopted {adopted} assistant(s) in {report.commit[:12]} on {report.branch}{recorded}.")
+    else:
+        out("Nothing to adopt.")
+
+
+COMMANDS = [sync, drift, adopt]
