@@ -97,8 +97,9 @@ def change(path: Path, k: int) -> None:
 
 
 def timed_sync(path: Path, url: str, page_size: int) -> dict[str, Any]:
+    from gitassist.server import connect
     from gitassist.store import Store
-    from gitassist.sync import connect, sync
+    from gitassist.sync import sync
 
     store = Store(path)
     with connect(url) as remote:

@@ -3,21 +3,27 @@
 ``client.assistants`` has the methods and keyword arguments of langgraph_sdk's
 ``AssistantsClient`` and returns the same plain dicts, so code written against a LangGraph
 deployment runs against a git repository with only the ``get_client`` line changed.
-``client.threads`` and ``client.runs`` run graphs locally (see :mod:`gitassist.runner`).
+``client.threads`` and ``client.runs`` run graphs locally (see :mod:`gitassist.runner` and
+:mod:`gitassist.threads`); the modules behind them are imported on first use.
 """
 
 from __future__ import annotations
 
 import os
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from gitassist import assistants as ops
+from gitassist.errors import NotFound
 from gitassist.store import Store
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 
     import pygit2
+
+    from gitassist.events import StreamPart
+    from gitassist.runner import Runner
 
 
 def _signature(author: str | None) -> pygit2.Signature | None:
@@ -170,11 +176,10 @@ class SyncAssistantsClient:
         }
 
 
-class AssistantsClient:
-    """The async twin of :class:`SyncAssistantsClient` (runs each call in a thread)."""
+class _InWorkerThreads:
+    """The async twin of a sync client: each call runs the sync method in a worker thread."""
 
-    def __init__(self, store: Store) -> None:
-        self._sync = SyncAssistantsClient(store)
+    _sync: Any
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         method = getattr(self._sync, name)
@@ -188,19 +193,165 @@ class AssistantsClient:
         return call
 
 
+class AssistantsClient(_InWorkerThreads):
+    """The async twin of :class:`SyncAssistantsClient` (runs each call in a thread)."""
+
+    def __init__(self, store: Store) -> None:
+        self._sync = SyncAssistantsClient(store)
+
+
+# --------------------------------------------------------------------------- threads and runs
+
+_RUN_KEYS = ("input", "stream_mode", "context", "config", "metadata", "if_not_exists")
+
+
+def _run_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The keyword arguments we honour; the SDK's others (webhook, …) are accepted and ignored."""
+    out = {k: kwargs[k] for k in _RUN_KEYS if kwargs.get(k) is not None}
+    for key in ("rev", "pin"):  # gitassist's own
+        if kwargs.get(key):
+            out[key] = kwargs[key]
+    return out
+
+
+class SyncRunsClient:
+    """``client.runs`` (sync): ``stream`` and ``wait`` run the graph in this process."""
+
+    def __init__(self, store: Store) -> None:
+        from gitassist.runner import Runner
+
+        self.runner = Runner(store)
+
+    def stream(
+        self, thread_id: str | None, assistant_id: str, **kwargs: Any
+    ) -> Iterator[StreamPart]:
+        kwargs.setdefault("stream_mode", "values")
+        return self.runner.stream(thread_id, assistant_id, **_run_kwargs(kwargs))
+
+    def wait(
+        self, thread_id: str | None, assistant_id: str, *, raise_error: bool = True, **kwargs: Any
+    ) -> Any:
+        return self.runner.wait(
+            thread_id, assistant_id, raise_error=raise_error, **_run_kwargs(kwargs)
+        )
+
+    def list(
+        self, thread_id: str, *, limit: int = 10, offset: int = 0, **_: Any
+    ) -> list[dict[str, Any]]:
+        runs = list(reversed(self.runner.threads.runs(thread_id)))
+        return runs[offset : offset + limit]
+
+    def get(self, thread_id: str, run_id: str, **_: Any) -> dict[str, Any]:
+        for run in self.runner.threads.runs(thread_id):
+            if run["run_id"] == run_id:
+                return run
+        raise NotFound(f"run {run_id} not found in thread {thread_id}")
+
+
+class RunsClient(_InWorkerThreads):
+    """``client.runs`` (async), with langgraph_sdk's names and event shapes."""
+
+    def __init__(self, store: Store) -> None:
+        self._sync = SyncRunsClient(store)
+        self.runner: Runner = self._sync.runner
+
+    def stream(
+        self, thread_id: str | None, assistant_id: str, **kwargs: Any
+    ) -> AsyncIterator[StreamPart]:
+        kwargs.setdefault("stream_mode", "values")
+        return self.runner.astream(thread_id, assistant_id, **_run_kwargs(kwargs))
+
+    async def wait(
+        self, thread_id: str | None, assistant_id: str, *, raise_error: bool = True, **kwargs: Any
+    ) -> Any:
+        return await self.runner.await_(
+            thread_id, assistant_id, raise_error=raise_error, **_run_kwargs(kwargs)
+        )
+
+
+class SyncThreadsClient:
+    """``client.threads`` (sync): threads in ``.gitassist/threads.sqlite``."""
+
+    def __init__(self, store: Store) -> None:
+        from gitassist.threads import ThreadStore
+
+        self.threads = ThreadStore(store)
+
+    def create(
+        self,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        thread_id: str | None = None,
+        if_exists: str | None = None,
+        graph_id: str | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
+        return self.threads.create(
+            metadata=metadata, thread_id=thread_id, if_exists=if_exists, graph_id=graph_id
+        )
+
+    def get(self, thread_id: str, **_: Any) -> dict[str, Any]:
+        return self.threads.get(thread_id)
+
+    def update(self, thread_id: str, *, metadata: Mapping[str, Any], **_: Any) -> dict[str, Any]:
+        return self.threads.update(thread_id, metadata=metadata)
+
+    def search(
+        self,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        ids: Sequence[str] | None = None,
+        status: str | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+        **_: Any,
+    ) -> list[dict[str, Any]]:
+        return self.threads.search(
+            metadata=metadata,
+            ids=ids,
+            status=status,
+            limit=limit,
+            offset=offset,
+            sort_by=sort_by,
+            sort_order=sort_order,
+        )
+
+    def count(
+        self, *, metadata: Mapping[str, Any] | None = None, status: str | None = None, **_: Any
+    ) -> int:
+        return len(self.threads.search(metadata=metadata, status=status, limit=10**9))
+
+    def delete(self, thread_id: str, **_: Any) -> None:
+        self.threads.delete(thread_id)
+
+    def get_state(self, thread_id: str, *_: Any, **__: Any) -> dict[str, Any]:
+        return self.threads.get_state(thread_id)
+
+
+class ThreadsClient(_InWorkerThreads):
+    """``client.threads`` (async): each call runs the sync one in a worker thread."""
+
+    def __init__(self, store: Store) -> None:
+        self._sync = SyncThreadsClient(store)
+
+
+# --------------------------------------------------------------------------- the clients
+
+
 class SyncGitassistClient:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.assistants = SyncAssistantsClient(store)
 
-    def __getattr__(self, name: str) -> Any:
-        if name in ("threads", "runs"):
-            from gitassist import runner
+    @cached_property
+    def threads(self) -> SyncThreadsClient:
+        return SyncThreadsClient(self.store)
 
-            value = getattr(runner, f"Sync{name.title()}Client")(self.store)
-            setattr(self, name, value)
-            return value
-        raise AttributeError(name)
+    @cached_property
+    def runs(self) -> SyncRunsClient:
+        return SyncRunsClient(self.store)
 
 
 class GitassistClient:
@@ -208,14 +359,13 @@ class GitassistClient:
         self.store = store
         self.assistants = AssistantsClient(store)
 
-    def __getattr__(self, name: str) -> Any:
-        if name in ("threads", "runs"):
-            from gitassist import runner
+    @cached_property
+    def threads(self) -> ThreadsClient:
+        return ThreadsClient(self.store)
 
-            value = getattr(runner, f"{name.title()}Client")(self.store)
-            setattr(self, name, value)
-            return value
-        raise AttributeError(name)
+    @cached_property
+    def runs(self) -> RunsClient:
+        return RunsClient(self.store)
 
     async def __aenter__(self) -> GitassistClient:
         return self

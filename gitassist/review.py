@@ -93,9 +93,14 @@ class AssistantChange:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "kind": self.kind, "assistant_id": self.assistant_id, "name": self.name,
-            "graph_id": self.graph_id, "old_path": self.old_path, "new_path": self.new_path,
-            "version": self.version, "valid": not self.errors,
+            "kind": self.kind,
+            "assistant_id": self.assistant_id,
+            "name": self.name,
+            "graph_id": self.graph_id,
+            "old_path": self.old_path,
+            "new_path": self.new_path,
+            "version": self.version,
+            "valid": not self.errors,
             "fields": [f.to_dict() for f in self.fields],
             "problems": [p.to_dict() for p in self.problems],
         }
@@ -124,8 +129,15 @@ class SchemaChange:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["broken"] = [{"assistant_id": a.assistant_id, "name": a.name, "path": a.path,
-                           "problems": [p.to_dict() for p in a.problems]} for a in self.broken]
+        data["broken"] = [
+            {
+                "assistant_id": a.assistant_id,
+                "name": a.name,
+                "path": a.path,
+                "problems": [p.to_dict() for p in a.problems],
+            }
+            for a in self.broken
+        ]
         return data
 
 
@@ -146,27 +158,35 @@ class Review:
 
     @property
     def valid(self) -> bool:
-        return not (any(c.errors for c in self.assistants) or any(s.broken for s in self.schemas)
-                    or any(p.severity == "error" for p in self.problems))
+        return not (
+            any(c.errors for c in self.assistants)
+            or any(s.broken for s in self.schemas)
+            or any(p.severity == "error" for p in self.problems)
+        )
 
     def counts(self) -> dict[str, int]:
         return dict(Counter(c.kind for c in self.assistants))
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "base": self.base, "head": self.head, "changes": self.has_changes,
-            "valid": self.valid, "counts": self.counts(),
+            "base": self.base,
+            "head": self.head,
+            "changes": self.has_changes,
+            "valid": self.valid,
+            "counts": self.counts(),
             "assistants": [c.to_dict() for c in self.assistants],
             "schemas": [s.to_dict() for s in self.schemas],
-            "problems": [p.to_dict() for p in self.problems], "notes": list(self.notes),
+            "problems": [p.to_dict() for p in self.problems],
+            "notes": list(self.notes),
         }
 
 
 # --------------------------------------------------------------------------- field diffs
 
 
-def diff_documents(old: AssistantDocument | None, new: AssistantDocument | None
-                   ) -> list[FieldChange]:
+def diff_documents(
+    old: AssistantDocument | None, new: AssistantDocument | None
+) -> list[FieldChange]:
     """Field-level changes from ``old`` to ``new`` (either may be None), secrets redacted."""
     before = _fields(old)
     after = _fields(new)
@@ -203,8 +223,9 @@ def _one_sided(value: Any, parts: tuple[str | int, ...], kind: FieldKind) -> Any
         return
     if isinstance(value, dict):
         return
-    yield _field(parts, kind, value if kind == "removed" else None,
-                 value if kind == "added" else None)
+    yield _field(
+        parts, kind, value if kind == "removed" else None, value if kind == "added" else None
+    )
 
 
 def _field(parts: tuple[str | int, ...], kind: FieldKind, old: Any, new: Any) -> FieldChange:
@@ -255,8 +276,14 @@ def review(store: Store, base: str | None = None, head: str = "HEAD") -> Review:
     changes = _pair(store, old, new, rev, schemas)
     numbered, notes = _number(store, changes, base_commit)
     schema_changes = _schema_changes(store, old, new)
-    return Review(str(base_commit.id), str(head_commit.id), tuple(numbered),
-                  tuple(schema_changes), tuple(schema_problems), tuple(notes))
+    return Review(
+        str(base_commit.id),
+        str(head_commit.id),
+        tuple(numbered),
+        tuple(schema_changes),
+        tuple(schema_problems),
+        tuple(notes),
+    )
 
 
 def default_base(store: Store, head: Commit) -> Commit:
@@ -269,8 +296,10 @@ def default_base(store: Store, head: Commit) -> Commit:
         base = store.repo.merge_base(ref.target, head.id)
         if base is not None:
             return store.get_commit(base)
-    raise NotFound(f"cannot find the tracked branch {branch!r} to compare with",
-                   hint="name the base revision: gitassist diff BASE [HEAD]")
+    raise NotFound(
+        f"cannot find the tracked branch {branch!r} to compare with",
+        hint="name the base revision: gitassist diff BASE [HEAD]",
+    )
 
 
 def _side(store: Store, commit: Commit, entries: list[Entry]) -> _Side:
@@ -293,63 +322,108 @@ def _pair(
     changes = []
     for assistant_id, (entry, doc) in new.docs.items():
         before = old.docs.get(assistant_id)
-        problems = assistant_problems(doc, store.blob_text(entry.blob), entry.path, new.project,
-                                      schemas, rev=rev)
+        problems = assistant_problems(
+            doc, store.blob_text(entry.blob), entry.path, new.project, schemas, rev=rev
+        )
         problems += _duplicate(held_by, assistant_id, entry, rev)
         changes.append(_change(before, entry, doc, tuple(problems)))
     for entry in new.broken:
         changes.append(_unparsed(store, old, entry, new.project, schemas, rev))
     gone = [(e, d) for i, (e, d) in old.docs.items() if i not in new.docs]
     for entry, doc in gone:
-        if not any(c.new_path == entry.path and c.assistant_id == doc.assistant_id
-                   for c in changes):
-            changes.append(AssistantChange("deleted", doc.assistant_id, doc.name, doc.graph_id,
-                                           entry.path, None))
+        if not any(
+            c.new_path == entry.path and c.assistant_id == doc.assistant_id for c in changes
+        ):
+            changes.append(
+                AssistantChange(
+                    "deleted", doc.assistant_id, doc.name, doc.graph_id, entry.path, None
+                )
+            )
     return sorted(changes, key=lambda c: (c.path, c.kind))
 
 
-def _change(before: tuple[Entry, AssistantDocument] | None, entry: Entry, doc: AssistantDocument,
-            problems: tuple[Problem, ...]) -> AssistantChange:
+def _change(
+    before: tuple[Entry, AssistantDocument] | None,
+    entry: Entry,
+    doc: AssistantDocument,
+    problems: tuple[Problem, ...],
+) -> AssistantChange:
     if before is None:
-        return AssistantChange("added", doc.assistant_id, doc.name, doc.graph_id, None,
-                               entry.path, tuple(diff_documents(None, doc)), problems=problems)
+        return AssistantChange(
+            "added",
+            doc.assistant_id,
+            doc.name,
+            doc.graph_id,
+            None,
+            entry.path,
+            tuple(diff_documents(None, doc)),
+            problems=problems,
+        )
     old_entry, old_doc = before
     fields = tuple(diff_documents(old_doc, doc))
     if fields:
         kind: ChangeKind = "changed"
     else:
         kind = "renamed" if old_entry.path != entry.path else "reformatted"
-    return AssistantChange(kind, doc.assistant_id, doc.name, doc.graph_id, old_entry.path,
-                           entry.path, fields, problems=problems)
+    return AssistantChange(
+        kind,
+        doc.assistant_id,
+        doc.name,
+        doc.graph_id,
+        old_entry.path,
+        entry.path,
+        fields,
+        problems=problems,
+    )
 
 
-def _unparsed(store: Store, old: _Side, entry: Entry, project: Project, schemas: SchemaSet,
-              rev: str) -> AssistantChange:
+def _unparsed(
+    store: Store, old: _Side, entry: Entry, project: Project, schemas: SchemaSet, rev: str
+) -> AssistantChange:
     """A file at HEAD that is not a valid document: shown with its problems."""
     _, problems = check_document(store.blob_text(entry.blob), entry.path, rev)
     before = next(((e, d) for e, d in old.docs.values() if e.path == entry.path), None)
     if before is None:
-        return AssistantChange("added", None, entry.path, None, None, entry.path,
-                               problems=tuple(problems))
+        return AssistantChange(
+            "added", None, entry.path, None, None, entry.path, problems=tuple(problems)
+        )
     doc = before[1]
-    return AssistantChange("changed", doc.assistant_id, doc.name, doc.graph_id, entry.path,
-                           entry.path, problems=tuple(problems))
+    return AssistantChange(
+        "changed",
+        doc.assistant_id,
+        doc.name,
+        doc.graph_id,
+        entry.path,
+        entry.path,
+        problems=tuple(problems),
+    )
 
 
-def _duplicate(held_by: dict[str, list[str]], assistant_id: str, entry: Entry, rev: str
-               ) -> list[Problem]:
+def _duplicate(
+    held_by: dict[str, list[str]], assistant_id: str, entry: Entry, rev: str
+) -> list[Problem]:
     others = sorted(set(held_by.get(assistant_id, [])) - {entry.path})
     if not others:
         return []
-    return [Problem(entry.path, f"assistant_id {assistant_id} is also used by "
-                    f"{', '.join(others)}", "$.assistant_id", None, None, rev, "duplicate_id")]
+    return [
+        Problem(
+            entry.path,
+            f"assistant_id {assistant_id} is also used by {', '.join(others)}",
+            "$.assistant_id",
+            None,
+            None,
+            rev,
+            "duplicate_id",
+        )
+    ]
 
 
 # --------------------------------------------------------------------------- version numbers
 
 
-def _number(store: Store, changes: list[AssistantChange], base: Commit
-            ) -> tuple[list[AssistantChange], list[str]]:
+def _number(
+    store: Store, changes: list[AssistantChange], base: Commit
+) -> tuple[list[AssistantChange], list[str]]:
     """Set the version each added/changed assistant becomes: its highest recorded version,
     plus the versions still pending on the tracked branch, plus one."""
     from dataclasses import replace
@@ -394,7 +468,8 @@ def _schema_changes(store: Store, old: _Side, new: _Side) -> list[SchemaChange]:
         if before == after:
             continue
         kind: Literal["added", "changed", "deleted"] = (
-            "added" if before is None else "deleted" if after is None else "changed")
+            "added" if before is None else "deleted" if after is None else "changed"
+        )
         count, broken = _broken(store, old, new, graph_id)
         diff = redact_text(text_diff(before or "", after or ""))
         out.append(SchemaChange(graph_id, path, kind, diff, count, tuple(broken)))
@@ -425,10 +500,12 @@ def _broken(store: Store, old: _Side, new: _Side, graph_id: str) -> tuple[int, l
     return count, broken
 
 
-def _errors(doc: AssistantDocument, text: str, path: str, schemas: SchemaSet, project: Project,
-            rev: str) -> list[Problem]:
-    found = context_problems(doc, text, path, schemas, rev=rev,
-                             unknown_keys=project.settings.unknown_context_keys)
+def _errors(
+    doc: AssistantDocument, text: str, path: str, schemas: SchemaSet, project: Project, rev: str
+) -> list[Problem]:
+    found = context_problems(
+        doc, text, path, schemas, rev=rev, unknown_keys=project.settings.unknown_context_keys
+    )
     return [p for p in found if p.severity == "error"]
 
 
@@ -443,19 +520,20 @@ def compare_versions(store: Store, target: str, a: int, b: int) -> AssistantChan
     assistant_id = find_id(store, split_target(target)[0])
     old, new = get_version(store, assistant_id, a), get_version(store, assistant_id, b)
     fields = tuple(diff_documents(old.document, new.document))
-    kind: ChangeKind = "changed" if fields else (
-        "renamed" if old.path != new.path else "unchanged")
+    kind: ChangeKind = "changed" if fields else ("renamed" if old.path != new.path else "unchanged")
     doc = new.document
-    return AssistantChange(kind, assistant_id, doc.name, doc.graph_id, old.path, new.path,
-                           fields)
+    return AssistantChange(kind, assistant_id, doc.name, doc.graph_id, old.path, new.path, fields)
 
 
 # --------------------------------------------------------------------------- rendering
 
 
 def _value(value: Any) -> str:
-    text = value if isinstance(value, str) and value == REDACTED else json.dumps(
-        value, ensure_ascii=False)
+    text = (
+        value
+        if isinstance(value, str) and value == REDACTED
+        else json.dumps(value, ensure_ascii=False)
+    )
     return text if len(text) <= _VALUE_WIDTH else text[: _VALUE_WIDTH - 1] + "…"
 
 
@@ -465,7 +543,9 @@ def _short_path(path: str) -> str:
 
 def _headline(change: AssistantChange) -> str:
     what = {
-        "added": "added", "changed": "changed", "deleted": "deleted",
+        "added": "added",
+        "changed": "changed",
+        "deleted": "deleted",
         "renamed": f"renamed from {change.old_path} (same content: no new version)",
         "reformatted": "reformatted (same content: no new version)",
         "unchanged": "unchanged",
@@ -513,8 +593,7 @@ def render_text(result: Review) -> str:
     for change in result.assistants:
         lines += ["", change_text(change)]
     for schema in result.schemas:
-        lines += ["", f"* context schema {schema.path} {schema.kind}: "
-                      f"{_broken_summary(schema)}"]
+        lines += ["", f"* context schema {schema.path} {schema.kind}: {_broken_summary(schema)}"]
         lines.extend(f"    {line}" for line in schema.text_diff.splitlines())
         for item in schema.broken:
             lines.append(f"    stops validating: {item.name} ({item.path})")
@@ -528,22 +607,30 @@ def _summary(result: Review) -> str:
     if not result.has_changes:
         return "no changes"
     counts = result.counts()
-    parts = [f"{n} {kind}" for kind in ("added", "changed", "deleted", "renamed", "reformatted")
-             if (n := counts.get(kind))]
+    parts = [
+        f"{n} {kind}"
+        for kind in ("added", "changed", "deleted", "renamed", "reformatted")
+        if (n := counts.get(kind))
+    ]
     if result.schemas:
         parts.append(f"{len(result.schemas)} context schema(s) changed")
     invalid = sum(1 for c in result.assistants if c.errors)
     broken = sum(len(s.broken) for s in result.schemas)
-    status = "all valid" if result.valid else (
-        f"{invalid} invalid" + (f", {broken} broken by schema changes" if broken else ""))
+    status = (
+        "all valid"
+        if result.valid
+        else (f"{invalid} invalid" + (f", {broken} broken by schema changes" if broken else ""))
+    )
     return ", ".join(parts) + f"; {status}"
 
 
 def _broken_summary(schema: SchemaChange) -> str:
     if not schema.broken:
         return f"all {schema.assistants} assistant(s) of graph `{schema.graph_id}` still validate"
-    return (f"{len(schema.broken)} of {schema.assistants} assistant(s) of graph "
-            f"`{schema.graph_id}` stop validating")
+    return (
+        f"{len(schema.broken)} of {schema.assistants} assistant(s) of graph "
+        f"`{schema.graph_id}` stop validating"
+    )
 
 
 # --------------------------------------------------------------------------- markdown
@@ -574,14 +661,21 @@ def _fenced(body: str, lang: str = "diff") -> list[str]:
 def change_markdown(change: AssistantChange) -> str:
     icon = {"added": "🆕", "changed": "✏️", "deleted": "🗑️", "renamed": "🚚"}.get(change.kind, "📄")
     status = "❌" if change.errors else ""
-    lines = [f"### {icon} {change.name} {status}".rstrip(), "",
-             f"{_code(change.path)} · {_headline(change)}"
-             + (f" · id {_code(change.assistant_id)}" if change.assistant_id else ""), ""]
+    lines = [
+        f"### {icon} {change.name} {status}".rstrip(),
+        "",
+        f"{_code(change.path)} · {_headline(change)}"
+        + (f" · id {_code(change.assistant_id)}" if change.assistant_id else ""),
+        "",
+    ]
     lines += _md_fields(change.fields)
     if change.problems:
         lines += ["**Problems at HEAD:**", ""]
-        lines += [f"- {'❌' if p.severity == 'error' else '⚠️'} {_code(p.where())} "
-                  f"{_code(p.json_path)}: {p.message}" for p in change.problems]
+        lines += [
+            f"- {'❌' if p.severity == 'error' else '⚠️'} {_code(p.where())} "
+            f"{_code(p.json_path)}: {p.message}"
+            for p in change.problems
+        ]
         lines.append("")
     return "\n".join(lines) + "\n"
 
@@ -592,15 +686,24 @@ def _md_fields(fields: tuple[FieldChange, ...]) -> list[str]:
     lines: list[str] = []
     if plain:
         lines += ["| field | before | after |", "|---|---|---|"]
-        lines += [f"| {_cell(_short_path(f.path))} | "
-                  f"{_cell(_value(f.old)) if f.kind != 'added' else ''} | "
-                  f"{_cell(_value(f.new)) if f.kind != 'removed' else ''} |" for f in plain]
+        lines += [
+            f"| {_cell(_short_path(f.path))} | "
+            f"{_cell(_value(f.old)) if f.kind != 'added' else ''} | "
+            f"{_cell(_value(f.new)) if f.kind != 'removed' else ''} |"
+            for f in plain
+        ]
         lines.append("")
     for f in shown:
         if f.text_diff:
-            lines += [f"<details><summary><code>{_html(_short_path(f.path))}</code> (text diff)"
-                      "</summary>",
-                      "", *_fenced(f.text_diff), "", "</details>", ""]
+            lines += [
+                f"<details><summary><code>{_html(_short_path(f.path))}</code> (text diff)"
+                "</summary>",
+                "",
+                *_fenced(f.text_diff),
+                "",
+                "</details>",
+                "",
+            ]
     if len(fields) > _MAX_FIELDS:
         lines += [f"_… and {len(fields) - _MAX_FIELDS} more field change(s)_", ""]
     return lines
@@ -608,8 +711,12 @@ def _md_fields(fields: tuple[FieldChange, ...]) -> list[str]:
 
 def _md_schema(schema: SchemaChange) -> str:
     icon = "❌" if schema.broken else "✅"
-    lines = [f"### 📐 Context schema {_code(schema.path)} {schema.kind}", "",
-             f"{icon} {_broken_summary(schema)}", ""]
+    lines = [
+        f"### 📐 Context schema {_code(schema.path)} {schema.kind}",
+        "",
+        f"{icon} {_broken_summary(schema)}",
+        "",
+    ]
     for item in schema.broken[:_MAX_BROKEN]:
         first = item.problems[0] if item.problems else None
         why = f": {first.message}" if first else ""
@@ -618,8 +725,14 @@ def _md_schema(schema: SchemaChange) -> str:
         lines.append(f"- … and {len(schema.broken) - _MAX_BROKEN} more")
     if schema.broken:
         lines.append("")
-    lines += ["<details><summary>schema diff</summary>", "", *_fenced(schema.text_diff),
-              "", "</details>", ""]
+    lines += [
+        "<details><summary>schema diff</summary>",
+        "",
+        *_fenced(schema.text_diff),
+        "",
+        "</details>",
+        "",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -650,9 +763,12 @@ def render_markdown(result: Review, limit: int = MARKDOWN_LIMIT) -> str:
 
 def _md_header(result: Review) -> str:
     icon = "✅" if result.valid else "❌"
-    lines = ["## gitassist: assistant changes", "",
-             f"{icon} {_code(result.base[:12])}..{_code(result.head[:12])}: {_summary(result)}",
-             ""]
+    lines = [
+        "## gitassist: assistant changes",
+        "",
+        f"{icon} {_code(result.base[:12])}..{_code(result.head[:12])}: {_summary(result)}",
+        "",
+    ]
     lines += [f"- ❌ {_code(p.where())}: {p.message}" for p in result.problems]
     lines += [f"> {n}" for n in result.notes]
     return "\n".join(lines) + "\n"
@@ -662,9 +778,11 @@ def _md_cut(rest: list[AssistantChange], room: int) -> str:
     """One line per change that did not fit, while they fit; then what was left out."""
     counts = Counter(c.kind for c in rest)
     what = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
-    closing = (f"\n_{len(rest)} assistant change(s) not shown in full to stay under GitHub's "
-               f"{MARKDOWN_LIMIT:,}-character comment limit ({what}). Run `gitassist diff` "
-               "locally for the complete diff._\n")
+    closing = (
+        f"\n_{len(rest)} assistant change(s) not shown in full to stay under GitHub's "
+        f"{MARKDOWN_LIMIT:,}-character comment limit ({what}). Run `gitassist diff` "
+        "locally for the complete diff._\n"
+    )
     lines = ["### Not shown in full", ""]
     used = len(closing) + 40
     listed = 0

@@ -99,8 +99,11 @@ def read_schemas(
             _check_schema(schema)
         except ValueError as exc:  # JSONDecodeError is a ValueError
             line, col = getattr(exc, "lineno", None), getattr(exc, "colno", None)
-            problems.append(Problem(path, f"invalid context schema: {exc}", "$", line, col, rev,
-                                    "invalid_schema"))
+            problems.append(
+                Problem(
+                    path, f"invalid context schema: {exc}", "$", line, col, rev, "invalid_schema"
+                )
+            )
             continue
         schemas[graph_id] = schema
     return SchemaSet(schemas), problems
@@ -168,12 +171,27 @@ def _walk_position(node: Any, parts: Parts, value: bool) -> tuple[int | None, in
 
 
 def _problem(
-    loc: Locator, path: str, parts: Parts, message: str, rev: str | None, code: str,
-    severity: str = "error", *, value: bool = False,
+    loc: Locator,
+    path: str,
+    parts: Parts,
+    message: str,
+    rev: str | None,
+    code: str,
+    severity: str = "error",
+    *,
+    value: bool = False,
 ) -> Problem:
     line, col = loc.at(parts, value=value)
-    return Problem(path, message, json_path(parts), line, col, rev, code,
-                   "warning" if severity == "warning" else "error")
+    return Problem(
+        path,
+        message,
+        json_path(parts),
+        line,
+        col,
+        rev,
+        code,
+        "warning" if severity == "warning" else "error",
+    )
 
 
 # --------------------------------------------------------------------------- messages
@@ -273,7 +291,11 @@ def context_problems(
 
 
 def _schema_problems(
-    document: AssistantDocument, loc: Locator, path: str, schemas: SchemaSet, rev: str | None,
+    document: AssistantDocument,
+    loc: Locator,
+    path: str,
+    schemas: SchemaSet,
+    rev: str | None,
     strict: bool,
 ) -> list[Problem]:
     validator = schemas.validator(document.graph_id)
@@ -285,15 +307,28 @@ def _schema_problems(
         if err.validator == "required":
             line, col = loc.at(parts)
             for key in [k for k in err.validator_value if k not in (err.instance or {})]:
-                problems.append(Problem(path, f"missing required key `{key}`",
-                                        json_path((*parts, key)), line, col, rev, "required"))
+                problems.append(
+                    Problem(
+                        path,
+                        f"missing required key `{key}`",
+                        json_path((*parts, key)),
+                        line,
+                        col,
+                        rev,
+                        "required",
+                    )
+                )
         elif err.validator != "additionalProperties":  # reported below, with a suggestion
-            problems.append(_problem(loc, path, parts, _message(err), rev,
-                                     f"schema.{err.validator}", value=True))
+            problems.append(
+                _problem(
+                    loc, path, parts, _message(err), rev, f"schema.{err.validator}", value=True
+                )
+            )
     root = schemas.schemas[document.graph_id]
     for parts, key, known in _unknown_keys(document.context, root, root, ("context",), strict):
-        problems.append(_problem(loc, path, parts, _unknown_key_message(key, known), rev,
-                                 "unknown_key"))
+        problems.append(
+            _problem(loc, path, parts, _unknown_key_message(key, known), rev, "unknown_key")
+        )
     return problems
 
 
@@ -339,7 +374,11 @@ def _leaves(value: Any, parts: Parts) -> Iterable[tuple[Parts, Any]]:
 
 
 def secret_problems(
-    document: AssistantDocument, text: str, path: str, rev: str | None, *,
+    document: AssistantDocument,
+    text: str,
+    path: str,
+    rev: str | None,
+    *,
     locator: Locator | None = None,
 ) -> list[Problem]:
     loc = locator or Locator(text)
@@ -348,10 +387,13 @@ def secret_problems(
         for parts, value in _leaves(getattr(document, section), (section,)):
             key = next((p for p in reversed(parts) if isinstance(p, str)), "")
             if looks_secret(key, value):
-                message = ("value looks like a secret (API key, token or private key); keep "
-                           f"secrets in the environment, not in the repository ({SECRETS_DOC})")
-                problems.append(_problem(loc, path, parts, message, rev, "secret", "warning",
-                                         value=True))
+                message = (
+                    "value looks like a secret (API key, token or private key); keep "
+                    f"secrets in the environment, not in the repository ({SECRETS_DOC})"
+                )
+                problems.append(
+                    _problem(loc, path, parts, message, rev, "secret", "warning", value=True)
+                )
     return problems
 
 
@@ -372,13 +414,33 @@ def assistant_problems(
     problems: list[Problem] = []
     if project.graphs and not project.has_graph(document.graph_id):
         close = difflib.get_close_matches(document.graph_id, list(project.graphs), n=1)
-        hint = f"; did you mean `{close[0]}`?" if close else (
-            f" (langgraph.json has: {', '.join(sorted(project.graphs))})")
-        problems.append(_problem(loc, path, ("graph_id",),
-                                 f"unknown graph_id `{document.graph_id}`{hint}", rev,
-                                 "unknown_graph", value=True))
-    problems.extend(context_problems(document, text, path, schemas, rev=rev, locator=loc,
-                                     unknown_keys=project.settings.unknown_context_keys))
+        hint = (
+            f"; did you mean `{close[0]}`?"
+            if close
+            else (f" (langgraph.json has: {', '.join(sorted(project.graphs))})")
+        )
+        problems.append(
+            _problem(
+                loc,
+                path,
+                ("graph_id",),
+                f"unknown graph_id `{document.graph_id}`{hint}",
+                rev,
+                "unknown_graph",
+                value=True,
+            )
+        )
+    problems.extend(
+        context_problems(
+            document,
+            text,
+            path,
+            schemas,
+            rev=rev,
+            locator=loc,
+            unknown_keys=project.settings.unknown_context_keys,
+        )
+    )
     return problems
 
 
@@ -394,8 +456,7 @@ def document_problems(
     document, problems = check_document(text, path, rev)
     if document is None:
         return None, problems
-    return document, problems + assistant_problems(document, text, path, project, schemas,
-                                                   rev=rev)
+    return document, problems + assistant_problems(document, text, path, project, schemas, rev=rev)
 
 
 # --------------------------------------------------------------------------- many documents
@@ -439,9 +500,7 @@ class _Checked:
     document: AssistantDocument | None
 
 
-def validate(
-    store: Store, *, rev: str | None = None, paths: Iterable[str] | None = None
-) -> Report:
+def validate(store: Store, *, rev: str | None = None, paths: Iterable[str] | None = None) -> Report:
     """Validate the assistant files at ``rev`` (default: the working tree).
 
     With ``paths``, only those files are checked, but an ``assistant_id`` is still compared
@@ -475,8 +534,9 @@ def assistant_files(store: Store, project: Project, tree: Tree | None) -> dict[s
     folder = store.root / base
     if not folder.is_dir():
         return {}
-    names = sorted(p.name for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and
-                   p.is_file())
+    names = sorted(
+        p.name for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()
+    )
     return dict.fromkeys((f"{base}/{n}" for n in names), None)
 
 
@@ -491,8 +551,11 @@ def _tree_entries(store: Store, tree: Tree, base: str) -> list[Any]:
         return []
     if not isinstance(sub, pygit2.Tree):
         return []
-    return [Entry(f"{base}/{item.name}", str(item.id)) for item in sub
-            if (item.name or "").endswith((".yaml", ".yml")) and item.type_str == "blob"]
+    return [
+        Entry(f"{base}/{item.name}", str(item.id))
+        for item in sub
+        if (item.name or "").endswith((".yaml", ".yml")) and item.type_str == "blob"
+    ]
 
 
 def _selected(
@@ -561,9 +624,16 @@ def duplicate_problems(
             continue
         for item in items:
             rest = ", ".join(p for p in paths if p != item.path)
-            problems.append(_problem(Locator(item.text), item.path, ("assistant_id",),
-                                     f"assistant_id {assistant_id} is also used by {rest}",
-                                     rev, "duplicate_id"))
+            problems.append(
+                _problem(
+                    Locator(item.text),
+                    item.path,
+                    ("assistant_id",),
+                    f"assistant_id {assistant_id} is also used by {rest}",
+                    rev,
+                    "duplicate_id",
+                )
+            )
     return problems
 
 
@@ -574,10 +644,17 @@ def missing_schema_problems(
     context schema (so the values go unchecked)."""
     used = {c.document.graph_id for c in checked if c.document is not None and c.document.context}
     return [
-        Problem(schema_path(project, graph_id),
-                f"graph `{graph_id}` has no committed context schema, so context values are "
-                "not checked; run `gitassist schemas export` and commit the file",
-                "$", None, None, rev, "missing_schema", "warning")
+        Problem(
+            schema_path(project, graph_id),
+            f"graph `{graph_id}` has no committed context schema, so context values are "
+            "not checked; run `gitassist schemas export` and commit the file",
+            "$",
+            None,
+            None,
+            rev,
+            "missing_schema",
+            "warning",
+        )
         for graph_id in sorted(used)
         if project.has_graph(graph_id) and graph_id not in schemas.schemas
     ]

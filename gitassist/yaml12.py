@@ -34,8 +34,10 @@ class Loader(_BASE):  # type: ignore[misc]
                 key = (key_node.tag, key_node.value)
                 if key in seen:
                     raise DuplicateKeyError(
-                        "while constructing a mapping", node.start_mark,
-                        f'found duplicate key "{key_node.value}"', key_node.start_mark,
+                        "while constructing a mapping",
+                        node.start_mark,
+                        f'found duplicate key "{key_node.value}"',
+                        key_node.start_mark,
                     )
                 seen[key] = True
         return dict(super().construct_mapping(node, deep=deep))

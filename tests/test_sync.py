@@ -81,7 +81,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
 
 
 def run_sync(dep: Deployment, **kwargs: Any) -> Any:
-    from gitassist.sync import connect, sync
+    from gitassist.server import connect
+    from gitassist.sync import sync
 
     with connect(dep.url) as remote:
         return sync(dep.repo.store(), remote, **kwargs)
@@ -505,8 +506,8 @@ def test_named_deployment_and_api_key(
     deployment: Deployment, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     from gitassist.errors import ConfigError
+    from gitassist.server import api_key_for, parse_headers, resolve_target
     from gitassist.store import Store
-    from gitassist.sync import api_key_for, parse_headers, resolve_target
 
     repo = tmp_path / "named"
     repo.mkdir()
@@ -532,7 +533,7 @@ def test_named_deployment_and_api_key(
 def test_transient_errors_are_retried_and_writes_not_repeated(deployment: Deployment) -> None:
     import httpx
 
-    from gitassist.sync import connect
+    from gitassist.server import connect
 
     remote = connect(deployment.url)
     remote.sleep = lambda _s: None

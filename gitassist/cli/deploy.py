@@ -12,8 +12,9 @@ from gitassist.cli.render import emit_json, out
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from gitassist.drift import DriftReport
+    from gitassist.server import Remote
     from gitassist.store import Store
-    from gitassist.sync import DriftReport, Remote
 
 TARGET_HELP = "URL|NAME: a server URL, or a deployment named in gitassist.yaml."
 
@@ -35,7 +36,7 @@ def header_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _remote(store: Store, target: str, headers: tuple[str, ...]) -> Remote:
-    from gitassist.sync import connect_target, parse_headers
+    from gitassist.server import connect_target, parse_headers
 
     return connect_target(store, target, parse_headers(headers))
 
@@ -115,8 +116,8 @@ def drift(target: str, exit_code: bool, headers: tuple[str, ...], repo: str, as_
     versions), unmanaged (created by hand on the server), deleted_in_git, orphaned.
     `gitassist sync` fixes all but unmanaged; `gitassist adopt` brings those into git.
     """
+    from gitassist.drift import drift as run_drift
     from gitassist.errors import ExitCode
-    from gitassist.sync import drift as run_drift
 
     store = _store(repo)
     with _remote(store, target, headers) as remote:
@@ -143,7 +144,7 @@ def adopt(
     For a team starting from an existing deployment: run it on a branch and open a
     pull request. Skips the graphs' default assistants and assistants git deleted.
     """
-    from gitassist.sync import adopt as run_adopt
+    from gitassist.adopt import adopt as run_adopt
 
     store = _store(repo)
     with _remote(store, target, headers) as remote:

@@ -58,9 +58,14 @@ def _summary(report: Report) -> str:
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--rev", help="Validate the files at this git revision (default: working tree).")
-@click.option("--format", "fmt", type=click.Choice(["human", "json", "github"]),
-              default="human", show_default=True,
-              help="github: GitHub Actions annotations (::error file=…,line=…,col=…::…).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["human", "json", "github"]),
+    default="human",
+    show_default=True,
+    help="github: GitHub Actions annotations (::error file=…,line=…,col=…::…).",
+)
 @click.option("--strict", is_flag=True, help="Fail on warnings too (e.g. secret-looking values).")
 @repo_option
 def validate(paths: tuple[str, ...], rev: str | None, fmt: str, strict: bool, repo: str) -> None:
@@ -94,9 +99,14 @@ def validate(paths: tuple[str, ...], rev: str | None, fmt: str, strict: bool, re
 @click.command()
 @click.argument("base", required=False)
 @click.argument("head", required=False, default="HEAD")
-@click.option("--format", "fmt", type=click.Choice(["human", "json", "markdown"]),
-              default="human", show_default=True,
-              help="markdown: a pull-request comment under GitHub's 65,536-character limit.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["human", "json", "markdown"]),
+    default="human",
+    show_default=True,
+    help="markdown: a pull-request comment under GitHub's 65,536-character limit.",
+)
 @click.option("--exit-code", is_flag=True, help="Exit 1 when there are changes (like git diff).")
 @repo_option
 def diff(base: str | None, head: str, fmt: str, exit_code: bool, repo: str) -> None:
@@ -129,8 +139,13 @@ def diff(base: str | None, head: str, fmt: str, exit_code: bool, repo: str) -> N
 @click.argument("target")
 @click.argument("a", type=click.IntRange(min=1))
 @click.argument("b", type=click.IntRange(min=1))
-@click.option("--format", "fmt", type=click.Choice(["human", "json", "markdown"]),
-              default="human", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["human", "json", "markdown"]),
+    default="human",
+    show_default=True,
+)
 @repo_option
 def versions_diff(target: str, a: int, b: int, fmt: str, repo: str) -> None:
     """Compare version A with version B of TARGET, field by field (secrets redacted).
@@ -196,9 +211,12 @@ def _document_schema(store: Any, out_dir: Any, write: bool) -> SchemaFile:
     if old == new:
         return SchemaFile("assistant", rel, "unchanged")
     if not write:
-        lines = difflib.unified_diff((old or "").splitlines(keepends=True),
-                                     new.splitlines(keepends=True),
-                                     f"{rel} (committed)", f"{rel} (gitassist)")
+        lines = difflib.unified_diff(
+            (old or "").splitlines(keepends=True),
+            new.splitlines(keepends=True),
+            f"{rel} (committed)",
+            f"{rel} (gitassist)",
+        )
         return SchemaFile("assistant", rel, "changed", "".join(lines))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(new, encoding="utf-8")
@@ -211,7 +229,7 @@ _STATUS_TEXT = {
     "changed": "OUT OF DATE",
     "stale": "STALE: the graph declares no context schema any more; delete the file",
     "no_context_schema": "the graph declares no context schema: nothing to export "
-                         "(its assistants' context is not checked)",
+    "(its assistants' context is not checked)",
 }
 
 
@@ -255,8 +273,10 @@ def check(repo: str, as_json: bool) -> None:
     drifted = [f.name for f in files if f.status in ("changed", "stale")]
     if drifted:
         if not as_json:
-            err(f"schemas out of date: {', '.join(drifted)}; run `gitassist schemas export` "
-                "and commit the result")
+            err(
+                f"schemas out of date: {', '.join(drifted)}; run `gitassist schemas export` "
+                "and commit the result"
+            )
         raise SystemExit(ExitCode.CHANGES)
 
 

@@ -12,7 +12,9 @@ from gitassist.cli.options import json_option, parse_mapping, parse_value, repo_
 from gitassist.cli.render import emit_json, out, short, table, yaml_text
 
 if TYPE_CHECKING:
-    from gitassist.runner import Runner, StreamPart
+    from gitassist.events import StreamPart
+    from gitassist.runner import Runner
+    from gitassist.threads import ThreadStore
 
 _MESSAGE_TYPES = {"human", "ai", "system", "tool", "AIMessageChunk", "function"}
 
@@ -22,6 +24,13 @@ def _runner(repo: str) -> Runner:
     from gitassist.store import Store
 
     return Runner(Store(repo))
+
+
+def _threads(repo: str) -> ThreadStore:
+    from gitassist.store import Store
+    from gitassist.threads import ThreadStore
+
+    return ThreadStore(Store(repo))
 
 
 def _input(text: str | None) -> Any:
@@ -34,7 +43,7 @@ def _input(text: str | None) -> Any:
 
 
 def _stream_modes(values: tuple[str, ...]) -> list[str]:
-    from gitassist.runner import STREAM_MODES
+    from gitassist.events import STREAM_MODES
 
     modes = [m.strip() for value in values for m in value.split(",") if m.strip()]
     unknown = [m for m in modes if m not in STREAM_MODES]
@@ -232,7 +241,7 @@ def threads_create(
     target: str | None, thread_id: str | None, metadata_text: str | None, repo: str, as_json: bool
 ) -> None:
     """Create a thread, optionally for assistant TARGET (later runs default to it)."""
-    thread = _runner(repo).create_thread(
+    thread = _threads(repo).create(
         metadata=parse_mapping(metadata_text, "--metadata"),
         thread_id=thread_id,
         assistant=target,
@@ -253,13 +262,13 @@ def threads_list(
     target: str | None, status: str | None, limit: int, repo: str, as_json: bool
 ) -> None:
     """List threads, newest first."""
-    runner = _runner(repo)
+    thread_store = _threads(repo)
     metadata = None
     if target is not None:
         from gitassist.assistants import resolve
 
-        metadata = {"assistant_id": resolve(runner.store, target).assistant_id}
-    found = runner.search_threads(metadata=metadata, status=status, limit=limit)
+        metadata = {"assistant_id": resolve(thread_store.store, target).assistant_id}
+    found = thread_store.search(metadata=metadata, status=status, limit=limit)
     if as_json:
         emit_json(found)
         return
@@ -268,7 +277,7 @@ def threads_list(
             t["thread_id"],
             t["status"],
             t["metadata"].get("assistant_id", ""),
-            len(runner.db.runs(t["thread_id"])),
+            len(thread_store.db.runs(t["thread_id"])),
             t["updated_at"][:19],
         )
         for t in found
@@ -282,9 +291,9 @@ def threads_list(
 @json_option
 def threads_show(thread_id: str, repo: str, as_json: bool) -> None:
     """A thread's state and its runs, each with the versions of document and code it used."""
-    runner = _runner(repo)
-    thread = runner.get_thread(thread_id)
-    runs = runner.runs(thread_id)
+    thread_store = _threads(repo)
+    thread = thread_store.get(thread_id)
+    runs = thread_store.runs(thread_id)
     if as_json:
         emit_json({**thread, "runs": runs})
         return
@@ -318,7 +327,7 @@ def threads_show(thread_id: str, repo: str, as_json: bool) -> None:
 @json_option
 def threads_delete(thread_id: str, repo: str, as_json: bool) -> None:
     """Delete a thread, its checkpoints and its run records."""
-    _runner(repo).delete_thread(thread_id)
+    _threads(repo).delete(thread_id)
     if as_json:
         emit_json({"thread_id": thread_id, "deleted": True})
     else:
