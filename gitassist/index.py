@@ -1,13 +1,16 @@
 """Which file holds which assistant, at any tree, without parsing every file.
 
-The apply record (``refs/gitassist/applied``) carries an index of the applied tree: one line
-per assistant, ``<assistant_id> <path> <blob> <graph_id>``. The index at any other tree is that
-index plus a C-level diff of the two assistants directories, so only changed files are parsed.
-With no apply record yet, every file is parsed once (cached by blob id).
+The apply record (``refs/gitassist/applied``) carries an index of the applied tree in its
+own tree: ``index/<first two hex digits of the id>`` blobs with one line per assistant,
+``<assistant_id> <path> <blob> <graph_id>``. Sharding keeps a write's cost flat: recording
+one assistant rewrites one ~40-line shard, not the whole index. The index at any other tree is
+that index plus a C-level diff of the two assistants directories, so only changed files are
+parsed. With no apply record yet, every file is parsed once (cached by blob id).
 """
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -16,9 +19,15 @@ import pygit2
 from gitassist.store import Entry
 
 if TYPE_CHECKING:
-    from pygit2 import Tree
+    from collections.abc import Iterator
+
+    from pygit2 import Oid, Tree
 
     from gitassist.store import Store
+
+SHARDS = "index"
+_ZERO = pygit2.Oid(hex="0" * 40)
+_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True)
@@ -29,20 +38,120 @@ class IndexEntry:
     graph_id: str
 
 
-Index = dict[str, IndexEntry]
+Index = MutableMapping[str, IndexEntry]
 
 
-def dump_index(index: Index) -> bytes:
-    lines = [f"{e.assistant_id}\t{e.path}\t{e.blob}\t{e.graph_id}\n" for e in index.values()]
-    return "".join(sorted(lines)).encode("utf-8")
+class ShardedIndex(MutableMapping[str, IndexEntry]):
+    """The index of an apply record, loading each shard only when one of its ids is asked for.
+
+    Recording one assistant reads and rewrites one shard (~40 lines at 10,000 assistants)
+    instead of the whole index; iterating or ``len()`` loads every shard.
+    """
+
+    def __init__(self, repo: pygit2.Repository, shards: pygit2.Tree | None) -> None:
+        self.repo = repo
+        self.shards = shards
+        self.loaded: dict[str, dict[str, IndexEntry]] = {}
+        self.touched: set[str] = set()  # shard prefixes changed since loading
+
+    def _shard(self, prefix: str) -> dict[str, IndexEntry]:
+        shard = self.loaded.get(prefix)
+        if shard is None:
+            shard = {}
+            if self.shards is not None:
+                try:
+                    blob = self.repo.get(self.shards[prefix].id)
+                except KeyError:
+                    blob = None
+                if isinstance(blob, pygit2.Blob):
+                    _parse(blob.data, shard)
+            self.loaded[prefix] = shard
+        return shard
+
+    def _all(self) -> None:
+        for item in self.shards or ():
+            self._shard(item.name or "")
+
+    def __getitem__(self, key: str) -> IndexEntry:
+        return self._shard(key[:2])[key]
+
+    def __setitem__(self, key: str, value: IndexEntry) -> None:
+        self._shard(key[:2])[key] = value
+        self.touched.add(key[:2])
+
+    def __delitem__(self, key: str) -> None:
+        del self._shard(key[:2])[key]
+        self.touched.add(key[:2])
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key in self._shard(key[:2])
+
+    def __iter__(self) -> Iterator[str]:
+        self._all()
+        for shard in list(self.loaded.values()):
+            yield from shard
+
+    def __len__(self) -> int:
+        self._all()
+        return sum(len(s) for s in self.loaded.values())
+
+    def copy(self) -> ShardedIndex:
+        other = ShardedIndex(self.repo, self.shards)
+        other.loaded = {k: dict(v) for k, v in self.loaded.items()}
+        other.touched = set(self.touched)
+        return other
 
 
-def load_index(data: bytes) -> Index:
-    out: Index = {}
+def _line(e: IndexEntry) -> str:
+    return f"{e.assistant_id}\t{e.path}\t{e.blob}\t{e.graph_id}\n"
+
+
+def _parse(data: bytes, into: Index) -> None:
     for line in data.decode("utf-8").splitlines():
         assistant_id, path, blob, graph_id = line.split("\t")
-        out[assistant_id] = IndexEntry(assistant_id, path, blob, graph_id)
-    return out
+        into[assistant_id] = IndexEntry(assistant_id, path, blob, graph_id)
+
+
+def read_index(repo: pygit2.Repository, tree: Tree) -> ShardedIndex:
+    """The index kept in an apply record's tree, loaded shard by shard as it is used."""
+    try:
+        obj = repo.get(tree[SHARDS].id)
+    except KeyError:
+        obj = None
+    index = ShardedIndex(repo, obj if isinstance(obj, pygit2.Tree) else None)
+    if isinstance(obj, pygit2.Blob):  # the first, unsharded format: one blob
+        flat: dict[str, IndexEntry] = {}
+        _parse(obj.data, flat)
+        for key, value in flat.items():
+            index[key] = value
+    return index
+
+
+def write_index(repo: pygit2.Repository, index: Index) -> Oid:
+    """A tree holding ``index``; a :class:`ShardedIndex` rewrites only its changed shards."""
+    old = index.shards if isinstance(index, ShardedIndex) else None
+    shards = index.touched if isinstance(index, ShardedIndex) and old is not None else None
+    buckets: dict[str, list[str]] = {}
+    entries = (
+        (e for p in shards for e in index._shard(p).values())
+        if isinstance(index, ShardedIndex) and shards is not None
+        else index.values()
+    )
+    for entry in entries:
+        buckets.setdefault(entry.assistant_id[:2], []).append(_line(entry))
+    base = repo.get(old.id) if old is not None else None
+    builder = repo.TreeBuilder(base) if isinstance(base, pygit2.Tree) else repo.TreeBuilder()
+    for prefix in shards if shards is not None else buckets:
+        lines = buckets.get(prefix)
+        if lines:
+            blob = repo.create_blob("".join(sorted(lines)).encode("utf-8"))
+            builder.insert(prefix, blob, pygit2.GIT_FILEMODE_BLOB)
+        elif builder.get(prefix) is not None:
+            builder.remove(prefix)
+    root = repo.TreeBuilder()
+    if len(builder):
+        root.insert(SHARDS, builder.write(), pygit2.GIT_FILEMODE_TREE)
+    return root.write()
 
 
 def full_index(store: Store, tree: Tree | None) -> Index:
@@ -63,9 +172,9 @@ def changed_entries(
     """Assistant files removed-or-changed (old side) and added-or-changed (new side)."""
     old_sub = store.assistants_tree(old)
     new_sub = store.assistants_tree(new)
-    if old_sub is not None and new_sub is not None and old_sub.id == new_sub.id:
-        return [], []
     if old_sub is None and new_sub is None:
+        return [], []
+    if old_sub is not None and new_sub is not None and old_sub.id == new_sub.id:
         return [], []
     base = store.assistants_dir
     removed: list[Entry] = []
@@ -75,34 +184,44 @@ def changed_entries(
         bucket = added if old_sub is None else removed
         assert side is not None
         for item in side:
-            if item.type_str == "blob" and (item.name or "").endswith((".yaml", ".yml")):
+            if item.type_str == "blob" and (item.name or "").endswith(_SUFFIXES):
                 bucket.append(Entry(f"{base}/{item.name}", str(item.id)))
         return removed, added
-    diff = old_sub.diff_to_tree(new_sub)
-    zero = pygit2.Oid(hex="0" * 40)
-    for delta in diff.deltas:
+    for delta in old_sub.diff_to_tree(new_sub).deltas:
         for file, bucket in ((delta.old_file, removed), (delta.new_file, added)):
-            if file.id != zero and file.path.endswith((".yaml", ".yml")) and "/" not in file.path:
+            if file.id != _ZERO and file.path.endswith(_SUFFIXES) and "/" not in file.path:
                 bucket.append(Entry(f"{base}/{file.path}", str(file.id)))
     return removed, added
 
 
+def apply_changes(store: Store, index: Index, removed: list[Entry], added: list[Entry]) -> set[str]:
+    """Update ``index`` in place for one diff; returns the ids whose entries changed."""
+    touched: set[str] = set()
+    for entry in removed:
+        doc = store.blob_info(entry).document
+        held = index.get(doc.assistant_id) if doc is not None else None
+        if held is not None and held.path == entry.path:
+            del index[held.assistant_id]
+            touched.add(held.assistant_id)
+    for entry in added:
+        doc = store.blob_info(entry).document
+        if doc is not None and doc.assistant_id not in index:
+            index[doc.assistant_id] = IndexEntry(
+                doc.assistant_id, entry.path, entry.blob, doc.graph_id
+            )
+            touched.add(doc.assistant_id)
+    return touched
+
+
+def copy_index(index: Index) -> Index:
+    return index.copy() if isinstance(index, ShardedIndex) else dict(index)
+
+
 def advance(store: Store, index: Index, old: Tree | None, new: Tree | None) -> Index:
-    """The index at ``new`` given the index at ``old``."""
+    """The index at ``new`` given the index at ``old`` (``index`` itself is not changed)."""
     removed, added = changed_entries(store, old, new)
     if not removed and not added:
         return index
-    out = dict(index)
-    by_path = {e.path: e.assistant_id for e in index.values()}
-    for entry in removed:
-        assistant_id = by_path.get(entry.path)
-        held = out.get(assistant_id) if assistant_id is not None else None
-        if held is not None and held.path == entry.path:
-            del out[held.assistant_id]
-    for entry in added:
-        doc = store.blob_info(entry).document
-        if doc is not None and doc.assistant_id not in out:
-            out[doc.assistant_id] = IndexEntry(
-                doc.assistant_id, entry.path, entry.blob, doc.graph_id
-            )
+    out = copy_index(index)
+    apply_changes(store, out, removed, added)
     return out

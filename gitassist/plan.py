@@ -19,10 +19,12 @@ from gitassist.index import (
     Index,
     IndexEntry,
     advance,
+    apply_changes,
     changed_entries,
-    dump_index,
+    copy_index,
     full_index,
-    load_index,
+    read_index,
+    write_index,
 )
 from gitassist.refs import RefUpdate
 from gitassist.store import Entry, ci_context
@@ -104,12 +106,25 @@ class Note:
 
 @dataclass
 class AppliedRecord:
-    """What ``refs/gitassist/applied`` says."""
+    """What ``refs/gitassist/applied`` says; its index is read on first use."""
 
     pointer: str | None
     commit: str | None
-    index: Index
     absent: dict[str, dict[str, str]]
+    tree: pygit2.Tree | None = None
+    repo: pygit2.Repository | None = None
+    _index: Index | None = None
+
+    @property
+    def index(self) -> Index:
+        """assistant id -> file at the applied commit (do not modify: it is shared)."""
+        if self._index is None:
+            self._index = (
+                read_index(self.repo, self.tree)
+                if self.repo is not None and self.tree is not None
+                else {}
+            )
+        return self._index
 
 
 @dataclass
@@ -138,21 +153,21 @@ class Plan:
 
 
 def read_applied(store: Store) -> AppliedRecord:
+    """The apply record (cached on the store by its id: a record never changes)."""
     oid = store.refdb.read(APPLIED_REF)
     if oid is None:
-        return AppliedRecord(None, None, {}, {})
+        return AppliedRecord(None, None, {})
+    cached = store.memo.get(("applied", oid))
+    if isinstance(cached, AppliedRecord):
+        return cached
     commit = store.repo.get(oid)
     if not isinstance(commit, pygit2.Commit):
         raise RepositoryError(f"{APPLIED_REF} does not point at a commit")
     _, data = split_message(commit.message)
-    index: Index = {}
-    try:
-        blob = store.repo.get(commit.tree["index"].id)
-        if isinstance(blob, pygit2.Blob):
-            index = load_index(blob.data)
-    except KeyError:
-        pass
-    return AppliedRecord(oid, data.get("commit"), index, data.get("absent", {}))
+    record = AppliedRecord(oid, data.get("commit"), data.get("absent", {}), commit.tree, store.repo)
+    store.memo.clear()
+    store.memo[("applied", oid)] = record
+    return record
 
 
 def index_at(store: Store, tree: pygit2.Tree | None, applied: AppliedRecord | None = None) -> Index:
@@ -231,6 +246,7 @@ class _Walker:
         self.last_key: dict[str, str | None] = {}
         self.latest: dict[str, LatestState | None] = {}
         self.new_latest: dict[str, NewVersion] = {}
+        self.seen: set[str] = set()  # ids with a version in this plan
 
     def state(self, assistant_id: str) -> LatestState | None:
         if assistant_id not in self.latest:
@@ -269,7 +285,7 @@ class _Walker:
     ) -> None:
         number = self.number(doc.assistant_id)
         recorded = None
-        if number > 1 and not any(v.assistant_id == doc.assistant_id for v in self.plan.versions):
+        if number > 1 and doc.assistant_id not in self.seen:
             # An interrupted single-assistant write may have recorded this very commit already.
             prior = read_version(self.store, doc.assistant_id, number - 1)
             if prior is not None and prior.commit == str(commit.id):
@@ -287,14 +303,14 @@ class _Walker:
             recorded,
         )
         self.plan.versions.append(version)
+        self.seen.add(doc.assistant_id)
         self.last_key[doc.assistant_id] = doc.content_key()
         self.new_latest[doc.assistant_id] = version
 
-    def step(self, commit: Commit, parent: Commit | None, head_blobs: set[str]) -> None:
+    def step(
+        self, commit: Commit, removed: list[Entry], added: list[Entry], head_blobs: set[str]
+    ) -> None:
         store = self.store
-        removed, added = changed_entries(store, parent.tree if parent else None, commit.tree)
-        if not removed and not added:
-            return
         cid = str(commit.id)
         old_docs: dict[str, tuple[Entry, AssistantDocument]] = {}
         for entry in removed:
@@ -387,7 +403,7 @@ def make_plan(
     commits = first_parent_range(store, head, stop)
     plan.commits_walked = len(commits)
     base_commit = store.get_commit(stop) if stop is not None else None
-    index = (
+    index = copy_index(
         applied.index
         if stop == applied.commit
         else index_at(store, base_commit.tree if base_commit else None, applied)
@@ -396,11 +412,14 @@ def make_plan(
     _, range_added = changed_entries(store, base_tree, head.tree)
     head_entries = {e.blob for e in range_added}
     walker = _Walker(store, plan)
-    parent = base_commit
+    parent_tree = base_tree
     for commit in commits:
-        walker.step(commit, parent, head_entries)
-        index = advance(store, index, parent.tree if parent else None, commit.tree)
-        parent = commit
+        tree = commit.tree
+        removed, added = changed_entries(store, parent_tree, tree)
+        if removed or added:
+            walker.step(commit, removed, added, head_entries)
+            apply_changes(store, index, removed, added)
+        parent_tree = tree
     plan.index = index
     for assistant_id, version in walker.new_latest.items():
         state = walker.state(assistant_id)
@@ -514,7 +533,7 @@ def execute(
             )
     pruned = plan.deletions if prune else []
     if pruned and not allow_delete_all:
-        live = len(plan.index)
+        live = len(plan.index)  # loads every shard: only when pruning
         if live == 0:
             raise GitassistError(
                 f"refusing to delete all {len(pruned)} assistant(s) at once",
@@ -614,10 +633,7 @@ def _applied_commit(
     store: Store, plan: Plan, absent: dict[str, dict[str, str]], reason: str, ci: dict[str, str]
 ) -> str:
     repo = store.repo
-    blob = repo.create_blob(dump_index(plan.index))
-    builder = repo.TreeBuilder()
-    builder.insert("index", blob, pygit2.GIT_FILEMODE_BLOB)
-    tree = builder.write()
+    tree = write_index(repo, plan.index)
     data = {
         "branch": plan.branch,
         "commit": plan.head,

@@ -66,6 +66,12 @@ class Identity:
         return f"{self.name} <{self.email}> {int(time.time())} {sign}{hours:02d}{minutes:02d}"
 
 
+def _write(path: Path, data: bytes) -> None:
+    """Write a small file; like git's own loose refs (core.fsync unset), without fsync."""
+    with open(path, "wb") as fh:
+        fh.write(data)
+
+
 def _fsync_write(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
@@ -76,9 +82,13 @@ def _fsync_write(path: Path, data: bytes) -> None:
 
 
 def _create_lock(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            fd = os.open(path, flags, 0o644)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, flags, 0o644)
     except FileExistsError:
         raise Conflict(
             f"{path.name} is locked by another process",
@@ -153,7 +163,7 @@ class RefDB:
 
     def _note_locks(self, paths: Sequence[Path]) -> None:
         text = "".join(str(p.relative_to(self.gitdir)) + "\n" for p in paths)
-        _fsync_write(self._journal(), text.encode())
+        _write(self._journal(), text.encode())
 
     # ------------------------------------------------------------------ writing
 
@@ -196,7 +206,7 @@ class RefDB:
             self._check(updates, current)
             for u, path in zip(updates, locks, strict=True):
                 assert u.new is not None
-                _fsync_write(path, (u.new + "\n").encode())
+                _write(path, (u.new + "\n").encode())
                 os.rename(path, self.gitdir / u.name)
                 made.remove(path)
                 self._reflog(u.name, current[u.name], u.new, message)
@@ -287,9 +297,13 @@ class RefDB:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
         line = f"{old or ZERO} {new} {self.identity.reflog_stamp()}\t{message.splitlines()[0]}\n"
-        with open(path, "a", encoding="utf-8") as fh:
+        try:
+            fh = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed below
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fh = open(path, "a", encoding="utf-8")  # noqa: SIM115
+        with fh:
             fh.write(line)
 
     def reflog(self, name: str) -> list[dict[str, str]]:

@@ -112,6 +112,7 @@ class Store:
         self.refdb = RefDB(self.repo, self.identity)
         self._blob_cache: dict[tuple[str, str], BlobInfo] = {}
         self._project: Project | None = None
+        self.memo: dict[tuple[str, str], object] = {}  # immutable records by object id
 
     # ------------------------------------------------------------------ project
 
@@ -230,8 +231,9 @@ class Store:
         key = (entry.blob, entry.path)
         info = self._blob_cache.get(key)
         if info is None:
-            if len(self._blob_cache) > _CACHE_SIZE:
-                self._blob_cache.clear()
+            if len(self._blob_cache) > _CACHE_SIZE:  # drop the oldest half, keep recent work
+                for old in list(self._blob_cache)[: _CACHE_SIZE // 2]:
+                    del self._blob_cache[old]
             document, problems = check_document(self.blob_text(entry.blob), entry.path, rev)
             info = BlobInfo(document, tuple(problems))
             self._blob_cache[key] = info
@@ -256,17 +258,25 @@ class Store:
         """Paths with uncommitted changes (staged or not), limited to ``paths`` if given."""
         flags = pygit2.enums.FileStatus
         clean = {flags.CURRENT, flags.IGNORED}
-        if paths is not None:
-            out = []
-            for path in paths:
-                try:
-                    status = self.repo.status_file(path)
-                except KeyError:
-                    continue
-                if status not in clean:
-                    out.append(path)
-            return out
-        return [p for p, s in self.repo.status().items() if s not in clean]
+        if paths is None:
+            return [p for p, s in self.repo.status().items() if s not in clean]
+        # For a few paths, compare HEAD, the index and the file directly: one index read,
+        # no scan of the whole working tree.
+        index = self.repo.index
+        index.read(False)
+        head = self.head_commit()
+        out = []
+        for path in paths:
+            try:
+                committed = head.tree[path].id if head is not None else None
+            except KeyError:
+                committed = None
+            staged = index[path].id if path in index else None
+            file = self.root / path
+            work = pygit2.hashfile(str(file)) if file.is_file() else None
+            if not committed == staged == work:
+                out.append(path)
+        return out
 
     def write_commit(
         self,
@@ -344,7 +354,7 @@ class Store:
 
     def _sync_worktree(self, changes: dict[str, str | None]) -> None:
         index = self.repo.index
-        index.read()
+        index.read(False)
         for path, text in changes.items():
             target = self.root / path
             if text is None:
@@ -353,9 +363,12 @@ class Store:
                 if path in index:
                     index.remove(path)
             else:
-                target.parent.mkdir(parents=True, exist_ok=True)
                 tmp = target.with_name(f".{target.name}.gitassist-tmp")
-                tmp.write_text(text, encoding="utf-8")
+                try:
+                    tmp.write_text(text, encoding="utf-8")
+                except FileNotFoundError:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    tmp.write_text(text, encoding="utf-8")
                 os.replace(tmp, target)
                 index.add(path)
         index.write()
