@@ -566,7 +566,9 @@ def execute(
                 ci,
             )
             tags[(version.assistant_id, version.number)] = tag
-            updates.append(RefUpdate(version_ref(version.assistant_id, version.number), tag, None))
+            # a version ref is written once; its tag records who, when, why and the CI run
+            ref = version_ref(version.assistant_id, version.number)
+            updates.append(RefUpdate(ref, tag, None, reflog=False))
         newest = {v.assistant_id: v for v in plan.versions}
         moved: dict[str, tuple[str, str | None]] = {}  # id -> (new pointer, old pointer)
         for move in plan.moves:

@@ -52,6 +52,7 @@ class RefUpdate:
     name: str
     new: str | None
     old: str | None = ANY
+    reflog: bool = True  # False for write-once refs whose object already says who and why
 
 
 @dataclass(frozen=True)
@@ -209,7 +210,8 @@ class RefDB:
                 _write(path, (u.new + "\n").encode())
                 os.rename(path, self.gitdir / u.name)
                 made.remove(path)
-                self._reflog(u.name, current[u.name], u.new, message)
+                if u.reflog:
+                    self._reflog(u.name, current[u.name], u.new, message)
         finally:
             for path in made:
                 with contextlib.suppress(FileNotFoundError):
@@ -289,7 +291,8 @@ class RefDB:
             with contextlib.suppress(FileNotFoundError):
                 self._journal().unlink()
         for u in updates:
-            self._reflog(u.name, current[u.name], u.new, message)
+            if u.reflog:
+                self._reflog(u.name, current[u.name], u.new, message)
 
     def _reflog(self, name: str, old: str | None, new: str | None, message: str) -> None:
         path = self.gitdir / "logs" / name
