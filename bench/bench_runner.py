@@ -42,42 +42,9 @@ if TYPE_CHECKING:
 TARGET_MS = 50.0
 WARMUP = 5
 
-GRAPH_PY = """
-from typing_extensions import TypedDict, NotRequired
-from langgraph.graph import StateGraph, START, END
-from langgraph.runtime import Runtime
-
-
-class Context(TypedDict):
-    model_name: str
-    system_prompt: NotRequired[str]
-
-
-class State(TypedDict, total=False):
-    question: str
-    answer: str
-
-
-def answer(state: State, runtime: Runtime[Context]) -> dict:
-    ctx = runtime.context or {}
-    return {"answer": f"{ctx.get('model_name')}|{ctx.get('system_prompt', '')}|{state['question']}"}
-
-
-builder = StateGraph(State, context_schema=Context)
-builder.add_node("answer", answer)
-builder.add_edge(START, "answer")
-builder.add_edge("answer", END)
-graph = builder.compile()
-"""
-
-SCHEMA = {
-    "properties": {
-        "model_name": {"enum": ["echo", "openai", "anthropic"], "type": "string"},
-        "system_prompt": {"type": "string"},
-    },
-    "required": ["model_name"],
-    "type": "object",
-}
+# The same small deterministic graph the test suite uses.
+from tests.conftest import CONTEXT_SCHEMA as SCHEMA  # noqa: E402
+from tests.conftest import GRAPH_PY  # noqa: E402
 
 
 def make_repo(path: Path) -> None:

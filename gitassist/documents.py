@@ -169,27 +169,57 @@ def load_roundtrip(text: str) -> Any:
     return _rt_yaml().load(text)
 
 
-def position(text: str, parts: tuple[str | int, ...]) -> tuple[int | None, int | None]:
-    """Line and column (1-based) of the YAML node at ``parts``, or of its nearest parent."""
-    try:
-        node = load_roundtrip(text)
-    except Exception:
-        return None, None
+Path_ = tuple[str | int, ...]  # a path into a YAML document: keys and list indexes
+
+
+class Locator:
+    """Line and column of YAML nodes in one text; the round-trip parse happens once, lazily."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._root: Any = None
+        self._parsed = False
+
+    def at(
+        self, parts: tuple[str | int, ...], *, value: bool = False
+    ) -> tuple[int | None, int | None]:
+        """1-based line and column of the key at ``parts`` (``value``: of its value), or of
+        its nearest ancestor."""
+        if not self._parsed:
+            self._parsed = True
+            try:
+                self._root = load_roundtrip(self.text)
+            except Exception:
+                self._root = None
+        if self._root is None:
+            return None, None
+        return _walk_position(self._root, parts, value)
+
+
+def _walk_position(
+    node: Any, parts: tuple[str | int, ...], value: bool
+) -> tuple[int | None, int | None]:
     line: int | None = 1
     column: int | None = 1
-    for part in parts:
+    for i, part in enumerate(parts):
         lc = getattr(node, "lc", None)
         try:
             if lc is not None:
                 if isinstance(part, int):
                     row, col = lc.item(part)
                 else:
-                    row, col = lc.key(part)
+                    last = value and i == len(parts) - 1
+                    row, col = lc.value(part) if last else lc.key(part)
                 line, column = row + 1, col + 1
             node = node[part]
         except (KeyError, IndexError, TypeError, AttributeError):
             break
     return line, column
+
+
+def position(text: str, parts: tuple[str | int, ...]) -> tuple[int | None, int | None]:
+    """Line and column (1-based) of the YAML node at ``parts``, or of its nearest parent."""
+    return Locator(text).at(parts)
 
 
 # --------------------------------------------------------------------------- documents
@@ -209,6 +239,7 @@ def _problems_from_validation(
     exc: ValidationError, text: str, path: str, rev: str | None
 ) -> list[Problem]:
     problems = []
+    locator = Locator(text)
     for err in exc.errors():
         parts = tuple(p for p in err["loc"] if isinstance(p, str | int))
         kind = err["type"]
@@ -220,7 +251,7 @@ def _problems_from_validation(
             message = f"missing required field {json_path(parts)}"
         else:
             message = f"{json_path(parts)}: {err['msg'].removeprefix('Value error, ')}"
-        line, column = position(text, parts)
+        line, column = locator.at(parts)
         problems.append(
             Problem(path, message, json_path(parts), line, column, rev, code="invalid_document")
         )

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gitassist.documents import check_document, load_roundtrip
+from gitassist.documents import Locator, check_document
 from gitassist.errors import NotFound
 from gitassist.problems import Problem, json_path
 
@@ -127,47 +127,6 @@ def _read(store: Store, tree: Tree | None, path: str) -> str | None:
 
 
 # --------------------------------------------------------------------------- positions
-
-
-class Locator:
-    """Line and column of YAML nodes in one text; the round-trip parse happens once, lazily."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self._root: Any = None
-        self._parsed = False
-
-    def at(self, parts: Parts, *, value: bool = False) -> tuple[int | None, int | None]:
-        """1-based line and column of the key at ``parts`` (``value``: of its value), or of
-        its nearest ancestor."""
-        if not self._parsed:
-            self._parsed = True
-            try:
-                self._root = load_roundtrip(self.text)
-            except Exception:
-                self._root = None
-        if self._root is None:
-            return None, None
-        return _walk_position(self._root, parts, value)
-
-
-def _walk_position(node: Any, parts: Parts, value: bool) -> tuple[int | None, int | None]:
-    line: int | None = 1
-    column: int | None = 1
-    for i, part in enumerate(parts):
-        lc = getattr(node, "lc", None)
-        try:
-            if lc is not None:
-                if isinstance(part, int):
-                    row, col = lc.item(part)
-                else:
-                    last = value and i == len(parts) - 1
-                    row, col = lc.value(part) if last else lc.key(part)
-                line, column = row + 1, col + 1
-            node = node[part]
-        except (KeyError, IndexError, TypeError, AttributeError):
-            break
-    return line, column
 
 
 def _problem(

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from gitassist.cli.options import json_option, repo_option
+from gitassist.cli.options import format_option, json_option, repo_option
 from gitassist.cli.render import emit_json, out, short
 
 if TYPE_CHECKING:
@@ -88,14 +88,7 @@ def _render_plan(plan: Plan, prune: bool, fmt: str) -> None:
 
 
 @click.command()
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["human", "json", "markdown"]),
-    default="human",
-    show_default=True,
-)
-@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@format_option("human", "json", "markdown")
 @click.option("--prune", is_flag=True, help="Show deletions as apply --prune would do them.")
 @click.option("--exit-code", is_flag=True, help="Exit 1 when there is something to apply.")
 @click.option("--any-branch", is_flag=True, help="Plan HEAD even off the tracked branch.")
@@ -106,7 +99,6 @@ def _render_plan(plan: Plan, prune: bool, fmt: str) -> None:
 @repo_option
 def plan(
     fmt: str,
-    as_json: bool,
     prune: bool,
     exit_code: bool,
     any_branch: bool,
@@ -122,7 +114,6 @@ def plan(
 
     store = _store(repo)
     outcome = run_apply(store, remote=remote, any_branch=any_branch, dry_run=True)
-    fmt = "json" if as_json else fmt
     if fmt == "json" and deployment:
         from gitassist.sync import deployment_plan
 
@@ -155,14 +146,7 @@ def plan(
     is_flag=True,
     help="The branch was rewritten: continue from where it and the last apply meet.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["human", "json", "markdown"]),
-    default="human",
-    show_default=True,
-)
-@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@format_option("human", "json", "markdown")
 @repo_option
 def apply(
     dry_run: bool,
@@ -172,7 +156,6 @@ def apply(
     any_branch: bool,
     from_rewritten: bool,
     fmt: str,
-    as_json: bool,
     repo: str,
 ) -> None:
     """Record every change on the tracked branch since the last apply.
@@ -197,7 +180,6 @@ def apply(
         from_rewritten=from_rewritten,
         dry_run=dry_run,
     )
-    fmt = "json" if as_json else fmt
     if fmt == "json":
         data = plan_json(outcome.plan, prune)
         data.update(

@@ -16,6 +16,23 @@ def json_option(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Write JSON for machines.")(func)
 
 
+def format_option(*choices: str, help: str | None = None) -> Callable[[F], F]:
+    """``--format CHOICE`` (first choice is the default) plus ``--json`` for ``--format json``."""
+
+    def decorate(func: F) -> F:
+        func = click.option("--json", "fmt", flag_value="json", help="Same as --format json.")(func)
+        return click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(list(choices)),
+            default=choices[0],
+            show_default=True,
+            help=help,
+        )(func)
+
+    return decorate
+
+
 def repo_option(func: F) -> F:
     return click.option(
         "--repo",

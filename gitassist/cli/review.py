@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from gitassist.cli.options import json_option, repo_option
+from gitassist.cli.options import format_option, json_option, repo_option
 from gitassist.cli.render import emit_json, err, out
 from gitassist.errors import ExitCode
 
@@ -58,12 +58,10 @@ def _summary(report: Report) -> str:
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--rev", help="Validate the files at this git revision (default: working tree).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["human", "json", "github"]),
-    default="human",
-    show_default=True,
+@format_option(
+    "human",
+    "json",
+    "github",
     help="github: GitHub Actions annotations (::error file=…,line=…,col=…::…).",
 )
 @click.option("--strict", is_flag=True, help="Fail on warnings too (e.g. secret-looking values).")
@@ -99,12 +97,10 @@ def validate(paths: tuple[str, ...], rev: str | None, fmt: str, strict: bool, re
 @click.command()
 @click.argument("base", required=False)
 @click.argument("head", required=False, default="HEAD")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["human", "json", "markdown"]),
-    default="human",
-    show_default=True,
+@format_option(
+    "human",
+    "json",
+    "markdown",
     help="markdown: a pull-request comment under GitHub's 65,536-character limit.",
 )
 @click.option("--exit-code", is_flag=True, help="Exit 1 when there are changes (like git diff).")
@@ -139,13 +135,7 @@ def diff(base: str | None, head: str, fmt: str, exit_code: bool, repo: str) -> N
 @click.argument("target")
 @click.argument("a", type=click.IntRange(min=1))
 @click.argument("b", type=click.IntRange(min=1))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["human", "json", "markdown"]),
-    default="human",
-    show_default=True,
-)
+@format_option("human", "json", "markdown")
 @repo_option
 def versions_diff(target: str, a: int, b: int, fmt: str, repo: str) -> None:
     """Compare version A with version B of TARGET, field by field (secrets redacted).
