@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from gitassist.documents import AssistantDocument, RunConfig, render_new, render_update
 from gitassist.errors import Conflict, NotFound, RepositoryError, ValidationFailed
-from gitassist.plan import execute, index_at, make_plan, read_applied
+from gitassist.plan import check_plan, execute, index_at, make_plan, read_applied
 from gitassist.project import default_assistant_id
 from gitassist.store import Entry
 from gitassist.validation import SchemaSet, document_problems, load_schema_text, schema_path
@@ -413,8 +413,11 @@ def validate_entries(store: Store, tree: Tree, entries: list[Entry]) -> list[Pro
     return problems
 
 
-def _check_write(store: Store, text: str, path: str) -> AssistantDocument:
-    doc, problems = document_problems(text, path, store.project, schema_set(store))
+def _check_write(store: Store, text: str, path: str, parent: Commit | None) -> AssistantDocument:
+    """Validate a document about to be committed, against the schemas committed at ``parent``
+    (the ones apply will use), not uncommitted edits in the working tree."""
+    schemas = schema_set(store, parent.tree if parent is not None else None)
+    doc, problems = document_problems(text, path, store.project, schemas)
     errors = [p for p in problems if p.severity == "error"]
     if errors or doc is None:
         detail = "; ".join(f"{p.json_path}: {p.message}" for p in errors[:3])
@@ -470,11 +473,27 @@ def _commit_and_record(
             f"{', '.join(dirty)} has uncommitted changes",
             hint="commit or stash them first; gitassist only commits the files it changes",
         )
-    commit = store.write_commit(branch, parent, changes, message, author)
+    commit = store.make_commit(parent, changes, message, author)
     tracked = branch == store.tracked_branch()
-    if tracked:
+    if not tracked:
+        store.publish(branch, parent, commit, changes)
+    else:
+        # Plan and validate before anything moves: a refusal leaves branch, refs and files as
+        # they were. Then the branch moves first, so an interrupted write is one that a later
+        # apply completes (it numbers versions by commit, see plan._Walker.number).
         plan = make_plan(store, head=commit, branch=branch, validator=validate_entries)
-        execute(store, plan, prune=reason == "delete", allow_delete_all=True, reason=reason)
+        check_plan(plan)
+        store.publish(branch, parent, commit, changes)
+        # a handful of loose refs, in order (cost independent of the number of assistants);
+        # an interruption is completed by the next apply
+        execute(
+            store,
+            plan,
+            prune=reason == "delete",
+            allow_delete_all=True,
+            reason=reason,
+            atomic=False,
+        )
         if reason == "delete":
             state = read_latest(store, assistant_id)
             assert state is not None
@@ -516,6 +535,8 @@ def create(
         raise NotFound(f"unknown graph_id {graph_id!r}", hint=f"langgraph.json has: {known}")
     with store.refdb.lock():
         branch, parent = _writable_branch(store)
+        if assistant_id and not _is_uuid(assistant_id):
+            raise ValidationFailed(f"assistant_id must be a UUID, got {assistant_id!r}", [])
         new_id = str(uuid.UUID(assistant_id)) if assistant_id else str(uuid.uuid4())
         existing = _existing(store, new_id, parent)
         if existing is not None:
@@ -531,14 +552,14 @@ def create(
             name=name or "Untitled",
             description=description,
             context=context or {},
-            config=RunConfig.model_validate(_run_config(config)),
+            config=_run_config_model(config),
             metadata=metadata or {},
         )
         path = _new_path(store, doc.name, parent.tree if parent else None)
         text = render_new(
             doc, schema_ref=f"../{store.project.settings.schemas_dir}/assistant.schema.json"
         )
-        _check_write(store, text, path)
+        _check_write(store, text, path, parent)
         msg = message or f"Create assistant {doc.name!r} ({graph_id})"
         return _commit_and_record(
             store, branch, parent, {path: text}, msg, author, new_id, "create"
@@ -564,6 +585,22 @@ def _run_config(config: dict[str, Any] | None) -> dict[str, Any]:
         )
     config.pop("configurable", None)
     return config
+
+
+def _run_config_model(config: dict[str, Any] | None) -> RunConfig:
+    from pydantic import ValidationError
+
+    try:
+        return RunConfig.model_validate(_run_config(config))
+    except ValidationError as exc:
+        detail = "; ".join(
+            f"config.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ValidationFailed(
+            f"invalid config: {detail}",
+            [],
+            hint='config takes {"tags": [str, ...], "recursion_limit": int >= 1}',
+        ) from None
 
 
 def update(
@@ -592,7 +629,8 @@ def update(
                 f"assistant {assistant_id} has no file on {branch}",
                 hint="create it first, or switch to the branch that has it",
             )
-        current = store.document(Entry(entry.path, entry.blob))
+        on_file = store.document(Entry(entry.path, entry.blob))
+        current = update_base(store, assistant_id, branch, on_file)
         if graph_id is not None and not store.project.has_graph(graph_id):
             raise NotFound(f"unknown graph_id {graph_id!r}")
         changes: dict[str, Any] = {}
@@ -601,7 +639,7 @@ def update(
         if context is not None:
             changes["context"] = context
         if config is not None:
-            changes["config"] = RunConfig.model_validate(_run_config(config))
+            changes["config"] = _run_config_model(config)
         if metadata is not None:
             changes["metadata"] = {**current.metadata, **metadata}
         if name is not None:
@@ -609,16 +647,40 @@ def update(
         if description is not None:
             changes["description"] = description
         new_doc = AssistantDocument.model_validate({**current.model_dump(), **changes})
-        if new_doc.content_key() == current.content_key():
+        if new_doc.content_key() == on_file.content_key():
+            if current is not on_file:  # rolled back; asked for what the branch holds
+                newest = get_version(store, assistant_id, max_version(store, assistant_id))
+                if newest.document.content_key() == new_doc.content_key():
+                    resolved = set_latest(
+                        store,
+                        assistant_id,
+                        newest.version or 1,
+                        reason="update to the content of the newest version",
+                    )
+                    return WriteResult(resolved, None, True, branch=branch)
             resolved = resolve(store, assistant_id)
             return WriteResult(resolved, None, False, changed=False, branch=branch)
         text = render_update(store.blob_text(entry.blob), new_doc)
-        _check_write(store, text, entry.path)
+        _check_write(store, text, entry.path, parent)
         what = ", ".join(sorted(changes)) or "nothing"
         msg = message or f"Update assistant {new_doc.name!r}: {what}"
         return _commit_and_record(
             store, branch, parent, {entry.path: text}, msg, author, assistant_id, "update"
         )
+
+
+def update_base(
+    store: Store, assistant_id: str, branch: str, on_file: AssistantDocument
+) -> AssistantDocument:
+    """What an update starts from: as on a LangGraph server, the ACTIVE version (after a
+    rollback, not the newest); off the tracked branch, the file on that branch."""
+    if branch != store.tracked_branch():
+        return on_file
+    state = read_latest(store, assistant_id)
+    if state is None or state.deleted or state.version == state.max_version:
+        return on_file
+    active = from_latest(store, state).document
+    return on_file if active.content_key() == on_file.content_key() else active
 
 
 def delete(

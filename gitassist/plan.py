@@ -17,7 +17,6 @@ import pygit2
 from gitassist.errors import Conflict, GitassistError, NotFound, RepositoryError, ValidationFailed
 from gitassist.index import (
     Index,
-    IndexEntry,
     advance,
     apply_changes,
     changed_entries,
@@ -246,7 +245,7 @@ class _Walker:
         self.last_key: dict[str, str | None] = {}
         self.latest: dict[str, LatestState | None] = {}
         self.new_latest: dict[str, NewVersion] = {}
-        self.seen: set[str] = set()  # ids with a version in this plan
+        self.orphans: dict[str, dict[str, tuple[int, str]]] = {}
 
     def state(self, assistant_id: str) -> LatestState | None:
         if assistant_id not in self.latest:
@@ -266,14 +265,29 @@ class _Walker:
             self.last_key[assistant_id] = key
         return self.last_key[assistant_id]
 
-    def number(self, assistant_id: str) -> int:
-        if assistant_id not in self.next_number:
-            self.next_number[assistant_id] = (
-                max_version(self.store, assistant_id, self.state(assistant_id)) + 1
-            )
+    def interrupted(self, assistant_id: str) -> dict[str, tuple[int, str]]:
+        """Versions an interrupted write recorded but the apply record does not cover yet,
+        by commit: the pointer's own version and any version refs above it."""
+        if assistant_id not in self.orphans:
+            state = self.state(assistant_id)
+            top = max_version(self.store, assistant_id, state)
+            found: dict[str, tuple[int, str]] = {}
+            for n in range(max(state.max_version if state else 1, 1), top + 1):
+                record = read_version(self.store, assistant_id, n)
+                if record is not None:
+                    found[record.commit] = (n, record.tag)
+            self.orphans[assistant_id] = found
+            self.next_number[assistant_id] = top + 1
+        return self.orphans[assistant_id]
+
+    def number(self, assistant_id: str, commit: str) -> tuple[int, str | None]:
+        """The version number for ``commit`` and, if it is already recorded, its tag."""
+        found = self.interrupted(assistant_id).get(commit)
+        if found is not None:
+            return found
         n = self.next_number[assistant_id]
         self.next_number[assistant_id] = n + 1
-        return n
+        return n, None
 
     def record(
         self,
@@ -283,14 +297,7 @@ class _Walker:
         kind: VersionKind,
         previous_path: str | None,
     ) -> None:
-        number = self.number(doc.assistant_id)
-        recorded = None
-        if number > 1 and doc.assistant_id not in self.seen:
-            # An interrupted single-assistant write may have recorded this very commit already.
-            prior = read_version(self.store, doc.assistant_id, number - 1)
-            if prior is not None and prior.commit == str(commit.id):
-                number, recorded = number - 1, prior.tag
-                self.next_number[doc.assistant_id] = number + 1
+        number, recorded = self.number(doc.assistant_id, str(commit.id))
         version = NewVersion(
             doc.assistant_id,
             doc.name,
@@ -303,7 +310,6 @@ class _Walker:
             recorded,
         )
         self.plan.versions.append(version)
-        self.seen.add(doc.assistant_id)
         self.last_key[doc.assistant_id] = doc.content_key()
         self.new_latest[doc.assistant_id] = version
 
@@ -514,6 +520,17 @@ class ApplyResult:
     updates: list[RefUpdate] = field(default_factory=list)
 
 
+def check_plan(plan: Plan) -> None:
+    """Refuse a plan whose documents have errors (every problem is listed)."""
+    errors = [p for p in plan.problems if p.severity == "error"]
+    if errors:
+        raise ValidationFailed(
+            f"{len(errors)} problem(s) in the documents to apply; nothing was recorded",
+            list(errors),
+            hint="fix them (gitassist validate shows each) and apply again",
+        )
+
+
 def execute(
     store: Store,
     plan: Plan,
@@ -521,16 +538,10 @@ def execute(
     prune: bool = False,
     allow_delete_all: bool = False,
     reason: str = "apply",
+    atomic: bool = True,
 ) -> ApplyResult:
     """Record ``plan`` in one ref transaction. Holds the write lock; re-checks under it."""
-    if plan.problems:
-        errors = [p for p in plan.problems if p.severity == "error"]
-        if errors:
-            raise ValidationFailed(
-                f"{len(errors)} problem(s) in the documents to apply; nothing was recorded",
-                list(errors),
-                hint="fix them (gitassist validate shows each) and apply again",
-            )
+    check_plan(plan)
     pruned = plan.deletions if prune else []
     if pruned and not allow_delete_all:
         live = len(plan.index)  # loads every shard: only when pruning
@@ -627,7 +638,8 @@ def execute(
                     plan.applied.pointer,
                 )
             )
-        store.refdb.update(updates, f"gitassist {reason}: {plan.branch} at {plan.head[:12]}")
+        message = f"gitassist {reason}: {plan.branch} at {plan.head[:12]}"
+        store.refdb.update(updates, message, atomic=atomic)
     return ApplyResult(plan, bool(updates), list(pruned), updates)
 
 
@@ -650,7 +662,3 @@ def _applied_commit(
         f"gitassist {reason}: {plan.branch} at {plan.head[:12]} ({len(plan.versions)} version(s))"
     )
     return str(repo.create_commit(None, sig, sig, join_message(summary, data), tree, parents))
-
-
-def index_entry(doc: AssistantDocument, entry: Entry) -> IndexEntry:
-    return IndexEntry(doc.assistant_id, entry.path, entry.blob, doc.graph_id)

@@ -2,20 +2,24 @@
 
 Every writer of gitassist's refs holds one lock (``.git/gitassist/lock``, an ``flock`` that
 the kernel releases when a process dies) and checks each ref's old value before it writes.
-A git-level ``<ref>.lock`` file is also taken, as git does, so a concurrent ``git update-ref``
-cannot interleave.
+On the loose path a git-level ``<ref>.lock`` file is also taken for each ref, as git does, so
+a concurrent ``git update-ref`` of the same ref fails instead of interleaving; the packed path
+takes ``packed-refs.lock``. (Run ``gitassist fetch`` rather than a plain ``git fetch`` of these
+refs while gitassist may be writing: it takes the gitassist lock.)
 
 Two ways to commit:
 
-* **loose** (a handful of refs, e.g. ``set-latest``): each ref is written to its own file, in
-  the order given, so the cost does not grow with the number of refs in the repository.
-* **packed** (many refs, e.g. ``apply``): every update goes into one new ``packed-refs`` file
+* **loose** (``set-latest``, and the few refs of a create/update/delete): each ref is written to
+  its own file, in the order given, so the cost does not grow with the number of refs in the
+  repository. Callers order the refs so that an interruption is completed by the next apply.
+* **packed** (``apply``, any atomic or large update): every update goes into one new
+  ``packed-refs`` file
   that replaces the old one with a single ``rename``. A process killed at any moment leaves
   either all of the updates or none. Loose files of the touched refs are first folded into
   ``packed-refs`` (a change that alters no ref's value), so none can shadow the new values.
 
-Leftover ``.lock`` files of a killed writer are listed in ``.git/gitassist/journal`` before
-they are made, and removed by the next writer once it holds the lock.
+Each ``.lock`` file a writer makes is listed in ``.git/gitassist/journal`` once made; the next
+writer, holding the lock, removes what a killed writer left behind.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from gitassist.errors import Conflict, RepositoryError
+from gitassist.errors import Conflict
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -162,21 +166,25 @@ class RefDB:
                 (self.gitdir / line).unlink()
         journal.unlink()
 
-    def _note_locks(self, paths: Sequence[Path]) -> None:
-        text = "".join(str(p.relative_to(self.gitdir)) + "\n" for p in paths)
-        _write(self._journal(), text.encode())
+    def _lock(self, path: Path) -> None:
+        """Take a git lock file, then note it in the journal (only locks we really made)."""
+        _create_lock(path)
+        with open(self._journal(), "a", encoding="utf-8") as fh:
+            fh.write(str(path.relative_to(self.gitdir)) + "\n")
 
     # ------------------------------------------------------------------ writing
 
-    def update(self, updates: Sequence[RefUpdate], message: str) -> None:
-        """Apply every update or none (see the module docstring for how)."""
+    def update(self, updates: Sequence[RefUpdate], message: str, *, atomic: bool = False) -> None:
+        """Apply the updates: with ``atomic`` (or many refs, or a deletion) all or none even if
+        the process is killed; otherwise in order, each ref compare-and-swapped."""
         if not updates:
             return
         names = [u.name for u in updates]
         if len(set(names)) != len(names):
             raise ValueError("a ref appears twice in one update")
         with self.lock():
-            if len(updates) <= LOOSE_LIMIT and all(u.new is not None for u in updates):
+            small = len(updates) <= LOOSE_LIMIT and all(u.new is not None for u in updates)
+            if small and not (atomic and len(updates) > 1):
                 self._update_loose(updates, message)
             else:
                 self._update_packed(updates, message)
@@ -197,11 +205,10 @@ class RefDB:
 
     def _update_loose(self, updates: Sequence[RefUpdate], message: str) -> None:
         locks = [self.gitdir / (u.name + ".lock") for u in updates]
-        self._note_locks(locks)
         made: list[Path] = []
         try:
             for path in locks:
-                _create_lock(path)
+                self._lock(path)
                 made.append(path)
             current = {u.name: self.read(u.name) for u in updates}
             self._check(updates, current)
@@ -261,8 +268,7 @@ class RefDB:
 
     def _update_packed(self, updates: Sequence[RefUpdate], message: str) -> None:
         lock = self.gitdir / "packed-refs.lock"
-        self._note_locks([lock])
-        _create_lock(lock)
+        self._lock(lock)
         try:
             header, packed = self._read_packed()
             loose = {u.name: self.gitdir / u.name for u in updates}
@@ -274,7 +280,7 @@ class RefDB:
                     oid = path.read_text().strip()
                     packed[name] = (oid, self._peel(oid))
                 self._write_packed(header, packed)
-                _create_lock(lock)
+                self._lock(lock)
                 for path in loose.values():
                     path.unlink()
             current = {u.name: packed[u.name][0] if u.name in packed else None for u in updates}
@@ -308,24 +314,3 @@ class RefDB:
             fh = open(path, "a", encoding="utf-8")  # noqa: SIM115
         with fh:
             fh.write(line)
-
-    def reflog(self, name: str) -> list[dict[str, str]]:
-        """Entries of a ref's reflog, oldest first."""
-        path = self.gitdir / "logs" / name
-        if not path.exists():
-            return []
-        entries = []
-        for line in path.read_text(encoding="utf-8").splitlines():
-            head, _, msg = line.partition("\t")
-            old, new, rest = head.split(" ", 2)
-            who, _, stamp = rest.rpartition("> ")
-            ts, tz = stamp.split(" ")
-            entries.append(
-                {"old": old, "new": new, "who": who + ">", "time": ts, "tz": tz, "message": msg}
-            )
-        return entries
-
-
-def require_repo_state(repo: pygit2.Repository) -> None:
-    if repo.is_bare:
-        raise RepositoryError("this command needs a work tree, the repository is bare")

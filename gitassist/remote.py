@@ -50,7 +50,13 @@ def remote_refs(store: Store, remote: str) -> dict[str, str]:
 
 
 def fetch(store: Store, remote: str, *, force: bool = False) -> FetchResult:
-    """Fetch the remote's gitassist refs into the same names locally."""
+    """Fetch the remote's gitassist refs into the same names locally (under the write lock, so
+    no gitassist write interleaves with git's)."""
+    with store.refdb.lock():
+        return _fetch(store, remote, force)
+
+
+def _fetch(store: Store, remote: str, force: bool) -> FetchResult:
     before = _snapshot(store)
     specs = [("+" if force else "") + spec for spec in REFSPECS]
     proc = _run(store, "fetch", "--no-tags", remote, *specs)

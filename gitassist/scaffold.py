@@ -18,27 +18,27 @@ def schema_text() -> str:
 
 
 def init_repository(directory: str | Path, graphs: dict[str, str] | None = None) -> list[str]:
-    """Create what is missing; commit only the files created. Returns their paths."""
-    root = Path(directory)
+    """Create what is missing; commit only the files created. Returns their paths.
+
+    DIRECTORY becomes a repository of its own unless it already is the top of one (a
+    subdirectory of another repository gets its own ``git init``).
+    """
+    root = Path(directory).resolve()
     root.mkdir(parents=True, exist_ok=True)
     found = pygit2.discover_repository(str(root))
-    repo = (
-        pygit2.Repository(found)
-        if found
-        else pygit2.init_repository(str(root), initial_head="main")
-    )
-    workdir = Path(repo.workdir or root)
+    if found is not None:
+        workdir = pygit2.Repository(found).workdir
+        if workdir is None or Path(workdir).resolve() != root:
+            found = None
     created: list[str] = []
-    if not found:
+    if found is None:
+        pygit2.init_repository(str(root), initial_head="main")
         created.append(".git")
+    texts: dict[str, str] = {}
 
     def write(rel: str, text: str) -> None:
-        path = workdir / rel
-        if path.exists():
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        created.append(rel)
+        if not (root / rel).exists():
+            texts[rel] = text
 
     write(
         LANGGRAPH_JSON,
@@ -50,30 +50,23 @@ def init_repository(directory: str | Path, graphs: dict[str, str] | None = None)
     )
     write("assistants/.gitkeep", "")
     write("schemas/assistant.schema.json", schema_text())
-    ignore = workdir / ".gitignore"
+    ignore = root / ".gitignore"
     have = ignore.read_text(encoding="utf-8").splitlines() if ignore.exists() else []
     missing = [line for line in GITIGNORE_LINES if line not in have]
     if missing:
-        ignore.write_text("\n".join([*have, *missing]) + "\n", encoding="utf-8")
-        created.append(".gitignore")
-    files = [c for c in created if c != ".git"]
-    if files:
-        _commit(repo, files)
-    return created
+        texts[".gitignore"] = "\n".join([*have, *missing]) + "\n"
+    if texts:
+        _commit(root, texts)
+    return created + list(texts)
 
 
-def _commit(repo: pygit2.Repository, files: list[str]) -> None:
-    from gitassist.store import identity_from_env
+def _commit(root: Path, texts: dict[str, str]) -> None:
+    """Commit exactly these files on the current branch (staged work stays staged)."""
+    from gitassist.store import Store
 
-    index = repo.index
-    index.read()
-    for rel in files:
-        index.add(rel)
-    index.write()
-    who = identity_from_env(repo)
-    sig = pygit2.Signature(who.name, who.email)
-    parents = [] if repo.head_is_unborn else [repo.head.target]
-    ref = "HEAD"
-    repo.create_commit(
-        ref, sig, sig, "Initialise gitassist repository", index.write_tree(), parents
-    )
+    store = Store(root)
+    branch = store.current_branch()
+    if branch is None:  # detached HEAD: write the files, leave committing to the user
+        store.write_worktree(dict(texts))
+        return
+    store.write_commit(branch, store.head_commit(), dict(texts), "Initialise gitassist repository")

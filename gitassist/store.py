@@ -286,10 +286,23 @@ class Store:
         message: str,
         author: pygit2.Signature | None = None,
     ) -> Commit:
-        """Commit ``changes`` ({path: text or None to delete}) on top of ``parent``.
+        """Commit ``changes`` ({path: text or None to delete}) on top of ``parent`` and publish
+        it on ``branch`` (see :meth:`make_commit` and :meth:`publish`)."""
+        commit = self.make_commit(parent, changes, message, author)
+        self.publish(branch, parent, commit, changes)
+        return commit
 
-        The branch ref moves by compare-and-swap from ``parent``; then the working tree and the
-        index are brought in line for the changed paths only.
+    def make_commit(
+        self,
+        parent: Commit | None,
+        changes: dict[str, str | None],
+        message: str,
+        author: pygit2.Signature | None = None,
+    ) -> Commit:
+        """A commit object of ``changes`` on top of ``parent``; no ref or file moves yet.
+
+        The tree is built from ``parent``'s tree, never from the index, so the user's staged
+        work is not swept in.
         """
         repo = self.repo
         builder_tree = parent.tree if parent is not None else None
@@ -303,18 +316,30 @@ class Store:
             new_tree,
             [parent.id] if parent is not None else [],
         )
+        return self.get_commit(commit_oid)
+
+    def publish(
+        self, branch: str, parent: Commit | None, commit: Commit, changes: dict[str, str | None]
+    ) -> None:
+        """Bring the working tree and the index in line for the changed paths, then move
+        ``branch`` from ``parent`` to ``commit`` (compare-and-swap).
+
+        In that order, an interruption leaves the change staged (nothing lost, nothing half
+        committed); if the branch moved meanwhile, the files are put back as they were.
+        """
         from gitassist.refs import RefUpdate
 
-        self.refdb.update(
-            [
-                RefUpdate(
-                    f"refs/heads/{branch}", str(commit_oid), str(parent.id) if parent else None
-                )
-            ],
-            f"commit: {message.splitlines()[0]}",
-        )
-        self._sync_worktree(changes)
-        return self.get_commit(commit_oid)
+        old = str(parent.id) if parent is not None else None
+        summary = commit.message.splitlines()[0] if commit.message else ""
+        before = {path: self._read_work(path) for path in changes}
+        self.write_worktree(changes)
+        try:
+            self.refdb.update(
+                [RefUpdate(f"refs/heads/{branch}", str(commit.id), old)], f"commit: {summary}"
+            )
+        except BaseException:
+            self.write_worktree(before)
+            raise
 
     def signature(self) -> pygit2.Signature:
         return pygit2.Signature(self.identity.name, self.identity.email)
@@ -352,7 +377,7 @@ class Store:
                 builder.insert(name, sub_oid, pygit2.GIT_FILEMODE_TREE)
         return builder.write() if len(builder) else None
 
-    def _sync_worktree(self, changes: dict[str, str | None]) -> None:
+    def write_worktree(self, changes: dict[str, str | None]) -> None:
         index = self.repo.index
         index.read(False)
         for path, text in changes.items():
@@ -386,19 +411,3 @@ class Store:
     def shallow_commits(self) -> set[str]:
         path = Path(self.repo.path) / "shallow"
         return set(path.read_text().split()) if path.exists() else set()
-
-
-def find_entry_by_id(store: Store, tree: Tree | None, assistant_id: str) -> Entry | None:
-    """The file holding ``assistant_id`` in ``tree`` (parses each file once, cached)."""
-    for entry, info in store.documents(tree):
-        if info.document is not None and info.document.assistant_id == assistant_id:
-            return entry
-    return None
-
-
-def assistant_ids(store: Store, tree: Tree | None) -> dict[str, Entry]:
-    out: dict[str, Entry] = {}
-    for entry, info in store.documents(tree):
-        if info.document is not None:
-            out.setdefault(info.document.assistant_id, entry)
-    return out

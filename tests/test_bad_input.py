@@ -247,3 +247,71 @@ def test_missing_langgraph_json_is_reported(tmp_path, run_cli):
 def test_conflict_error_class_exit_code():
     assert Conflict("x").exit_code == ExitCode.CONFLICT
     assert Path  # keep import used
+
+
+def test_refused_write_leaves_no_commit_when_unapplied_history_is_invalid(make_repo):
+    repo = make_repo()
+    client = repo.client()
+    client.assistants.create("agent", context={"model_name": "echo"}, name="A")
+    text = (
+        (repo.path / "assistants/a.yaml").read_text().replace("graph_id: agent", "graph_id: nosuch")
+    )
+    repo.commit({"assistants/a.yaml": text}, "break a")
+    before = snapshot(repo)
+    with pytest.raises(ValidationFailed):
+        client.assistants.create("agent", context={"model_name": "echo"}, name="Fresh")
+    assert snapshot(repo) == before
+    assert not (repo.path / "assistants/fresh.yaml").exists()
+
+
+def test_writes_validate_against_committed_schemas_not_local_edits(make_repo):
+    repo = make_repo()
+    schema = repo.path / "schemas/agent.context.json"
+    schema.write_text(schema.read_text().replace('"anthropic"', '"anthropic", "gpt9"'))
+    before = snapshot(repo)
+    with pytest.raises(ValidationFailed):
+        repo.client().assistants.create("agent", context={"model_name": "gpt9"}, name="G")
+    assert snapshot(repo) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["create", "agent", "--id", "not-a-uuid", "--set", "model_name=echo"], 3),
+        (["create", "agent", "--config", '{"recursion_limit": 0}', "--set", "model_name=echo"], 3),
+        (["create", "agent", "--config", '{"tags": "x"}', "--set", "model_name=echo"], 3),
+        (["create", "agent", "--set", "a=1", "--set", "a.b=2"], 2),
+        (["set-latest", "agent", "0"], 2),
+    ],
+)
+def test_bad_cli_values_are_clear_errors(make_repo, run_cli, args, code):
+    repo = make_repo()
+    before = snapshot(repo)
+    proc = run_cli(*args, "-C", str(repo.path))
+    assert proc.returncode == code, proc.stderr
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+    assert snapshot(repo) == before
+
+
+def test_run_input_must_be_a_mapping_and_nothing_runs(make_repo, run_cli):
+    repo = make_repo()
+    for bad in ("not json [", "[1, 2]", "hello"):
+        proc = run_cli(
+            "run",
+            "agent",
+            "--context",
+            '{"model_name": "echo"}',
+            "--input",
+            bad,
+            "-C",
+            str(repo.path),
+        )
+        assert proc.returncode == ExitCode.USAGE, proc.stderr
+        assert "run " not in proc.stdout  # no run header: nothing started
+
+
+def test_json_errors_with_format_json_spelled_apart(make_repo, run_cli):
+    repo = make_repo()
+    proc = run_cli("diff", "nosuch", "--format", "json", "-C", str(repo.path))
+    assert proc.returncode == ExitCode.NOT_FOUND
+    assert json.loads(proc.stderr)["error"] == "not_found"

@@ -30,6 +30,40 @@ def test_init_scaffolds_and_commits_only_its_files(tmp_path, run_cli):
     assert "nothing to do" in again.stdout
 
 
+def test_init_leaves_staged_work_staged(tmp_path, run_cli):
+    target = tmp_path / "existing"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(target)], check=True)
+    (target / "notes.txt").write_text("mine")
+    subprocess.run(["git", "add", "notes.txt"], cwd=target, check=True)
+    assert run_cli("init", str(target)).returncode == 0
+    committed = subprocess.run(
+        ["git", "show", "--name-only", "--format=", "HEAD"],
+        cwd=target,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert "notes.txt" not in committed and "langgraph.json" in committed
+    staged = subprocess.run(
+        ["git", "diff", "--cached", "--name-only"],
+        cwd=target,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert staged == ["notes.txt"]
+
+
+def test_versions_of_a_deleted_assistant_mark_none_active(make_repo, run_cli):
+    repo = make_repo()
+    c = ["-C", str(repo.path)]
+    made = run_cli("create", "agent", "--name", "Gone", "--set", "model_name=echo", "--json", *c)
+    aid = json.loads(made.stdout)["assistant_id"]
+    run_cli("delete", "gone", *c)
+    rows = json.loads(run_cli("versions", aid, "--json", *c).stdout)
+    assert [r["gitassist"]["active"] for r in rows] == [False]
+
+
 def test_lifecycle_through_the_cli(make_repo, run_cli):
     repo = make_repo()
     c = ["-C", str(repo.path)]

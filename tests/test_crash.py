@@ -83,3 +83,56 @@ def test_sigkill_during_apply_is_all_or_nothing(make_repo, tmp_path):
         shutil.rmtree(work)
     print("outcomes", outcomes, "duration", round(duration, 2))
     assert outcomes["before"] and outcomes["after"], outcomes
+
+
+INTERRUPTED_UPDATE = """
+import os, sys
+from gitassist import get_sync_client
+limit = int(sys.argv[3])
+real = os.rename
+count = [0]
+def rename(a, b):
+    real(a, b)
+    count[0] += 1
+    if count[0] >= limit:
+        os._exit(9)  # as if killed right after this ref landed
+os.rename = rename
+client = get_sync_client(repo=sys.argv[1])
+client.assistants.update(sys.argv[2], context={"model_name": "openai", "system_prompt": "new"})
+"""
+
+
+@pytest.mark.parametrize("kill_after", [1, 2, 3, 4, 5])
+def test_interrupted_write_is_completed_by_apply(make_repo, tmp_path, kill_after):
+    """A create/update on the tracked branch moves a few loose refs in order (branch, version,
+    latest, apply record); killed after any of them, the next apply completes the job without
+    numbering a commit twice."""
+    from gitassist.apply import apply, plan_for
+    from gitassist.versions import read_latest, read_version
+
+    repo = make_repo()
+    aid = repo.client().assistants.create("agent", context={"model_name": "echo"}, name="B")[
+        "assistant_id"
+    ]
+    script = tmp_path / "update.py"
+    script.write_text(INTERRUPTED_UPDATE)
+    proc = subprocess.run(
+        [sys.executable, str(script), str(repo.path), aid, str(kill_after)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode in (0, 9), proc.stderr
+    apply(repo.store())
+    store = repo.store()
+    state = read_latest(store, aid)
+    assert state is not None
+    commits = [read_version(store, aid, n).commit for n in range(1, state.max_version + 1)]
+    assert len(set(commits)) == len(commits)  # no commit numbered twice
+    assert read_version(store, aid, state.max_version + 1) is None
+    head = repo.git("rev-parse", "HEAD")
+    if head != commits[0]:  # the branch moved: the update must be version 2 and active
+        assert commits == [commits[0], head] and state.version == 2
+    assert not plan_for(store).versions
+    assert repo.git("fsck", "--no-dangling") == ""
+    assert not list((repo.path / ".git").rglob("*.lock"))

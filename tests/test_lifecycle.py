@@ -250,3 +250,24 @@ def test_update_keeps_comments_and_layout(make_repo):
     assert new.startswith("# Support bot: owned by team A\n")
     assert "# graph" in new and "# cheap for now" in new and "model_name: openai" in new
     assert "    Line one.\n    Line two.\n" in new
+
+
+def test_update_after_rollback_starts_from_the_active_version(make_repo):
+    """As on a LangGraph server: fields not sent carry over from the ACTIVE version."""
+    client = make_repo().client()
+    aid = client.assistants.create(
+        "agent", context={"model_name": "echo"}, name="B", description="v1"
+    )["assistant_id"]
+    client.assistants.update(aid, context={"model_name": "openai"}, description="v2")
+    client.assistants.set_latest(aid, 1)
+    v3 = client.assistants.update(aid, name="Renamed")
+    assert v3["version"] == 3
+    assert v3["context"] == {"model_name": "echo"}  # from version 1, not the branch's v2
+    assert v3["description"] == "v1"
+    client.assistants.set_latest(aid, 1)
+    # asking for exactly what the newest version holds re-points instead of duplicating it
+    same = client.assistants.update(
+        aid, name="Renamed", context={"model_name": "echo"}, description="v1"
+    )
+    assert same["version"] == 3
+    assert [v["version"] for v in client.assistants.get_versions(aid)] == [3, 2, 1]

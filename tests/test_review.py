@@ -16,17 +16,20 @@ PROMPT = "You are a support agent.\nAnswer in English.\nBe brief.\n"
 
 
 def support(**context: Any) -> str:
-    return doc_yaml(A, name="Support", context={"model_name": "echo", "system_prompt": PROMPT,
-                                                **context})
+    return doc_yaml(
+        A, name="Support", context={"model_name": "echo", "system_prompt": PROMPT, **context}
+    )
 
 
 def base_repo(make_repo: Any, cli: Any) -> Any:
     """main with three assistants, applied (version 1 each), then a feature branch."""
-    repo = make_repo({
-        "assistants/support.yaml": support(),
-        "assistants/old.yaml": doc_yaml(B, name="Old"),
-        "assistants/moved.yaml": doc_yaml(C, name="Moved"),
-    })
+    repo = make_repo(
+        {
+            "assistants/support.yaml": support(),
+            "assistants/old.yaml": doc_yaml(B, name="Old"),
+            "assistants/moved.yaml": doc_yaml(C, name="Moved"),
+        }
+    )
     cli("apply", "-C", str(repo.path))
     repo.git("switch", "-q", "-c", "feature")
     return repo
@@ -42,14 +45,18 @@ def by_kind(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_added_changed_deleted_renamed_against_merge_base(make_repo: Any, cli: Any) -> None:
     repo = base_repo(make_repo, cli)
-    repo.commit({
-        "assistants/support.yaml": support(model_name="openai",
-                                           system_prompt=PROMPT.replace("English", "French")),
-        "assistants/old.yaml": None,
-        "assistants/moved.yaml": None,
-        "assistants/renamed.yaml": doc_yaml(C, name="Moved"),
-        "assistants/new.yaml": doc_yaml(D, name="New"),
-    }, "feature work")
+    repo.commit(
+        {
+            "assistants/support.yaml": support(
+                model_name="openai", system_prompt=PROMPT.replace("English", "French")
+            ),
+            "assistants/old.yaml": None,
+            "assistants/moved.yaml": None,
+            "assistants/renamed.yaml": doc_yaml(C, name="Moved"),
+            "assistants/new.yaml": doc_yaml(D, name="New"),
+        },
+        "feature work",
+    )
     data = diff_json(cli, repo)
     kinds = by_kind(data)
     assert sorted(kinds) == ["added", "changed", "deleted", "renamed"]
@@ -64,17 +71,18 @@ def test_added_changed_deleted_renamed_against_merge_base(make_repo: Any, cli: A
     assert {f["path"] for f in kinds["added"]["fields"]} >= {"$.name", "$.context.model_name"}
     assert kinds["deleted"]["assistant_id"] == B and kinds["deleted"]["version"] is None
     renamed = kinds["renamed"]
-    assert (renamed["old_path"], renamed["new_path"]) == ("assistants/moved.yaml",
-                                                          "assistants/renamed.yaml")
+    assert (renamed["old_path"], renamed["new_path"]) == (
+        "assistants/moved.yaml",
+        "assistants/renamed.yaml",
+    )
     assert renamed["fields"] == [] and renamed["version"] is None
     human = cli("diff", "-C", str(repo.path)).output
     assert "renamed from assistants/moved.yaml (same content: no new version)" in human
-    assert "context.model_name: \"echo\" → \"openai\"" in human
+    assert 'context.model_name: "echo" → "openai"' in human
     assert "becomes version 2" in human
 
 
-def test_version_counts_unapplied_changes_on_the_tracked_branch(make_repo: Any, cli: Any
-                                                                ) -> None:
+def test_version_counts_unapplied_changes_on_the_tracked_branch(make_repo: Any, cli: Any) -> None:
     repo = base_repo(make_repo, cli)
     repo.git("switch", "-q", "main")
     repo.commit({"assistants/support.yaml": support(model_name="anthropic")}, "not applied yet")
@@ -106,33 +114,48 @@ def test_explicit_revisions_and_exit_code(make_repo: Any, cli: Any) -> None:
 def test_secrets_are_redacted_in_every_format(make_repo: Any, cli: Any) -> None:
     key = "sk-" + "Zx9" * 12
     token = "tok3nV4lue99"
-    schema = {**CONTEXT_SCHEMA, "properties": {**CONTEXT_SCHEMA["properties"],
-                                               "api_token": {"type": "string"}}}
-    repo = make_repo({"schemas/agent.context.json": json.dumps(schema),
-                      "assistants/support.yaml": support()})
+    schema = {
+        **CONTEXT_SCHEMA,
+        "properties": {**CONTEXT_SCHEMA["properties"], "api_token": {"type": "string"}},
+    }
+    repo = make_repo(
+        {"schemas/agent.context.json": json.dumps(schema), "assistants/support.yaml": support()}
+    )
     cli("apply", "-C", str(repo.path))
     repo.git("switch", "-q", "-c", "feature")
-    repo.commit({"assistants/support.yaml": support(
-        system_prompt=PROMPT + f"Use the key {key} for lookups.\n", api_token=token)})
-    outputs = [cli("diff", "-C", str(repo.path), "--format", fmt).output
-               for fmt in ("human", "json", "markdown")]
+    repo.commit(
+        {
+            "assistants/support.yaml": support(
+                system_prompt=PROMPT + f"Use the key {key} for lookups.\n", api_token=token
+            )
+        }
+    )
+    outputs = [
+        cli("diff", "-C", str(repo.path), "--format", fmt).output
+        for fmt in ("human", "json", "markdown")
+    ]
     for output in outputs:
         assert key not in output and token not in output
         assert "«redacted»" in output
     assert "Use the key «redacted» for lookups." in outputs[0]
 
 
-def test_schema_change_in_the_same_commit_as_the_assistant_change(make_repo: Any, cli: Any
-                                                                  ) -> None:
-    repo = make_repo({"assistants/support.yaml": support(),
-                      "assistants/other.yaml": doc_yaml(B, name="Other")})
+def test_schema_change_in_the_same_commit_as_the_assistant_change(make_repo: Any, cli: Any) -> None:
+    repo = make_repo(
+        {"assistants/support.yaml": support(), "assistants/other.yaml": doc_yaml(B, name="Other")}
+    )
     cli("apply", "-C", str(repo.path))
     repo.git("switch", "-q", "-c", "feature")
     schema = json.loads(json.dumps(CONTEXT_SCHEMA))
     schema["properties"]["tone"] = {"enum": ["terse", "chatty"], "type": "string"}
     schema["required"] = ["model_name", "tone"]
-    repo.commit({"schemas/agent.context.json": json.dumps(schema, indent=2),
-                 "assistants/support.yaml": support(tone="terse")}, "tone is required")
+    repo.commit(
+        {
+            "schemas/agent.context.json": json.dumps(schema, indent=2),
+            "assistants/support.yaml": support(tone="terse"),
+        },
+        "tone is required",
+    )
     data = diff_json(cli, repo)
     change = data["assistants"][0]
     assert change["name"] == "Support" and change["valid"] and change["version"] == 2
@@ -150,9 +173,13 @@ def test_schema_change_in_the_same_commit_as_the_assistant_change(make_repo: Any
 
 def test_invalid_document_at_head_is_shown_with_its_problems(make_repo: Any, cli: Any) -> None:
     repo = base_repo(make_repo, cli)
-    repo.commit({"assistants/support.yaml": support(model_name="gpt5"),
-                 "assistants/broken.yaml": "assistant_id: [\n",
-                 "assistants/aaa.yaml": doc_yaml(D, name="Fine")})
+    repo.commit(
+        {
+            "assistants/support.yaml": support(model_name="gpt5"),
+            "assistants/broken.yaml": "assistant_id: [\n",
+            "assistants/aaa.yaml": doc_yaml(D, name="Fine"),
+        }
+    )
     data = diff_json(cli, repo)
     changes = {c["new_path"]: c for c in data["assistants"]}
     bad = changes["assistants/support.yaml"]
@@ -167,12 +194,19 @@ def test_invalid_document_at_head_is_shown_with_its_problems(make_repo: Any, cli
 def test_markdown_stays_under_the_comment_limit(make_repo: Any, cli: Any) -> None:
     n = 3000
     ids = [f"00000000-0000-4000-8000-{i:012d}" for i in range(n)]
-    repo = make_repo({f"assistants/a{i:04d}.yaml": doc_yaml(ids[i], name=f"Bot {i}")
-                      for i in range(n)})
+    repo = make_repo(
+        {f"assistants/a{i:04d}.yaml": doc_yaml(ids[i], name=f"Bot {i}") for i in range(n)}
+    )
     repo.git("switch", "-q", "-c", "feature")
-    repo.commit({f"assistants/a{i:04d}.yaml": doc_yaml(
-        ids[i], name=f"Bot {i}", context={"model_name": "openai", "system_prompt": f"P{i}"})
-        for i in range(n)}, "change all")
+    repo.commit(
+        {
+            f"assistants/a{i:04d}.yaml": doc_yaml(
+                ids[i], name=f"Bot {i}", context={"model_name": "openai", "system_prompt": f"P{i}"}
+            )
+            for i in range(n)
+        },
+        "change all",
+    )
     markdown = cli("diff", "-C", str(repo.path), "--format", "markdown").output
     assert len(markdown) < 65_536
     assert "3000 changed" in markdown
@@ -189,8 +223,9 @@ def test_versions_diff_compares_two_recorded_versions(make_repo: Any, cli: Any) 
     repo.commit({"assistants/support.yaml": support(model_name="openai")}, "v2")
     cli("apply", "-C", str(repo.path))
     runner = CliRunner()
-    result = runner.invoke(VERSIONS_DIFF, ["Support", "1", "2", "-C", str(repo.path),
-                                           "--format", "json"])
+    result = runner.invoke(
+        VERSIONS_DIFF, ["Support", "1", "2", "-C", str(repo.path), "--format", "json"]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["from"] == 1 and data["to"] == 2 and data["kind"] == "changed"

@@ -116,9 +116,16 @@ def test_pydantic_export_with_nested_model_and_enum(make_repo: Any, cli: Any) ->
 
 
 def test_export_is_deterministic_and_validate_uses_it(make_repo: Any, cli: Any) -> None:
-    repo = graph_repo(make_repo, PYDANTIC, {"assistants/a.yaml": (
-        "assistant_id: 11111111-1111-4111-8111-111111111111\ngraph_id: agent\n"
-        "context:\n  tone: loud\n  limits:\n    max_tokns: 5\n")})
+    repo = graph_repo(
+        make_repo,
+        PYDANTIC,
+        {
+            "assistants/a.yaml": (
+                "assistant_id: 11111111-1111-4111-8111-111111111111\ngraph_id: agent\n"
+                "context:\n  tone: loud\n  limits:\n    max_tokns: 5\n"
+            )
+        },
+    )
     export(cli, repo)
     first = (repo.path / "schemas/agent.context.json").read_bytes()
     assert export(cli, repo)["agent"]["status"] == "unchanged"
@@ -133,16 +140,16 @@ def test_check_fails_after_the_context_schema_changes(make_repo: Any, cli: Any) 
     repo = graph_repo(make_repo, TYPED_DICT)
     export(cli, repo)
     cli("schemas", "check", "-C", str(repo.path))
-    changed = TYPED_DICT.replace("system_prompt: NotRequired[str]",
-                                 "system_prompt: NotRequired[str]\n    temperature: float")
+    changed = TYPED_DICT.replace(
+        "system_prompt: NotRequired[str]", "system_prompt: NotRequired[str]\n    temperature: float"
+    )
     repo.write({"graph.py": HEADER + changed})
     result = cli("schemas", "check", "-C", str(repo.path), code=1)
     assert "schemas/agent.context.json: OUT OF DATE" in result.output
     assert '+    "temperature": {' in result.output
     assert "schemas out of date: agent" in result.output
     data = json.loads(cli("schemas", "check", "-C", str(repo.path), "--json", code=1).stdout)
-    assert {f["name"]: f["status"] for f in data} == {"agent": "changed",
-                                                       "assistant": "unchanged"}
+    assert {f["name"]: f["status"] for f in data} == {"agent": "changed", "assistant": "unchanged"}
 
 
 def test_graph_without_context_schema_is_reported(make_repo: Any, cli: Any) -> None:

@@ -469,11 +469,8 @@ def test_drift_reports_git_changes_not_synced_yet(
     [item] = [a for a in data["assistants"] if a["assistant_id"] == bot_id]
     assert item["kind"] == "outdated"
     assert item["stamp"] == 1
-    # an update builds on the branch's file (version 2's prompt), not on the rolled-back 1
-    assert item["diff"] == [
-        {"path": "context.system_prompt", "git": "Prompt two.", "server": "Prompt one."},
-        {"path": "description", "git": "now described", "server": None},
-    ]
+    # as on a LangGraph server, an update builds on the active (rolled-back) version 1
+    assert item["diff"] == [{"path": "description", "git": "now described", "server": None}]
     run_sync(deployment)
     # and back: git drops the description, which the SDK alone cannot clear on the server
     client.assistants.update(bot_id, context={"model_name": "echo", "system_prompt": "Three."})

@@ -74,8 +74,9 @@ def test_unknown_graph_id_with_suggestion(make_repo: Any, cli: Any) -> None:
 
 
 def test_duplicate_assistant_id_names_both_files(make_repo: Any, cli: Any) -> None:
-    repo = make_repo({"assistants/a.yaml": doc_yaml(A, name="One"),
-                      "assistants/b.yaml": doc_yaml(A, name="Two")})
+    repo = make_repo(
+        {"assistants/a.yaml": doc_yaml(A, name="One"), "assistants/b.yaml": doc_yaml(A, name="Two")}
+    )
     problems = [p for p in problems_of(cli, repo.path) if p["code"] == "duplicate_id"]
     assert {p["file"] for p in problems} == {"assistants/a.yaml", "assistants/b.yaml"}
     by_file = {p["file"]: p["message"] for p in problems}
@@ -99,10 +100,12 @@ def test_unknown_context_key_did_you_mean(make_repo: Any, cli: Any) -> None:
 
 
 def test_unknown_keys_allowed_by_policy(make_repo: Any, cli: Any) -> None:
-    repo = make_repo({
-        "gitassist.yaml": "unknown_context_keys: allow\n",
-        "assistants/a.yaml": doc_yaml(A, context={"model_name": "echo", "extra": 1}),
-    })
+    repo = make_repo(
+        {
+            "gitassist.yaml": "unknown_context_keys: allow\n",
+            "assistants/a.yaml": doc_yaml(A, context={"model_name": "echo", "extra": 1}),
+        }
+    )
     assert problems_of(cli, repo.path, code=0) == []
 
 
@@ -114,8 +117,12 @@ def test_schema_errors_every_one_reported(make_repo: Any, cli: Any) -> None:
           model_name: gpt5
           system_prompt: 42
         """)
-    repo = make_repo({"assistants/a.yaml": text,
-                      "assistants/b.yaml": doc_yaml(B, context={"system_prompt": "x"})})
+    repo = make_repo(
+        {
+            "assistants/a.yaml": text,
+            "assistants/b.yaml": doc_yaml(B, context={"system_prompt": "x"}),
+        }
+    )
     problems = problems_of(cli, repo.path)
     enum = only(problems, "schema.enum")
     assert '"gpt5" is not allowed; allowed values: "echo", "openai", "anthropic"' in enum["message"]
@@ -129,11 +136,14 @@ def test_schema_errors_every_one_reported(make_repo: Any, cli: Any) -> None:
 
 
 def test_nested_unknown_key_through_ref(make_repo: Any, cli: Any) -> None:
-    repo = make_repo({
-        "schemas/agent.context.json": json.dumps(NESTED_SCHEMA),
-        "assistants/a.yaml": doc_yaml(A, context={"model_name": "echo",
-                                                  "limits": {"max_tokns": 5}}),
-    })
+    repo = make_repo(
+        {
+            "schemas/agent.context.json": json.dumps(NESTED_SCHEMA),
+            "assistants/a.yaml": doc_yaml(
+                A, context={"model_name": "echo", "limits": {"max_tokns": 5}}
+            ),
+        }
+    )
     problem = only(problems_of(cli, repo.path), "unknown_key")
     assert problem["json_path"] == "$.context.limits.max_tokns"
     assert "did you mean `max_tokens`?" in problem["message"]
@@ -141,12 +151,16 @@ def test_nested_unknown_key_through_ref(make_repo: Any, cli: Any) -> None:
 
 def test_secret_is_flagged_not_echoed(make_repo: Any, cli: Any) -> None:
     secret = "sk-" + "a1B2" * 10
-    schema = {"properties": {"model_name": {"type": "string"}, "api_key": {"type": "integer"}},
-              "type": "object"}
-    repo = make_repo({
-        "schemas/agent.context.json": json.dumps(schema),
-        "assistants/a.yaml": doc_yaml(A, context={"model_name": "echo", "api_key": secret}),
-    })
+    schema = {
+        "properties": {"model_name": {"type": "string"}, "api_key": {"type": "integer"}},
+        "type": "object",
+    }
+    repo = make_repo(
+        {
+            "schemas/agent.context.json": json.dumps(schema),
+            "assistants/a.yaml": doc_yaml(A, context={"model_name": "echo", "api_key": secret}),
+        }
+    )
     result = cli("validate", "-C", str(repo.path), "--format", "json", code=3)
     assert secret not in result.output
     problems = json.loads(result.stdout)["problems"]
@@ -156,8 +170,13 @@ def test_secret_is_flagged_not_echoed(make_repo: Any, cli: Any) -> None:
 
 
 def test_secret_warning_fails_only_with_strict(make_repo: Any, cli: Any) -> None:
-    repo = make_repo({"assistants/a.yaml": doc_yaml(
-        A, context={"model_name": "echo", "system_prompt": "ghp_" + "x" * 36})})
+    repo = make_repo(
+        {
+            "assistants/a.yaml": doc_yaml(
+                A, context={"model_name": "echo", "system_prompt": "ghp_" + "x" * 36}
+            )
+        }
+    )
     cli("validate", "-C", str(repo.path))
     cli("validate", "-C", str(repo.path), "--strict", code=3)
 
@@ -188,19 +207,20 @@ def test_working_tree_is_validated_before_commit(make_repo: Any, cli: Any) -> No
 
 
 def test_paths_only_those_files_but_ids_against_all(make_repo: Any, cli: Any) -> None:
-    repo = make_repo({
-        "assistants/a.yaml": doc_yaml(A, context={"model_name": "bad"}),
-        "assistants/b.yaml": doc_yaml(B),
-        "assistants/c.yaml": doc_yaml(B, name="Copy"),
-    })
+    repo = make_repo(
+        {
+            "assistants/a.yaml": doc_yaml(A, context={"model_name": "bad"}),
+            "assistants/b.yaml": doc_yaml(B),
+            "assistants/c.yaml": doc_yaml(B, name="Copy"),
+        }
+    )
     problems = problems_of(cli, repo.path, str(repo.path / "assistants/c.yaml"))
     assert [(p["file"], p["code"]) for p in problems] == [("assistants/c.yaml", "duplicate_id")]
     assert "assistants/b.yaml" in problems[0]["message"]
 
 
 def test_invalid_schema_file_is_an_error(make_repo: Any, cli: Any) -> None:
-    repo = make_repo({"schemas/agent.context.json": "{not json",
-                      "assistants/a.yaml": doc_yaml(A)})
+    repo = make_repo({"schemas/agent.context.json": "{not json", "assistants/a.yaml": doc_yaml(A)})
     problem = only(problems_of(cli, repo.path), "invalid_schema")
     assert problem["file"] == "schemas/agent.context.json"
     assert problem["line"] == 1
@@ -215,28 +235,38 @@ def test_exit_code_and_stderr_in_a_real_process(make_repo: Any, run_cli: Any) ->
 
 
 def test_validation_never_imports_graph_code(make_repo: Any) -> None:
-    repo = make_repo({"assistants/a.yaml": doc_yaml(A, context={"model_name": "bad"}),
-                      "graph.py": "raise SystemExit('graph code ran')\n"})
+    repo = make_repo(
+        {
+            "assistants/a.yaml": doc_yaml(A, context={"model_name": "bad"}),
+            "graph.py": "raise SystemExit('graph code ran')\n",
+        }
+    )
     script = textwrap.dedent(f"""
         import sys
         from gitassist.cli.main import cli
         code = cli.main(["validate", "-C", {str(repo.path)!r}], standalone_mode=False)
     """)
     check = "\nimport sys; assert 'langgraph' not in sys.modules, 'langgraph imported'"
-    wrapped = ("try:\n" + textwrap.indent(script, "    ") + "\nexcept SystemExit as e:\n"
-               "    assert e.code == 3, e.code\n" + check + "\nprint('clean')\n")
-    proc = subprocess.run([sys.executable, "-c", wrapped], capture_output=True, text=True,
-                          check=False)
+    wrapped = (
+        "try:\n" + textwrap.indent(script, "    ") + "\nexcept SystemExit as e:\n"
+        "    assert e.code == 3, e.code\n" + check + "\nprint('clean')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", wrapped], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0, proc.stderr
     assert "clean" in proc.stdout
 
 
-def test_round_trip_parse_only_for_documents_with_problems(make_repo: Any, monkeypatch: Any
-                                                           ) -> None:
+def test_round_trip_parse_only_for_documents_with_problems(
+    make_repo: Any, monkeypatch: Any
+) -> None:
     from gitassist import documents, validation
 
-    files = {f"assistants/a{i:04d}.yaml": doc_yaml(f"00000000-0000-4000-8000-{i:012d}",
-                                                   name=f"Bot {i}") for i in range(500)}
+    files = {
+        f"assistants/a{i:04d}.yaml": doc_yaml(f"00000000-0000-4000-8000-{i:012d}", name=f"Bot {i}")
+        for i in range(500)
+    }
     files["assistants/bad.yaml"] = doc_yaml(A, context={"model_name": "bad", "x": 1})
     repo = make_repo(files)
     calls = []

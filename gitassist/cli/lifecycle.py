@@ -340,13 +340,17 @@ def update(
 
 
 def _file_context(store: Any, target: str) -> dict[str, Any]:
+    """The context --set/--unset start from: what update starts from (the active version on
+    the tracked branch, else the file)."""
     from gitassist import assistants as ops
 
     head = store.head_commit()
     if head is None:
         return {}
-    resolved = ops.at_tree(store, ops.find_id(store, ops.split_target(target)[0]), head)
-    return dict(resolved.document.context)
+    assistant_id = ops.find_id(store, ops.split_target(target)[0])
+    on_file = ops.at_tree(store, assistant_id, head).document
+    branch = store.current_branch() or ""
+    return dict(ops.update_base(store, assistant_id, branch, on_file).context)
 
 
 @click.command()

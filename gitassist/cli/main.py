@@ -87,9 +87,17 @@ def report(exc: GitassistError, as_json: bool) -> None:
         err(f"hint: {exc.hint}")
 
 
+def _wants_json(args: list[str]) -> bool:
+    """Whether errors should be JSON: --json, --format json or --format=json anywhere."""
+    pairs = zip(args, [*args[1:], ""], strict=True)
+    return any(
+        a in ("--json", "--format=json") or (a == "--format" and b == "json") for a, b in pairs
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
-    as_json = "--json" in args or "--format=json" in args
+    as_json = _wants_json(args)
     try:
         code = cli.main(args=args, prog_name="gitassist", standalone_mode=False)
     except GitassistError as exc:

@@ -86,16 +86,30 @@ def apply_sets(
         if not sep or not key:
             raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--set")
         value = parse_value(raw, "--set") if raw.strip() else ""
-        node = data
         parts = key.split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = value
+        _parent(data, parts, item, "--set", create=True)[parts[-1]] = value
     for key in unsets:
-        node = data
         parts = key.split(".")
-        for part in parts[:-1]:
-            node = node.get(part, {})
-        if isinstance(node, dict):
-            node.pop(parts[-1], None)
+        _parent(data, parts, key, "--unset", create=False).pop(parts[-1], None)
     return data
+
+
+def _parent(
+    data: dict[str, Any], parts: list[str], item: str, option: str, *, create: bool
+) -> dict[str, Any]:
+    """The mapping that holds the last of ``parts`` (made on the way with ``create``)."""
+    node: Any = data
+    for i, part in enumerate(parts[:-1]):
+        child = node.get(part) if isinstance(node, dict) else None
+        if child is None and create:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            if child is None:
+                return {}
+            where = ".".join(parts[: i + 1])
+            raise click.BadParameter(
+                f"{item!r}: {where} is {json.dumps(child)}, not a mapping", param_hint=option
+            )
+        node = child
+    parent: dict[str, Any] = node
+    return parent

@@ -34,12 +34,21 @@ def _threads(repo: str) -> ThreadStore:
 
 
 def _input(text: str | None) -> Any:
+    """The graph input: a JSON/YAML mapping (or nothing), checked before anything runs."""
     if text is None:
         return None
     if text == "-":
         text = sys.stdin.read()
-        return parse_value(text, "--input") if text.strip() else None
-    return parse_value(text, "--input")
+        if not text.strip():
+            return None
+    value = parse_value(text, "--input")
+    if value is not None and not isinstance(value, dict):
+        raise click.BadParameter(
+            "must be a JSON object (the graph's input state), e.g. "
+            '\'{"messages": [{"role": "user", "content": "hi"}]}\'',
+            param_hint="--input",
+        )
+    return value
 
 
 def _stream_modes(values: tuple[str, ...]) -> list[str]:

@@ -50,6 +50,8 @@ def versions(
     store = _store(repo)
     rows = ops.get_versions(store, target, limit=limit, offset=offset)
     active = read_latest(store, ops.find_id(store, ops.split_target(target)[0]))
+    if active is not None and active.deleted:
+        active = None
     if as_json:
         emit_json(
             [
