@@ -8,17 +8,13 @@ left out.
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gitassist.content import git_state, is_default, server_content
-from gitassist.errors import RepositoryError
 from gitassist.server import MAX_PAGE
 
 if TYPE_CHECKING:
-    from pygit2 import Commit
-
     from gitassist.content import GitState
     from gitassist.documents import AssistantDocument
     from gitassist.server import Remote
@@ -74,10 +70,6 @@ def adopted_document(assistant: dict[str, Any]) -> AssistantDocument:
     )
 
 
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "assistant"
-
-
 def adopt(
     store: Store, remote: Remote, *, message: str | None = None, page_size: int = MAX_PAGE
 ) -> AdoptReport:
@@ -86,8 +78,8 @@ def adopt(
     Graphs' default assistants and assistants git deleted are skipped. On the tracked branch
     the commit is applied at once (versions and latest refs recorded), like ``create``.
     """
-    from gitassist.assistants import schema_set, validate_entries
-    from gitassist.plan import execute, index_at, make_plan
+    from gitassist.assistants import commit_documents, schema_set, writable_branch
+    from gitassist.plan import index_at
 
     requests0 = remote.requests
     on_server = remote.by_id(page_size)
@@ -95,7 +87,7 @@ def adopt(
     graph_ids = set(store.project.graphs)
     git = git_state(store)
     with store.refdb.lock():
-        branch, parent = _branch(store)
+        branch, parent = writable_branch(store)
         tree = parent.tree if parent is not None else None
         in_tree = index_at(store, tree) if tree is not None else {}
         taken = set(store.entries(tree))
@@ -117,29 +109,13 @@ def adopt(
         if not changes:
             report.requests = remote.requests - requests0
             return report
-        dirty = [p for p in changes if (store.root / p).exists()]
-        if dirty:
-            raise RepositoryError(f"{', '.join(dirty)} already exists in the working tree")
-        count = len(changes)
-        msg = message or f"Adopt {count} assistant(s) from {remote.url}"
-        commit = store.write_commit(branch, parent, changes, msg)
+        msg = message or f"Adopt {len(changes)} assistant(s) from {remote.url}"
+        commit, report.recorded = commit_documents(
+            store, branch, parent, changes, msg, reason="adopt"
+        )
         report.commit, report.branch = str(commit.id), branch
-        if branch == store.tracked_branch():
-            plan = make_plan(store, head=commit, branch=branch, validator=validate_entries)
-            execute(store, plan, reason="adopt")
-            report.recorded = True
     report.requests = remote.requests - requests0
     return report
-
-
-def _branch(store: Store) -> tuple[str, Commit | None]:
-    branch = store.current_branch()
-    if branch is None:
-        raise RepositoryError(
-            "HEAD is detached: adopt commits to a branch",
-            hint="check out a branch first (git switch -c adopt-assistants)",
-        )
-    return branch, store.head_commit()
 
 
 def _adopt_one(
@@ -162,12 +138,9 @@ def _adopt_one(
         item.result = "failed"
         item.reason = f"graph {assistant.get('graph_id')!r} is not in langgraph.json"
         return item
-    base = f"{store.assistants_dir}/{_slug(name)}"
-    path, n = f"{base}.yaml", 2
-    while path in taken or (store.root / path).exists():
-        path, n = f"{base}-{n}.yaml", n + 1
-    taken.add(path)
-    item.result, item.path = "adopted", path
+    from gitassist.assistants import new_path
+
+    item.result, item.path = "adopted", new_path(store, name, None, taken)
     return item
 
 

@@ -432,7 +432,7 @@ def _check_write(store: Store, text: str, path: str, parent: Commit | None) -> A
 # --------------------------------------------------------------------------- writing
 
 
-def _writable_branch(store: Store) -> tuple[str, Commit | None]:
+def writable_branch(store: Store) -> tuple[str, Commit | None]:
     if store.repo.head_is_detached:
         raise RepositoryError(
             "HEAD is detached: gitassist commits to a branch",
@@ -448,13 +448,53 @@ def _slug(name: str) -> str:
     return slug or "assistant"
 
 
-def _new_path(store: Store, name: str, tree: Tree | None) -> str:
+def new_path(store: Store, name: str, tree: Tree | None, taken: set[str] | None = None) -> str:
+    """A free file name for a new assistant called ``name`` (``taken``: also avoid these, and
+    record the result in it)."""
     base = f"{store.assistants_dir}/{_slug(name)}"
-    taken = set(store.entries(tree)) if tree is not None else set()
+    taken = taken if taken is not None else set()
+    taken.update(store.entries(tree) if tree is not None else ())
     path, n = f"{base}.yaml", 2
     while path in taken or (store.root / path).exists():
         path, n = f"{base}-{n}.yaml", n + 1
+    taken.add(path)
     return path
+
+
+def commit_documents(
+    store: Store,
+    branch: str,
+    parent: Commit | None,
+    changes: dict[str, str | None],
+    message: str,
+    author: pygit2.Signature | None = None,
+    reason: str = "update",
+) -> tuple[Commit, bool]:
+    """Commit assistant files on ``branch``; on the tracked branch also record their versions.
+
+    Returns the commit and whether versions were recorded. Nothing moves unless everything
+    validates: the plan is made and checked on the new commit before the branch moves. The
+    files and index go first, then the branch, then a handful of loose refs in order (cost
+    independent of the number of assistants); an interruption is one the next apply
+    completes (it recognises versions already recorded by their commit).
+    """
+    dirty = store.dirty_paths(list(changes))
+    if dirty:
+        raise RepositoryError(
+            f"{', '.join(dirty)} has uncommitted changes",
+            hint="commit or stash them first; gitassist only commits the files it changes",
+        )
+    commit = store.make_commit(parent, changes, message, author)
+    if branch != store.tracked_branch():
+        store.publish(branch, parent, commit, changes)
+        return commit, False
+    plan = make_plan(store, head=commit, branch=branch, validator=validate_entries)
+    check_plan(plan)
+    store.publish(branch, parent, commit, changes)
+    execute(
+        store, plan, prune=reason == "delete", allow_delete_all=True, reason=reason, atomic=False
+    )
+    return commit, True
 
 
 def _commit_and_record(
@@ -467,33 +507,8 @@ def _commit_and_record(
     assistant_id: str,
     reason: str,
 ) -> WriteResult:
-    dirty = store.dirty_paths(list(changes))
-    if dirty:
-        raise RepositoryError(
-            f"{', '.join(dirty)} has uncommitted changes",
-            hint="commit or stash them first; gitassist only commits the files it changes",
-        )
-    commit = store.make_commit(parent, changes, message, author)
-    tracked = branch == store.tracked_branch()
-    if not tracked:
-        store.publish(branch, parent, commit, changes)
-    else:
-        # Plan and validate before anything moves: a refusal leaves branch, refs and files as
-        # they were. Then the branch moves first, so an interrupted write is one that a later
-        # apply completes (it numbers versions by commit, see plan._Walker.number).
-        plan = make_plan(store, head=commit, branch=branch, validator=validate_entries)
-        check_plan(plan)
-        store.publish(branch, parent, commit, changes)
-        # a handful of loose refs, in order (cost independent of the number of assistants);
-        # an interruption is completed by the next apply
-        execute(
-            store,
-            plan,
-            prune=reason == "delete",
-            allow_delete_all=True,
-            reason=reason,
-            atomic=False,
-        )
+    commit, recorded = commit_documents(store, branch, parent, changes, message, author, reason)
+    if recorded:
         if reason == "delete":
             state = read_latest(store, assistant_id)
             assert state is not None
@@ -534,7 +549,7 @@ def create(
         known = ", ".join(sorted(store.project.graphs)) or "none"
         raise NotFound(f"unknown graph_id {graph_id!r}", hint=f"langgraph.json has: {known}")
     with store.refdb.lock():
-        branch, parent = _writable_branch(store)
+        branch, parent = writable_branch(store)
         if assistant_id and not _is_uuid(assistant_id):
             raise ValidationFailed(f"assistant_id must be a UUID, got {assistant_id!r}", [])
         new_id = str(uuid.UUID(assistant_id)) if assistant_id else str(uuid.uuid4())
@@ -555,7 +570,7 @@ def create(
             config=_run_config_model(config),
             metadata=metadata or {},
         )
-        path = _new_path(store, doc.name, parent.tree if parent else None)
+        path = new_path(store, doc.name, parent.tree if parent else None)
         text = render_new(
             doc, schema_ref=f"../{store.project.settings.schemas_dir}/assistant.schema.json"
         )
@@ -619,7 +634,7 @@ def update(
     """A new version with the given fields: context is replaced whole, metadata merged one
     level deep, fields not given carry over (LangGraph's update semantics)."""
     with store.refdb.lock():
-        branch, parent = _writable_branch(store)
+        branch, parent = writable_branch(store)
         if parent is None:
             raise NotFound(f"no assistant {target!r}: the repository has no commits yet")
         assistant_id = find_id(store, split_target(target)[0], parent.tree)
@@ -688,7 +703,7 @@ def delete(
 ) -> WriteResult:
     """Remove the file in a commit and mark the assistant deleted; its versions stay."""
     with store.refdb.lock():
-        branch, parent = _writable_branch(store)
+        branch, parent = writable_branch(store)
         if parent is None:
             raise NotFound(f"no assistant {target!r}")
         assistant_id = find_id(store, split_target(target)[0], parent.tree)
