@@ -15,24 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from gitassist import assistants as ops
 from gitassist.errors import NotFound
-from gitassist.store import Store
+from gitassist.store import Store, parse_author
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 
-    import pygit2
-
     from gitassist.events import StreamPart
     from gitassist.runner import Runner
-
-
-def _signature(author: str | None) -> pygit2.Signature | None:
-    if not author:
-        return None
-    import pygit2
-
-    name, _, email = author.partition("<")
-    return pygit2.Signature(name.strip(), email.rstrip(">").strip() or f"{name.strip()}@localhost")
 
 
 class SyncAssistantsClient:
@@ -71,7 +60,7 @@ class SyncAssistantsClient:
             description=description,
             assistant_id=assistant_id,
             if_exists=if_exists,
-            author=_signature(author),
+            author=parse_author(author),
             message=message,
         )
         return result.assistant.to_api()
@@ -99,7 +88,7 @@ class SyncAssistantsClient:
             metadata=metadata,
             name=name,
             description=description,
-            author=_signature(author),
+            author=parse_author(author),
             message=message,
         )
         return result.assistant.to_api()
@@ -107,7 +96,7 @@ class SyncAssistantsClient:
     def delete(
         self, assistant_id: str, *, author: str | None = None, message: str | None = None, **_: Any
     ) -> None:
-        ops.delete(self._store, assistant_id, author=_signature(author), message=message)
+        ops.delete(self._store, assistant_id, author=parse_author(author), message=message)
 
     def search(
         self,

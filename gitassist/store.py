@@ -65,6 +65,19 @@ def identity_from_env(repo: pygit2.Repository) -> Identity:
     return Identity(name, email)
 
 
+def parse_author(author: str | None) -> pygit2.Signature | None:
+    """``"Name <email>"`` as a git signature (None: the committer's identity)."""
+    if not author:
+        return None
+    name, sep, rest = author.partition("<")
+    email = rest.rstrip().removesuffix(">").strip()
+    if not sep or not name.strip() or "@" not in email or not rest.rstrip().endswith(">"):
+        from gitassist.errors import ValidationFailed
+
+        raise ValidationFailed(f"author must look like 'Name <email>', not {author!r}", [])
+    return pygit2.Signature(name.strip(), email)
+
+
 def ci_context() -> dict[str, str]:
     """The CI run that is acting, when the environment says so (GitHub Actions, GitLab, …)."""
     env = os.environ

@@ -6,17 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from gitassist.cli.options import format_option, json_option, repo_option
+from gitassist.cli.options import format_option, json_option, repo_option, store_for
 from gitassist.cli.render import emit_json, out, short
 
 if TYPE_CHECKING:
     from gitassist.plan import Plan
-
-
-def _store(repo: str) -> Any:
-    from gitassist.store import Store
-
-    return Store(repo)
 
 
 def plan_json(plan: Plan, prune: bool) -> dict[str, Any]:
@@ -112,7 +106,7 @@ def plan(
     """
     from gitassist.apply import apply as run_apply
 
-    store = _store(repo)
+    store = store_for(repo)
     outcome = run_apply(store, remote=remote, any_branch=any_branch, dry_run=True)
     if fmt == "json" and deployment:
         from gitassist.sync import deployment_plan
@@ -170,7 +164,7 @@ def apply(
     """
     from gitassist.apply import apply as run_apply
 
-    store = _store(repo)
+    store = store_for(repo)
     outcome = run_apply(
         store,
         remote=remote,
@@ -212,7 +206,7 @@ def fetch(remote: str, force: bool, repo: str, as_json: bool) -> None:
     """Fetch REMOTE's assistant refs (versions, latest, apply record)."""
     from gitassist.remote import fetch as do_fetch
 
-    result = do_fetch(_store(repo), remote, force=force)
+    result = do_fetch(store_for(repo), remote, force=force)
     if as_json:
         emit_json({"remote": remote, "updated": result.updated})
     else:
@@ -229,7 +223,7 @@ def push(remote: str, repo: str, as_json: bool) -> None:
     from gitassist.remote import push as do_push
     from gitassist.remote import remote_refs
 
-    store = _store(repo)
+    store = store_for(repo)
     theirs = remote_refs(store, remote)
     mine = {}
     for raw in store.repo.raw_listall_references():

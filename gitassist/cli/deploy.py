@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from gitassist.cli.options import json_option, repo_option
+from gitassist.cli.options import json_option, repo_option, store_for
 from gitassist.cli.render import emit_json, out
 
 if TYPE_CHECKING:
@@ -17,12 +17,6 @@ if TYPE_CHECKING:
     from gitassist.store import Store
 
 TARGET_HELP = "URL|NAME: a server URL, or a deployment named in gitassist.yaml."
-
-
-def _store(repo: str) -> Store:
-    from gitassist.store import Store
-
-    return Store(repo)
 
 
 def header_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -74,7 +68,7 @@ def sync(
     from gitassist.sync import plan_lines
     from gitassist.sync import sync as run_sync
 
-    store = _store(repo)
+    store = store_for(repo)
     with _remote(store, target, headers) as remote:
         report = run_sync(store, remote, prune=prune, dry_run=dry_run)
     if as_json:
@@ -119,7 +113,7 @@ def drift(target: str, exit_code: bool, headers: tuple[str, ...], repo: str, as_
     from gitassist.drift import drift as run_drift
     from gitassist.errors import ExitCode
 
-    store = _store(repo)
+    store = store_for(repo)
     with _remote(store, target, headers) as remote:
         report = run_drift(store, remote)
     if as_json:
@@ -146,7 +140,7 @@ def adopt(
     """
     from gitassist.adopt import adopt as run_adopt
 
-    store = _store(repo)
+    store = store_for(repo)
     with _remote(store, target, headers) as remote:
         report = run_adopt(store, remote, message=message)
     if as_json:

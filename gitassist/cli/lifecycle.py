@@ -6,17 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from gitassist.cli.options import apply_sets, json_option, parse_mapping, repo_option
+from gitassist.cli.options import apply_sets, json_option, parse_mapping, repo_option, store_for
 from gitassist.cli.render import emit_json, out, short, table, yaml_text
 
 if TYPE_CHECKING:
     from gitassist.assistants import Resolved, WriteResult
-
-
-def _store(repo: str) -> Any:
-    from gitassist.store import Store
-
-    return Store(repo)
 
 
 def assistant_json(resolved: Resolved) -> dict[str, Any]:
@@ -175,11 +169,11 @@ def create(
       gitassist create agent --name "Support bot" --set model_name=openai
     """
     from gitassist import assistants as ops
-    from gitassist.client import _signature
+    from gitassist.store import parse_author
 
     context = apply_sets(parse_mapping(context_text, "--context") or {}, sets, ())
     result = ops.create(
-        _store(repo),
+        store_for(repo),
         graph_id,
         context=context,
         config=parse_mapping(config_text, "--config"),
@@ -188,7 +182,7 @@ def create(
         description=description,
         assistant_id=assistant_id,
         if_exists=if_exists,
-        author=_signature(author),
+        author=parse_author(author),
         message=message,
     )
     _written(result, "created", as_json)
@@ -203,7 +197,7 @@ def get(target: str, rev: str | None, repo: str, as_json: bool) -> None:
     """Show an assistant's active version (or TARGET@N, or --rev REV)."""
     from gitassist import assistants as ops
 
-    resolved = ops.resolve(_store(repo), target, rev=rev)
+    resolved = ops.resolve(store_for(repo), target, rev=rev)
     if as_json:
         emit_json(assistant_json(resolved))
     else:
@@ -240,7 +234,7 @@ def list_(
     from gitassist import assistants as ops
 
     found = ops.search(
-        _store(repo),
+        store_for(repo),
         graph_id=graph_id,
         name=name,
         metadata=parse_mapping(metadata_text, "--metadata"),
@@ -317,9 +311,9 @@ def update(
       gitassist update support --set system_prompt="Be brief."
     """
     from gitassist import assistants as ops
-    from gitassist.client import _signature
+    from gitassist.store import parse_author
 
-    store = _store(repo)
+    store = store_for(repo)
     context = parse_mapping(context_text, "--context")
     if sets or unsets:
         base = context if context is not None else _file_context(store, target)
@@ -333,7 +327,7 @@ def update(
         metadata=parse_mapping(metadata_text, "--metadata"),
         name=name,
         description=description,
-        author=_signature(author),
+        author=parse_author(author),
         message=message,
     )
     _written(result, "updated", as_json)
@@ -366,9 +360,9 @@ def delete(target: str, message: str | None, author: str | None, repo: str, as_j
     again continues the numbering.
     """
     from gitassist import assistants as ops
-    from gitassist.client import _signature
+    from gitassist.store import parse_author
 
-    result = ops.delete(_store(repo), target, author=_signature(author), message=message)
+    result = ops.delete(store_for(repo), target, author=parse_author(author), message=message)
     if as_json:
         emit_json(
             {
@@ -399,7 +393,7 @@ def show(target: str, rev: str | None, repo: str, as_json: bool) -> None:
     """Print a version's document as committed (TARGET, TARGET@N, TARGET@latest)."""
     from gitassist import assistants as ops
 
-    store = _store(repo)
+    store = store_for(repo)
     resolved = ops.resolve(store, target, rev=rev)
     if as_json:
         emit_json(assistant_json(resolved))

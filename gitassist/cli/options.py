@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from gitassist.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,6 +47,13 @@ def repo_option(func: F) -> F:
         type=click.Path(file_okay=False),
         help="The assistant repository (any path inside it).",
     )(func)
+
+
+def store_for(repo: str) -> Store:
+    """The repository a command works on (``--repo``/``-C``)."""
+    from gitassist.store import Store
+
+    return Store(repo)
 
 
 def parse_value(text: str, what: str) -> Any:

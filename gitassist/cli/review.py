@@ -7,19 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from gitassist.cli.options import format_option, json_option, repo_option
+from gitassist.cli.options import format_option, json_option, repo_option, store_for
 from gitassist.cli.render import emit_json, err, out
 from gitassist.errors import ExitCode
 
 if TYPE_CHECKING:
     from gitassist.problems import Problem
     from gitassist.validation import Report
-
-
-def _store(repo: str) -> Any:
-    from gitassist.store import Store
-
-    return Store(repo)
 
 
 # --------------------------------------------------------------------------- validate
@@ -79,7 +73,7 @@ def validate(paths: tuple[str, ...], rev: str | None, fmt: str, strict: bool, re
     """
     from gitassist.validation import validate as run
 
-    report = run(_store(repo), rev=rev, paths=paths or None)
+    report = run(store_for(repo), rev=rev, paths=paths or None)
     if fmt == "json":
         emit_json(report.to_dict())
     else:
@@ -120,7 +114,7 @@ def diff(base: str | None, head: str, fmt: str, exit_code: bool, repo: str) -> N
     """
     from gitassist.review import render_markdown, render_text, review
 
-    result = review(_store(repo), base, head)
+    result = review(store_for(repo), base, head)
     if fmt == "json":
         emit_json(result.to_dict())
     elif fmt == "markdown":
@@ -145,7 +139,7 @@ def versions_diff(target: str, a: int, b: int, fmt: str, repo: str) -> None:
     """
     from gitassist.review import change_markdown, change_text, compare_versions
 
-    change = compare_versions(_store(repo), target, a, b)
+    change = compare_versions(store_for(repo), target, a, b)
     if fmt == "json":
         emit_json({"from": a, "to": b, **change.to_dict()})
     elif fmt == "markdown":
@@ -249,7 +243,7 @@ def export(repo: str, as_json: bool) -> None:
 
     This imports the graphs (runs their code); validate and diff never do.
     """
-    _render_files(_schema_files(_store(repo), write=True), as_json, show_diff=False)
+    _render_files(_schema_files(store_for(repo), write=True), as_json, show_diff=False)
 
 
 @schemas.command(name="check")
@@ -258,7 +252,7 @@ def export(repo: str, as_json: bool) -> None:
 def check(repo: str, as_json: bool) -> None:
     """Fail (exit 1) when the committed schemas differ from what the code exports,
     naming each graph and showing the difference."""
-    files = _schema_files(_store(repo), write=False)
+    files = _schema_files(store_for(repo), write=False)
     _render_files(files, as_json, show_diff=True)
     drifted = [f.name for f in files if f.status in ("changed", "stale")]
     if drifted:

@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import click
 
-from gitassist.cli.options import json_option, repo_option
+from gitassist.cli.options import json_option, repo_option, store_for
 from gitassist.cli.render import emit_json, out, short, table
-
-
-def _store(repo: str) -> Any:
-    from gitassist.store import Store
-
-    return Store(repo)
-
 
 VERSIONS_DIFF: click.Command | None = None  # set by cli.main once the review commands load
 
@@ -47,7 +39,7 @@ def versions(
     from gitassist import assistants as ops
     from gitassist.versions import read_latest
 
-    store = _store(repo)
+    store = store_for(repo)
     rows = ops.get_versions(store, target, limit=limit, offset=offset)
     active = read_latest(store, ops.find_id(store, ops.split_target(target)[0]))
     if active is not None and active.deleted:
@@ -102,7 +94,7 @@ def set_latest(target: str, version: int, reason: str | None, repo: str, as_json
     from gitassist import assistants as ops
     from gitassist.cli.lifecycle import assistant_json
 
-    resolved = ops.set_latest(_store(repo), target, version, reason=reason)
+    resolved = ops.set_latest(store_for(repo), target, version, reason=reason)
     if as_json:
         emit_json(assistant_json(resolved))
     else:
@@ -122,7 +114,7 @@ def log(target: str, limit: int | None, repo: str, as_json: bool) -> None:
     from gitassist import assistants as ops
     from gitassist.versions import latest_history
 
-    store = _store(repo)
+    store = store_for(repo)
     moves = latest_history(store, ops.find_id(store, ops.split_target(target)[0]), limit)
     if as_json:
         emit_json(
