@@ -6,13 +6,11 @@ import json
 import subprocess
 import sys
 import uuid
-from pathlib import Path
 
 import pytest
 
 from gitassist import assistants as ops
 from gitassist.errors import (
-    Conflict,
     DocumentError,
     ExitCode,
     NotFound,
@@ -242,11 +240,6 @@ def test_missing_langgraph_json_is_reported(tmp_path, run_cli):
     proc = run_cli("list", "-C", str(tmp_path / "r"))
     assert proc.returncode == ExitCode.INVALID
     assert "langgraph.json" in proc.stderr and "Traceback" not in proc.stderr
-
-
-def test_conflict_error_class_exit_code():
-    assert Conflict("x").exit_code == ExitCode.CONFLICT
-    assert Path  # keep import used
 
 
 def test_refused_write_leaves_no_commit_when_unapplied_history_is_invalid(make_repo):
