@@ -161,10 +161,10 @@ class Counter:
         update, write_packed, update_loose = self._orig
         counter = self
 
-        def counted_update(this: Any, updates: Any, message: str) -> None:
+        def counted_update(this: Any, updates: Any, message: str, **kwargs: Any) -> None:
             counter.transactions += 1
             counter.ref_updates += len(updates)
-            update(this, updates, message)
+            update(this, updates, message, **kwargs)
 
         def counted_packed(this: Any, *args: Any) -> None:
             counter.packed_writes += 1

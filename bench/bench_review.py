@@ -91,10 +91,12 @@ def bench_processes(repo: Path, span: int) -> dict[str, Any]:
         ("diff_process_s", ["diff", f"HEAD~{span}", "HEAD"]),
     ):
         start = time.perf_counter()
-        subprocess.run(
+        proc = subprocess.run(
             [str(VENV_BIN / "gitassist"), *args, "-C", str(repo)], capture_output=True, check=False
         )
         out[key] = round(time.perf_counter() - start, 3)
+        if proc.returncode != 0:  # a failing command would otherwise time as a fast one
+            raise RuntimeError(f"gitassist {' '.join(args)}: {proc.stderr.decode()[:500]}")
     return out
 
 

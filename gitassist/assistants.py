@@ -453,9 +453,12 @@ def new_path(store: Store, name: str, tree: Tree | None, taken: set[str] | None 
     record the result in it)."""
     base = f"{store.assistants_dir}/{_slug(name)}"
     taken = taken if taken is not None else set()
-    taken.update(store.entries(tree) if tree is not None else ())
+
+    def in_tree(path: str) -> bool:  # a lookup, not a listing of every file
+        return tree is not None and store.read_path(tree, path) is not None
+
     path, n = f"{base}.yaml", 2
-    while path in taken or (store.root / path).exists():
+    while path in taken or in_tree(path) or (store.root / path).exists():
         path, n = f"{base}-{n}.yaml", n + 1
     taken.add(path)
     return path

@@ -415,13 +415,16 @@ def make_plan(
         else index_at(store, base_commit.tree if base_commit else None, applied)
     )
     base_tree = base_commit.tree if base_commit else None
-    _, range_added = changed_entries(store, base_tree, head.tree)
+    range_removed, range_added = changed_entries(store, base_tree, head.tree)
     head_entries = {e.blob for e in range_added}
     walker = _Walker(store, plan)
     parent_tree = base_tree
     for commit in commits:
         tree = commit.tree
-        removed, added = changed_entries(store, parent_tree, tree)
+        if len(commits) == 1:  # the walk's one diff is the range's diff
+            removed, added = range_removed, range_added
+        else:
+            removed, added = changed_entries(store, parent_tree, tree)
         if removed or added:
             walker.step(commit, removed, added, head_entries)
             apply_changes(store, index, removed, added)
