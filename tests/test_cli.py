@@ -150,3 +150,9 @@ def test_bad_json_option_is_a_usage_error(make_repo, run_cli):
     proc = run_cli("create", "agent", "--context", "{not json: [", "-C", str(repo.path))
     assert proc.returncode == ExitCode.USAGE
     assert "Traceback" not in proc.stderr
+
+
+def test_no_arguments_shows_help(run_cli):
+    proc = run_cli()
+    assert "Manage LangGraph assistants as YAML files in git" in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -89,7 +89,7 @@ def report(exc: GitassistError, as_json: bool) -> None:
 
 def _wants_json(args: list[str]) -> bool:
     """Whether errors should be JSON: --json, --format json or --format=json anywhere."""
-    pairs = zip(args, [*args[1:], ""], strict=True)
+    pairs = zip(args, [*args[1:], ""], strict=False)
     return any(
         a in ("--json", "--format=json") or (a == "--format" and b == "json") for a, b in pairs
     )
