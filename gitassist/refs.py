@@ -228,24 +228,6 @@ class RefDB:
 
     # packed-refs -----------------------------------------------------------
 
-    def _read_packed(self) -> tuple[str, dict[str, tuple[str, str | None]]]:
-        path = self.gitdir / "packed-refs"
-        header = "# pack-refs with: peeled fully-peeled sorted \n"
-        refs: dict[str, tuple[str, str | None]] = {}
-        if not path.exists():
-            return header, refs
-        last: str | None = None
-        for line in path.read_text().splitlines(keepends=True):
-            if line.startswith("#"):
-                header = line
-            elif line.startswith("^") and last is not None:
-                refs[last] = (refs[last][0], line[1:].strip())
-            elif line.strip():
-                oid, name = line.rstrip("\n").split(" ", 1)
-                refs[name] = (oid, None)
-                last = name
-        return header, refs
-
     def _peel(self, oid: str) -> str | None:
         import pygit2
 
@@ -254,43 +236,81 @@ class RefDB:
             return None
         return str(obj.peel(pygit2.Commit).id)
 
-    def _write_packed(self, header: str, refs: dict[str, tuple[str, str | None]]) -> None:
-        peeled = "peeled" in header
-        out = [header]
-        for name in sorted(refs):
-            oid, peel = refs[name]
-            out.append(f"{oid} {name}\n")
-            if peeled and peel:
-                out.append(f"^{peel}\n")
+    def _merge_packed(self, changes: dict[str, str | None]) -> tuple[bytes, dict[str, str | None]]:
+        """The new ``packed-refs`` content with ``changes`` ({name: oid or None to drop})
+        merged into the old file, and the touched refs' old values.
+
+        The file is sorted by name, so this is one pass that copies every untouched line as
+        bytes; only the touched refs are formatted (with their peeled line where needed).
+        """
+        path = self.gitdir / "packed-refs"
+        data = path.read_bytes() if path.exists() else b""
+        lines = data.split(b"\n")
+        header = b"# pack-refs with: peeled fully-peeled sorted "
+        if lines and lines[0].startswith(b"#"):
+            header = lines.pop(0)
+        peeled = b"peeled" in header
+        pending = sorted((n.encode(), n) for n in changes)
+        old: dict[str, str | None] = dict.fromkeys(changes)
+        out = [header + b"\n"]
+        i = 0
+
+        def emit(name: str) -> None:
+            oid = changes[name]
+            if oid is None:
+                return
+            out.append(f"{oid} {name}\n".encode())
+            peel = self._peel(oid) if peeled else None
+            if peel:
+                out.append(f"^{peel}\n".encode())
+
+        skipping = False
+        for line in lines:
+            if not line:
+                continue
+            if line.startswith(b"^"):
+                if not skipping:
+                    out.append(line + b"\n")
+                continue
+            oid_bytes, _, name_bytes = line.partition(b" ")
+            while i < len(pending) and pending[i][0] < name_bytes:
+                emit(pending[i][1])
+                i += 1
+            if i < len(pending) and pending[i][0] == name_bytes:
+                name = pending[i][1]
+                old[name] = oid_bytes.decode()
+                emit(name)
+                i += 1
+                skipping = True
+            else:
+                out.append(line + b"\n")
+                skipping = False
+        for _, name in pending[i:]:
+            emit(name)
+        return b"".join(out), old
+
+    def _write_packed(self, content: bytes) -> None:
         lock = self.gitdir / "packed-refs.lock"
-        _fsync_write(lock, "".join(out).encode())
+        _fsync_write(lock, content)
         os.rename(lock, self.gitdir / "packed-refs")  # the commit point
 
     def _update_packed(self, updates: Sequence[RefUpdate], message: str) -> None:
         lock = self.gitdir / "packed-refs.lock"
         self._lock(lock)
         try:
-            header, packed = self._read_packed()
             loose = {u.name: self.gitdir / u.name for u in updates}
             loose = {n: p for n, p in loose.items() if p.is_file()}
             if loose:
                 # Phase 1: fold the touched loose refs into packed-refs (no ref changes value),
                 # then drop the loose files so they cannot shadow what phase 2 writes.
-                for name, path in loose.items():
-                    oid = path.read_text().strip()
-                    packed[name] = (oid, self._peel(oid))
-                self._write_packed(header, packed)
+                folded = {n: p.read_text().strip() for n, p in loose.items()}
+                self._write_packed(self._merge_packed(dict(folded))[0])
                 self._lock(lock)
                 for path in loose.values():
                     path.unlink()
-            current = {u.name: packed[u.name][0] if u.name in packed else None for u in updates}
+            content, current = self._merge_packed({u.name: u.new for u in updates})
             self._check(updates, current)
-            for u in updates:
-                if u.new is None:
-                    packed.pop(u.name, None)
-                else:
-                    packed[u.name] = (u.new, self._peel(u.new))
-            self._write_packed(header, packed)
+            self._write_packed(content)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 lock.unlink()
