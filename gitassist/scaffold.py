@@ -13,6 +13,10 @@ from gitassist.project import LANGGRAPH_JSON
 GITIGNORE_LINES = (".gitassist/", ".langgraph_api/", "__pycache__/")
 
 
+def _template(name: str) -> str:
+    return (Path(__file__).parent / "templates" / name).read_text(encoding="utf-8")
+
+
 def schema_text() -> str:
     return json.dumps(document_json_schema(), indent=2, sort_keys=True) + "\n"
 
@@ -40,6 +44,11 @@ def init_repository(directory: str | Path, graphs: dict[str, str] | None = None)
         if not (root / rel).exists():
             texts[rel] = text
 
+    if not graphs and not (root / LANGGRAPH_JSON).exists():
+        # a starter graph (the example's: offline echo model, OpenAI/Anthropic with a key)
+        # and its exported context schema, so a new repository runs end to end at once
+        write("graphs/agent.py", _template("agent_graph.py.txt"))
+        write("schemas/agent.context.json", _template("agent.context.json"))
     write(
         LANGGRAPH_JSON,
         json.dumps(

@@ -156,3 +156,36 @@ def test_no_arguments_shows_help(run_cli):
     proc = run_cli()
     assert "Manage LangGraph assistants as YAML files in git" in proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_init_starter_graph_runs_and_matches_the_example(tmp_path, run_cli):
+    from tests.conftest import EXAMPLE, ROOT
+
+    templates = ROOT / "gitassist" / "templates"
+    assert (templates / "agent_graph.py.txt").read_text() == (
+        EXAMPLE / "graphs" / "agent.py"
+    ).read_text(), "template drifted from example-repo"
+    assert (templates / "agent.context.json").read_text() == (
+        EXAMPLE / "schemas" / "agent.context.json"
+    ).read_text()
+    target = tmp_path / "fresh"
+    assert run_cli("init", str(target)).returncode == 0
+    c = ["-C", str(target)]
+    assert (
+        run_cli(
+            "create",
+            "agent",
+            "--name",
+            "Bot",
+            "--set",
+            "model_name=echo",
+            "--set",
+            "system_prompt=Starter.",
+            *c,
+        ).returncode
+        == 0
+    )
+    proc = run_cli("run", "bot", "--input", '{"messages": [{"role": "user", "content": "hi"}]}', *c)
+    assert proc.returncode == 0, proc.stderr
+    assert "(system: Starter.)" in proc.stdout
+    assert run_cli("schemas", "check", *c).returncode == 0

@@ -98,7 +98,8 @@ def _written(result: WriteResult, verb: str, as_json: bool) -> None:
 def init(directory: str, graphs: tuple[str, ...], as_json: bool) -> None:
     """Make DIRECTORY an assistant repository.
 
-    Runs `git init` where needed and adds what is missing: langgraph.json,
+    Runs `git init` where needed and adds what is missing: langgraph.json (with a
+    starter graph, graphs/agent.py, and its context schema when there was none),
     assistants/, schemas/assistant.schema.json (editor completion) and .gitignore
     entries; then commits only the files it created.
     """
