@@ -78,8 +78,8 @@ def adopt(
     Graphs' default assistants and assistants git deleted are skipped. On the tracked branch
     the commit is applied at once (versions and latest refs recorded), like ``create``.
     """
+    from gitassist.applied import index_at
     from gitassist.assistants import commit_documents, schema_set, writable_branch
-    from gitassist.plan import index_at
 
     requests0 = remote.requests
     on_server = remote.by_id(page_size)

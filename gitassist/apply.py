@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gitassist.assistants import validate_entries
-from gitassist.errors import Conflict, RepositoryError
-from gitassist.plan import ApplyResult, Plan, ShallowClone, execute, make_plan
+from gitassist.errors import Conflict, RepositoryError, ShallowClone
+from gitassist.plan import Plan, make_plan
+from gitassist.record import ApplyResult, execute
 
 if TYPE_CHECKING:
     from gitassist.store import Store

@@ -13,10 +13,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from gitassist.applied import index_at, read_applied
 from gitassist.documents import AssistantDocument, RunConfig, render_new, render_update
 from gitassist.errors import Conflict, NotFound, RepositoryError, ValidationFailed
-from gitassist.plan import check_plan, execute, index_at, make_plan, read_applied
+from gitassist.plan import make_plan
 from gitassist.project import default_assistant_id
+from gitassist.record import check_plan, execute
 from gitassist.store import Entry
 from gitassist.validation import SchemaSet, document_problems, load_schema_text, schema_path
 from gitassist.versions import (

@@ -135,3 +135,15 @@ class RemoteError(GitassistError):
 
     exit_code = ExitCode.REMOTE
     code = "remote"
+
+
+class HistoryRewritten(RepositoryError):
+    """The tracked branch no longer descends from the last applied commit."""
+
+    code = "history_rewritten"
+
+
+class ShallowClone(RepositoryError):
+    """History the planner must walk is missing from this (shallow) clone."""
+
+    code = "shallow_clone"

@@ -1,4 +1,5 @@
-"""Reconcile the tracked branch into versions: what apply would do, and doing it.
+"""Reconcile the tracked branch into versions: what apply would do (recording it is
+:mod:`gitassist.record`).
 
 Every commit on the branch's first-parent history since the last apply that changes an
 assistant's document (compared parsed, not as bytes) becomes that assistant's next version;
@@ -14,33 +15,11 @@ from typing import TYPE_CHECKING, Literal
 
 import pygit2
 
-from gitassist.errors import Conflict, GitassistError, NotFound, RepositoryError, ValidationFailed
-from gitassist.index import (
-    Index,
-    advance,
-    apply_changes,
-    changed_entries,
-    copy_index,
-    full_index,
-    read_index,
-    write_index,
-)
-from gitassist.refs import RefUpdate
-from gitassist.store import Entry, ci_context
-from gitassist.versions import (
-    APPLIED_REF,
-    LatestState,
-    join_message,
-    latest_from_pointer,
-    latest_ref,
-    make_pointer,
-    make_version_tag,
-    max_version,
-    read_latest,
-    read_version,
-    split_message,
-    version_ref,
-)
+from gitassist.applied import AppliedRecord, index_at, read_applied
+from gitassist.errors import HistoryRewritten, NotFound, ShallowClone
+from gitassist.index import Index, apply_changes, changed_entries, copy_index
+from gitassist.store import Entry
+from gitassist.versions import LatestState, max_version, read_latest, read_version
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -50,14 +29,6 @@ if TYPE_CHECKING:
     from gitassist.documents import AssistantDocument
     from gitassist.problems import Problem
     from gitassist.store import Store
-
-
-class HistoryRewritten(RepositoryError):
-    code = "history_rewritten"
-
-
-class ShallowClone(RepositoryError):
-    code = "shallow_clone"
 
 
 VersionKind = Literal["created", "changed", "recreated"]
@@ -104,29 +75,6 @@ class Note:
 
 
 @dataclass
-class AppliedRecord:
-    """What ``refs/gitassist/applied`` says; its index is read on first use."""
-
-    pointer: str | None
-    commit: str | None
-    absent: dict[str, dict[str, str]]
-    tree: pygit2.Tree | None = None
-    repo: pygit2.Repository | None = None
-    _index: Index | None = None
-
-    @property
-    def index(self) -> Index:
-        """assistant id -> file at the applied commit (do not modify: it is shared)."""
-        if self._index is None:
-            self._index = (
-                read_index(self.repo, self.tree)
-                if self.repo is not None and self.tree is not None
-                else {}
-            )
-        return self._index
-
-
-@dataclass
 class Plan:
     branch: str
     head: str
@@ -151,32 +99,18 @@ class Plan:
 # --------------------------------------------------------------------------- reading
 
 
-def read_applied(store: Store) -> AppliedRecord:
-    """The apply record (cached on the store by its id: a record never changes)."""
-    oid = store.refdb.read(APPLIED_REF)
-    if oid is None:
-        return AppliedRecord(None, None, {})
-    cached = store.memo.get(("applied", oid))
-    if isinstance(cached, AppliedRecord):
-        return cached
-    commit = store.repo.get(oid)
-    if not isinstance(commit, pygit2.Commit):
-        raise RepositoryError(f"{APPLIED_REF} does not point at a commit")
-    _, data = split_message(commit.message)
-    record = AppliedRecord(oid, data.get("commit"), data.get("absent", {}), commit.tree, store.repo)
-    store.memo.clear()
-    store.memo[("applied", oid)] = record
-    return record
+_UNSHALLOW = (
+    "fetch the full history (GitHub Actions: actions/checkout with `fetch-depth: 0`), "
+    "or `git fetch --unshallow`"
+)
 
 
-def index_at(store: Store, tree: pygit2.Tree | None, applied: AppliedRecord | None = None) -> Index:
-    """assistant id -> file at ``tree``, from the apply record's index plus a diff."""
-    applied = applied if applied is not None else read_applied(store)
-    if applied.commit is not None:
-        base = store.repo.get(applied.commit)
-        if isinstance(base, pygit2.Commit):
-            return advance(store, applied.index, base.tree, tree)
-    return full_index(store, tree)
+def _shallow(commit: Commit) -> ShallowClone:
+    return ShallowClone(
+        f"this is a shallow clone: history before {str(commit.id)[:12]} is missing, "
+        "so versions cannot be numbered",
+        hint=_UNSHALLOW,
+    )
 
 
 def first_parent_range(store: Store, head: Commit, stop: str | None) -> list[Commit]:
@@ -186,9 +120,7 @@ def first_parent_range(store: Store, head: Commit, stop: str | None) -> list[Com
             return []
         if store.repo.get(stop) is None:
             raise ShallowClone(
-                f"the last applied commit {stop[:12]} is not in this clone",
-                hint="fetch the full history (GitHub Actions: actions/checkout with "
-                "`fetch-depth: 0`), or `git fetch --unshallow`",
+                f"the last applied commit {stop[:12]} is not in this clone", hint=_UNSHALLOW
             )
         if not store.repo.descendant_of(head.id, stop):
             raise HistoryRewritten(
@@ -203,12 +135,7 @@ def first_parent_range(store: Store, head: Commit, stop: str | None) -> list[Com
     while True:
         out.append(commit)
         if str(commit.id) in shallow:
-            raise ShallowClone(
-                "this is a shallow clone: history before "
-                f"{str(commit.id)[:12]} is missing, so versions cannot be numbered",
-                hint="fetch the full history (GitHub Actions: actions/checkout with "
-                "`fetch-depth: 0`), or `git fetch --unshallow`",
-            )
+            raise _shallow(commit)
         if not commit.parent_ids:
             if stop is not None:
                 raise HistoryRewritten(
@@ -221,12 +148,7 @@ def first_parent_range(store: Store, head: Commit, stop: str | None) -> list[Com
         if parent_id == stop:
             break
         if store.repo.get(parent_id) is None:
-            raise ShallowClone(
-                "this is a shallow clone: history before "
-                f"{str(commit.id)[:12]} is missing, so versions cannot be numbered",
-                hint="fetch the full history (GitHub Actions: actions/checkout with "
-                "`fetch-depth: 0`), or `git fetch --unshallow`",
-            )
+            raise _shallow(commit)
         commit = store.get_commit(parent_id)
     out.reverse()
     return out
@@ -510,158 +432,3 @@ def _plan_deletions(store: Store, plan: Plan, walker: _Walker) -> None:
             doc = store.blob_info(Entry(state.path, state.blob)).document
             name, last = (doc.name if doc is not None else ""), state.version
         plan.deletions.append(Deletion(assistant_id, name, where["commit"], where["path"], last))
-
-
-# --------------------------------------------------------------------------- applying
-
-
-@dataclass(frozen=True)
-class ApplyResult:
-    plan: Plan
-    applied: bool
-    pruned: list[Deletion]
-    updates: list[RefUpdate] = field(default_factory=list)
-
-
-def check_plan(plan: Plan) -> None:
-    """Refuse a plan whose documents have errors (every problem is listed)."""
-    errors = [p for p in plan.problems if p.severity == "error"]
-    if errors:
-        raise ValidationFailed(
-            f"{len(errors)} problem(s) in the documents to apply; nothing was recorded",
-            list(errors),
-            hint="fix them (gitassist validate shows each) and apply again",
-        )
-
-
-def execute(
-    store: Store,
-    plan: Plan,
-    *,
-    prune: bool = False,
-    allow_delete_all: bool = False,
-    reason: str = "apply",
-    atomic: bool = True,
-) -> ApplyResult:
-    """Record ``plan`` in one ref transaction. Holds the write lock; re-checks under it."""
-    check_plan(plan)
-    pruned = plan.deletions if prune else []
-    if pruned and not allow_delete_all:
-        live = len(plan.index)  # loads every shard: only when pruning
-        if live == 0:
-            raise GitassistError(
-                f"refusing to delete all {len(pruned)} assistant(s) at once",
-                hint="pass --allow-delete-all if that is really what you want",
-            )
-    ci = ci_context()
-    updates: list[RefUpdate] = []
-    with store.refdb.lock():
-        current = store.refdb.read(APPLIED_REF)
-        if current != plan.applied.pointer:
-            raise Conflict("another apply ran since this plan was made", hint="run apply again")
-        latest_before: dict[str, LatestState | None] = {}
-        tags: dict[tuple[str, int], str] = {}
-        for version in plan.versions:
-            commit = store.get_commit(version.commit)
-            doc = store.blob_info(Entry(version.path, version.blob)).document
-            assert doc is not None
-            if version.recorded is not None:
-                tags[(version.assistant_id, version.number)] = version.recorded
-                continue
-            tag = make_version_tag(
-                store,
-                version.assistant_id,
-                version.number,
-                commit,
-                version.path,
-                version.blob,
-                doc,
-                reason,
-                ci,
-            )
-            tags[(version.assistant_id, version.number)] = tag
-            # a version ref is written once; its tag records who, when, why and the CI run
-            ref = version_ref(version.assistant_id, version.number)
-            updates.append(RefUpdate(ref, tag, None, reflog=False))
-        newest = {v.assistant_id: v for v in plan.versions}
-        moved: dict[str, tuple[str, str | None]] = {}  # id -> (new pointer, old pointer)
-        for move in plan.moves:
-            version = newest[move.assistant_id]
-            state = latest_before.setdefault(
-                move.assistant_id, read_latest(store, move.assistant_id)
-            )
-            pointer = make_pointer(
-                store,
-                move.assistant_id,
-                previous=state,
-                version=version.number,
-                max_version=version.number,
-                tag=tags[(move.assistant_id, version.number)],
-                commit=version.commit,
-                path=version.path,
-                blob=version.blob,
-                deleted=False,
-                reason=reason,
-                ci=ci,
-                name=version.name,
-            )
-            moved[move.assistant_id] = (pointer, state.pointer if state else None)
-        absent = dict(plan.absent)
-        for deletion in pruned:
-            if deletion.assistant_id in moved:  # a new version, then deleted: chain the two
-                state = latest_from_pointer(store, moved[deletion.assistant_id][0])
-            else:
-                state = read_latest(store, deletion.assistant_id)
-            assert state is not None
-            pointer = make_pointer(
-                store,
-                deletion.assistant_id,
-                previous=state,
-                version=state.version,
-                max_version=state.max_version,
-                tag=state.tag,
-                commit=deletion.commit,
-                path=deletion.path,
-                blob=state.blob,
-                deleted=True,
-                reason=reason,
-                ci=ci,
-                name=deletion.name,
-            )
-            before = moved.get(deletion.assistant_id, (None, state.pointer))[1]
-            moved[deletion.assistant_id] = (pointer, before)
-            absent.pop(deletion.assistant_id, None)
-        for assistant_id, (pointer, before) in moved.items():
-            updates.append(RefUpdate(latest_ref(assistant_id), pointer, before))
-        if plan.advances or updates or absent != plan.applied.absent:
-            updates.append(
-                RefUpdate(
-                    APPLIED_REF,
-                    _applied_commit(store, plan, absent, reason, ci),
-                    plan.applied.pointer,
-                )
-            )
-        message = f"gitassist {reason}: {plan.branch} at {plan.head[:12]}"
-        store.refdb.update(updates, message, atomic=atomic)
-    return ApplyResult(plan, bool(updates), list(pruned), updates)
-
-
-def _applied_commit(
-    store: Store, plan: Plan, absent: dict[str, dict[str, str]], reason: str, ci: dict[str, str]
-) -> str:
-    repo = store.repo
-    tree = write_index(repo, plan.index)
-    data = {
-        "branch": plan.branch,
-        "commit": plan.head,
-        "absent": absent,
-        "versions": len(plan.versions),
-        "reason": reason,
-        "ci": ci,
-    }
-    sig = store.signature()
-    parents = [plan.applied.pointer] if plan.applied.pointer else []
-    summary = (
-        f"gitassist {reason}: {plan.branch} at {plan.head[:12]} ({len(plan.versions)} version(s))"
-    )
-    return str(repo.create_commit(None, sig, sig, join_message(summary, data), tree, parents))

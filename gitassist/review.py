@@ -478,7 +478,7 @@ def _schema_changes(store: Store, old: _Side, new: _Side) -> list[SchemaChange]:
 
 def _broken(store: Store, old: _Side, new: _Side, graph_id: str) -> tuple[int, list[Affected]]:
     """Assistants of ``graph_id`` at HEAD: how many, and which stop validating."""
-    from gitassist.plan import index_at
+    from gitassist.applied import index_at
     from gitassist.store import Entry
 
     old_schemas, _ = read_schemas(store, old.project, old.commit.tree)

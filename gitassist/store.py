@@ -125,7 +125,6 @@ class Store:
         self.refdb = RefDB(self.repo, self.identity)
         self._blob_cache: dict[tuple[str, str], BlobInfo] = {}
         self._project: Project | None = None
-        self.memo: dict[tuple[str, str], object] = {}  # immutable records by object id
 
     # ------------------------------------------------------------------ project
 

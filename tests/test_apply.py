@@ -12,7 +12,7 @@ import pytest
 
 from gitassist.apply import apply
 from gitassist.errors import ExitCode, GitassistError, RepositoryError
-from gitassist.plan import HistoryRewritten, ShallowClone
+from gitassist.errors import HistoryRewritten, ShallowClone
 from tests.conftest import doc_yaml, git
 
 if TYPE_CHECKING:

@@ -1,0 +1,88 @@
+"""The apply record: what ``refs/gitassist/applied`` says, and the assistant index at a tree.
+
+The planner (:mod:`gitassist.plan`) starts from the record; reads elsewhere use
+:func:`index_at` to find which file holds each assistant at a commit without parsing them all.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pygit2
+
+from gitassist.errors import RepositoryError
+from gitassist.index import Index, advance, full_index, read_index
+from gitassist.versions import APPLIED_REF, split_message
+
+if TYPE_CHECKING:
+    from gitassist.store import Store
+
+
+@dataclass
+class AppliedRecord:
+    """What ``refs/gitassist/applied`` says; its index is read on first use."""
+
+    pointer: str | None
+    commit: str | None
+    absent: dict[str, dict[str, str]]
+    tree: pygit2.Tree | None = None
+    repo: pygit2.Repository | None = None
+    _index: Index | None = None
+
+    @property
+    def index(self) -> Index:
+        """assistant id -> file at the applied commit (do not modify: it is shared)."""
+        if self._index is None:
+            self._index = (
+                read_index(self.repo, self.tree)
+                if self.repo is not None and self.tree is not None
+                else {}
+            )
+        return self._index
+
+
+class AppliedCache:
+    """The planner's cache: the apply record last read from each store. A record never
+    changes, so it is good for as long as ``refs/gitassist/applied`` still names it."""
+
+    def __init__(self) -> None:
+        self._records: weakref.WeakKeyDictionary[Store, AppliedRecord] = weakref.WeakKeyDictionary()
+
+    def get(self, store: Store, pointer: str) -> AppliedRecord | None:
+        record = self._records.get(store)
+        return record if record is not None and record.pointer == pointer else None
+
+    def put(self, store: Store, record: AppliedRecord) -> None:
+        self._records[store] = record
+
+
+_APPLIED = AppliedCache()
+
+
+def read_applied(store: Store) -> AppliedRecord:
+    """The apply record (cached by its id: a record never changes)."""
+    oid = store.refdb.read(APPLIED_REF)
+    if oid is None:
+        return AppliedRecord(None, None, {})
+    cached = _APPLIED.get(store, oid)
+    if cached is not None:
+        return cached
+    commit = store.repo.get(oid)
+    if not isinstance(commit, pygit2.Commit):
+        raise RepositoryError(f"{APPLIED_REF} does not point at a commit")
+    _, data = split_message(commit.message)
+    record = AppliedRecord(oid, data.get("commit"), data.get("absent", {}), commit.tree, store.repo)
+    _APPLIED.put(store, record)
+    return record
+
+
+def index_at(store: Store, tree: pygit2.Tree | None, applied: AppliedRecord | None = None) -> Index:
+    """assistant id -> file at ``tree``, from the apply record's index plus a diff."""
+    applied = applied if applied is not None else read_applied(store)
+    if applied.commit is not None:
+        base = store.repo.get(applied.commit)
+        if isinstance(base, pygit2.Commit):
+            return advance(store, applied.index, base.tree, tree)
+    return full_index(store, tree)
