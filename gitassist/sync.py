@@ -19,12 +19,11 @@ reports that it did.
 The connection lives in :mod:`gitassist.server`, the comparison in :mod:`gitassist.content`,
 the read-only report in :mod:`gitassist.drift`, the way back into git in
 :mod:`gitassist.adopt`. Nothing here prints; the CLI (:mod:`gitassist.cli.deploy`) renders
-the reports with :func:`plan_lines`.
+the reports.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -330,46 +329,6 @@ def _verify_and_correct(
                 continue
             wrong.append((item, desired))
         pending = wrong
-
-
-# --------------------------------------------------------------------------- plan lines
-
-
-def plan_lines(report: SyncReport) -> list[str]:
-    """Human lines for a sync report (dry run or done)."""
-    lines = [f"Deployment {report.url}" + (" (dry run)" if report.dry_run else "")]
-    verbs = {
-        "create": "create",
-        "update": "update",
-        "re-point": "re-point",
-        "delete": "delete",
-    }
-    for item in report.items:
-        if item.action == "none":
-            continue
-        what = item.result if not report.dry_run or item.result == "failed" else "would"
-        verb = verbs.get(item.action, item.action)
-        head = f"{what} {verb}" if what == "would" else what
-        line = f"  {head}: {item.name} ({item.assistant_id[:8]})"
-        if item.reason:
-            line += f": {item.reason}"
-        if item.corrected:
-            line += f" [corrected: {', '.join(item.corrected)}]"
-        if item.error:
-            line += f" [error: {item.error}]"
-        lines.append(line)
-        lines.extend(
-            f"      {d.path}: {short_value(d.server)} -> {short_value(d.git)}" for d in item.diff
-        )
-    counts = report.counts()
-    summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing to do"
-    lines.append(f"  {summary}; {report.requests} request(s), {report.writes} write(s)")
-    return lines
-
-
-def short_value(value: Any, limit: int = 60) -> str:
-    text = "(absent)" if value is None else json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def deployment_plan(store: Store, url: str, headers: Mapping[str, str] | None = None) -> SyncReport:

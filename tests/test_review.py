@@ -216,7 +216,7 @@ def test_markdown_stays_under_the_comment_limit(make_repo: Any, cli: Any) -> Non
 
 
 def test_versions_diff_compares_two_recorded_versions(make_repo: Any, cli: Any) -> None:
-    from gitassist.cli.review import VERSIONS_DIFF
+    from gitassist.cli.review import versions_diff
 
     repo = make_repo({"assistants/support.yaml": support()})
     cli("apply", "-C", str(repo.path))
@@ -224,13 +224,25 @@ def test_versions_diff_compares_two_recorded_versions(make_repo: Any, cli: Any) 
     cli("apply", "-C", str(repo.path))
     runner = CliRunner()
     result = runner.invoke(
-        VERSIONS_DIFF, ["Support", "1", "2", "-C", str(repo.path), "--format", "json"]
+        versions_diff, ["Support", "1", "2", "-C", str(repo.path), "--format", "json"]
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["from"] == 1 and data["to"] == 2 and data["kind"] == "changed"
     assert [f["path"] for f in data["fields"]] == ["$.context.model_name"]
-    human = runner.invoke(VERSIONS_DIFF, ["Support", "1", "2", "-C", str(repo.path)]).output
+    human = runner.invoke(versions_diff, ["Support", "1", "2", "-C", str(repo.path)]).output
     assert 'context.model_name: "echo" → "openai"' in human
-    missing = runner.invoke(VERSIONS_DIFF, ["Support", "1", "9", "-C", str(repo.path)])
+    missing = runner.invoke(versions_diff, ["Support", "1", "9", "-C", str(repo.path)])
     assert "has no version 9" in str(missing.exception)
+
+
+def test_versions_diff_through_the_versions_command(make_repo: Any, cli: Any) -> None:
+    """`gitassist versions diff` reaches the review command by a plain import."""
+    repo = make_repo({"assistants/support.yaml": support()})
+    cli("apply", "-C", str(repo.path))
+    repo.commit({"assistants/support.yaml": support(model_name="openai")}, "v2")
+    cli("apply", "-C", str(repo.path))
+    result = cli("versions", "diff", "Support", "1", "2", "-C", str(repo.path), "--json")
+    data = json.loads(result.output)
+    assert data["from"] == 1 and data["to"] == 2
+    assert [f["path"] for f in data["fields"]] == ["$.context.model_name"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from gitassist.drift import DriftReport
     from gitassist.server import Remote
     from gitassist.store import Store
+    from gitassist.sync import SyncReport
 
 TARGET_HELP = "URL|NAME: a server URL, or a deployment named in gitassist.yaml."
 
@@ -37,9 +39,46 @@ def _remote(store: Store, target: str, headers: tuple[str, ...]) -> Remote:
 
 def deployment_plan_lines(store: Store, url: str) -> list[str]:
     """What ``gitassist sync URL`` would do, as lines (for ``plan --deployment URL``)."""
-    from gitassist.sync import deployment_plan, plan_lines
+    from gitassist.sync import deployment_plan
 
     return plan_lines(deployment_plan(store, url))
+
+
+def plan_lines(report: SyncReport) -> list[str]:
+    """Human lines for a sync report (dry run or done)."""
+    lines = [f"Deployment {report.url}" + (" (dry run)" if report.dry_run else "")]
+    verbs = {
+        "create": "create",
+        "update": "update",
+        "re-point": "re-point",
+        "delete": "delete",
+    }
+    for item in report.items:
+        if item.action == "none":
+            continue
+        what = item.result if not report.dry_run or item.result == "failed" else "would"
+        verb = verbs.get(item.action, item.action)
+        head = f"{what} {verb}" if what == "would" else what
+        line = f"  {head}: {item.name} ({item.assistant_id[:8]})"
+        if item.reason:
+            line += f": {item.reason}"
+        if item.corrected:
+            line += f" [corrected: {', '.join(item.corrected)}]"
+        if item.error:
+            line += f" [error: {item.error}]"
+        lines.append(line)
+        lines.extend(
+            f"      {d.path}: {short_value(d.server)} -> {short_value(d.git)}" for d in item.diff
+        )
+    counts = report.counts()
+    summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing to do"
+    lines.append(f"  {summary}; {report.requests} request(s), {report.writes} write(s)")
+    return lines
+
+
+def short_value(value: Any, limit: int = 60) -> str:
+    text = "(absent)" if value is None else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @click.command()
@@ -65,7 +104,6 @@ def sync(
     Exit 8 when an assistant failed.
     """
     from gitassist.errors import ExitCode
-    from gitassist.sync import plan_lines
     from gitassist.sync import sync as run_sync
 
     store = store_for(repo)
@@ -80,8 +118,6 @@ def sync(
 
 
 def _drift_lines(report: DriftReport) -> list[str]:
-    from gitassist.sync import short_value
-
     lines = [f"Drift of {report.url} against git"]
     for item in report.items:
         lines.append(f"  {item.kind}: {item.name} ({item.assistant_id[:8]}): {item.detail}")

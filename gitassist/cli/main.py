@@ -46,7 +46,6 @@ def cli() -> None:
 def _register() -> None:
     from gitassist.cli import apply_cmds, deploy, lifecycle, review, running, versions_cmds
 
-    versions_cmds.VERSIONS_DIFF = review.VERSIONS_DIFF
     for module in (lifecycle, versions_cmds, review, apply_cmds, deploy, running):
         for command in module.COMMANDS:
             cli.add_command(command)

@@ -112,7 +112,8 @@ def diff(base: str | None, head: str, fmt: str, exit_code: bool, repo: str) -> N
       gitassist diff
       gitassist diff origin/main HEAD --format markdown > comment.md
     """
-    from gitassist.review import render_markdown, render_text, review
+    from gitassist.cli.review_render import render_markdown, render_text
+    from gitassist.review import review
 
     result = review(store_for(repo), base, head)
     if fmt == "json":
@@ -137,7 +138,8 @@ def versions_diff(target: str, a: int, b: int, fmt: str, repo: str) -> None:
     \b
       gitassist versions diff support 1 2
     """
-    from gitassist.review import change_markdown, change_text, compare_versions
+    from gitassist.cli.review_render import change_markdown, change_text
+    from gitassist.review import compare_versions
 
     change = compare_versions(store_for(repo), target, a, b)
     if fmt == "json":
@@ -147,9 +149,6 @@ def versions_diff(target: str, a: int, b: int, fmt: str, repo: str) -> None:
     else:
         out(f"version {a} -> {b}")
         out(change_text(change))
-
-
-VERSIONS_DIFF: click.Command = versions_diff
 
 
 # --------------------------------------------------------------------------- schemas
