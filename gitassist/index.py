@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import pygit2
 
-from gitassist.store import Entry
+from gitassist.store import YAML_SUFFIXES, Entry
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 SHARDS = "index"
 _ZERO = pygit2.Oid(hex="0" * 40)
-_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True)
@@ -180,16 +179,11 @@ def changed_entries(
     removed: list[Entry] = []
     added: list[Entry] = []
     if old_sub is None or new_sub is None:
-        side = new_sub if old_sub is None else old_sub
-        bucket = added if old_sub is None else removed
-        assert side is not None
-        for item in side:
-            if item.type_str == "blob" and (item.name or "").endswith(_SUFFIXES):
-                bucket.append(Entry(f"{base}/{item.name}", str(item.id)))
-        return removed, added
+        listed = list(store.entries(new if old_sub is None else old).values())
+        return ([], listed) if old_sub is None else (listed, [])
     for delta in old_sub.diff_to_tree(new_sub).deltas:
         for file, bucket in ((delta.old_file, removed), (delta.new_file, added)):
-            if file.id != _ZERO and file.path.endswith(_SUFFIXES) and "/" not in file.path:
+            if file.id != _ZERO and file.path.endswith(YAML_SUFFIXES) and "/" not in file.path:
                 bucket.append(Entry(f"{base}/{file.path}", str(file.id)))
     return removed, added
 

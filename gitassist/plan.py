@@ -386,25 +386,15 @@ def _schema_changes(store: Store, old: pygit2.Tree | None, new: pygit2.Tree) -> 
 
 
 def _duplicate_ids(store: Store, index: Index, added: list[Entry]) -> list[Problem]:
-    from gitassist.problems import Problem
+    from gitassist.validation import duplicate_id_problems
 
     problems = []
     for entry in added:
         doc = store.blob_info(entry).document
-        if doc is None:
-            continue
-        holder = index.get(doc.assistant_id)
-        if holder is not None and holder.path != entry.path:
-            problems.append(
-                Problem(
-                    entry.path,
-                    f"assistant_id {doc.assistant_id} is also used by {holder.path}",
-                    "$.assistant_id",
-                    1,
-                    1,
-                    code="duplicate_id",
-                )
-            )
+        holder = index.get(doc.assistant_id) if doc is not None else None
+        if doc is not None and holder is not None and holder.path != entry.path:
+            text = store.blob_text(entry.blob)
+            problems += duplicate_id_problems(entry.path, text, doc, [holder.path], None)
     return problems
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Literal
 
+from gitassist.errors import Location
+
 Severity = Literal["error", "warning"]
 
 
@@ -21,13 +23,13 @@ class Problem:
     code: str = "invalid"
     severity: Severity = "error"
 
+    @property
+    def location(self) -> Location:
+        return Location(self.file, self.line, self.column, self.rev)
+
     def where(self) -> str:
-        where = f"{self.rev}:{self.file}" if self.rev else self.file
-        if self.line is not None:
-            where += f":{self.line}"
-            if self.column is not None:
-                where += f":{self.column}"
-        return where
+        """``rev:file:line:col``, as far as it is known."""
+        return str(self.location)
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from gitassist.documents import check_document
 from gitassist.errors import GitassistError, NotFound
 from gitassist.field_diff import FieldChange, diff_documents, text_diff
-from gitassist.problems import Problem
 from gitassist.validation import (
     assistant_files,
     assistant_problems,
     context_problems,
+    duplicate_id_problems,
     quick_ids,
     read_schemas,
     redact_text,
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from pygit2 import Commit
 
     from gitassist.documents import AssistantDocument
+    from gitassist.problems import Problem
     from gitassist.project import Project
     from gitassist.store import Entry, Store
     from gitassist.validation import SchemaSet
@@ -234,7 +235,8 @@ def _pair(
         problems = assistant_problems(
             doc, store.blob_text(entry.blob), entry.path, new.project, schemas, rev=rev
         )
-        problems += _duplicate(held_by, assistant_id, entry, rev)
+        others = held_by.get(assistant_id, [])
+        problems += duplicate_id_problems(entry.path, store.blob_text(entry.blob), doc, others, rev)
         changes.append(_change(before, entry, doc, tuple(problems)))
     for entry in new.broken:
         changes.append(_unparsed(store, old, entry, new.project, schemas, rev))
@@ -306,25 +308,6 @@ def _unparsed(
         entry.path,
         problems=tuple(problems),
     )
-
-
-def _duplicate(
-    held_by: dict[str, list[str]], assistant_id: str, entry: Entry, rev: str
-) -> list[Problem]:
-    others = sorted(set(held_by.get(assistant_id, [])) - {entry.path})
-    if not others:
-        return []
-    return [
-        Problem(
-            entry.path,
-            f"assistant_id {assistant_id} is also used by {', '.join(others)}",
-            "$.assistant_id",
-            None,
-            None,
-            rev,
-            "duplicate_id",
-        )
-    ]
 
 
 # --------------------------------------------------------------------------- version numbers

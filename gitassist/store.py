@@ -207,22 +207,24 @@ class Store:
         blob = self.repo.get(entry.id)
         return blob.data.decode("utf-8") if isinstance(blob, pygit2.Blob) else None
 
-    def assistants_tree(self, tree: Tree | None) -> Tree | None:
+    def assistants_tree(self, tree: Tree | None, base: str | None = None) -> Tree | None:
+        """The assistants folder (``base``, default the working tree's setting) of ``tree``."""
         if tree is None:
             return None
         try:
-            entry = tree[self.assistants_dir]
+            entry = tree[base or self.assistants_dir]
         except KeyError:
             return None
         obj = self.repo.get(entry.id)
         return obj if isinstance(obj, pygit2.Tree) else None
 
-    def entries(self, tree: Tree | None) -> dict[str, Entry]:
-        """Assistant files in a commit's tree, by path."""
-        sub = self.assistants_tree(tree)
+    def entries(self, tree: Tree | None, base: str | None = None) -> dict[str, Entry]:
+        """Assistant files in a commit's tree, by path: the one listing of them (``base`` is
+        the assistants folder, default the working tree's setting)."""
+        base = base or self.assistants_dir
+        sub = self.assistants_tree(tree, base)
         if sub is None:
             return {}
-        base = self.assistants_dir
         out = {}
         for item in sub:
             if (item.name or "").endswith(YAML_SUFFIXES) and item.type_str == "blob":

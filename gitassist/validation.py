@@ -489,7 +489,7 @@ def assistant_files(store: Store, project: Project, tree: Tree | None) -> dict[s
     """Assistant files by repo-relative path; the value is the blob id (None: working tree)."""
     base = project.settings.assistants_dir
     if tree is not None:
-        return {e.path: e.blob for e in _tree_entries(store, tree, base)}
+        return {e.path: e.blob for e in store.entries(tree, base).values()}
     folder = store.root / base
     if not folder.is_dir():
         return {}
@@ -497,24 +497,6 @@ def assistant_files(store: Store, project: Project, tree: Tree | None) -> dict[s
         p.name for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()
     )
     return dict.fromkeys((f"{base}/{n}" for n in names), None)
-
-
-def _tree_entries(store: Store, tree: Tree, base: str) -> list[Any]:
-    import pygit2
-
-    from gitassist.store import Entry
-
-    try:
-        sub = store.repo.get(tree[base].id)
-    except KeyError:
-        return []
-    if not isinstance(sub, pygit2.Tree):
-        return []
-    return [
-        Entry(f"{base}/{item.name}", str(item.id))
-        for item in sub
-        if (item.name or "").endswith((".yaml", ".yml")) and item.type_str == "blob"
-    ]
 
 
 def _selected(
@@ -578,7 +560,7 @@ def duplicate_problems(
             holders.setdefault(item.document.assistant_id, []).append(item)
     problems = []
     for assistant_id, items in holders.items():
-        paths = [i.path for i in items] + others.get(assistant_id, [])
+        paths = list(dict.fromkeys([i.path for i in items] + others.get(assistant_id, [])))
         if len(paths) < 2:
             continue
         for item in items:
@@ -594,6 +576,14 @@ def duplicate_problems(
                 )
             )
     return problems
+
+
+def duplicate_id_problems(
+    path: str, text: str, document: AssistantDocument, others: list[str], rev: str | None
+) -> list[Problem]:
+    """:func:`duplicate_problems` for one file whose id ``others`` (paths) also hold."""
+    checked = [_Checked(path, text, document)]
+    return duplicate_problems(checked, {document.assistant_id: others}, rev)
 
 
 def missing_schema_problems(

@@ -246,3 +246,33 @@ def test_versions_diff_through_the_versions_command(make_repo: Any, cli: Any) ->
     data = json.loads(result.output)
     assert data["from"] == 1 and data["to"] == 2
     assert [f["path"] for f in data["fields"]] == ["$.context.model_name"]
+
+
+def test_duplicate_id_in_a_review_names_the_other_file_and_the_line(
+    make_repo: Any, cli: Any, run_cli: Any
+) -> None:
+    """diff, apply and validate share one duplicate-id check: same message, same location."""
+    repo = base_repo(make_repo, cli)
+    repo.commit({"assistants/copy.yaml": doc_yaml(B, name="Copy")}, "copy old's id")
+    change = by_kind(diff_json(cli, repo))["added"]
+    problem = next(p for p in change["problems"] if p["code"] == "duplicate_id")
+    assert problem["message"] == f"assistant_id {B} is also used by assistants/old.yaml"
+    assert (problem["json_path"], problem["line"], problem["column"]) == ("$.assistant_id", 1, 1)
+    rev = problem["rev"]
+    text = cli("diff", "-C", str(repo.path)).stdout
+    assert (
+        f"{rev}:assistants/copy.yaml:1:1: error: assistant_id {B} is also used by "
+        "assistants/old.yaml [$.assistant_id]"
+    ) in text
+    validated = json.loads(
+        cli("validate", "-C", str(repo.path), "--format", "json", code=3).stdout
+    )["problems"]
+    same = next(p for p in validated if p["file"] == "assistants/copy.yaml")
+    assert same["message"] == problem["message"]
+    assert (same["line"], same["column"]) == (1, 1)
+    failed = run_cli("apply", "-C", str(repo.path), "--any-branch")
+    assert failed.returncode == 3
+    assert (
+        f"  assistants/copy.yaml:1:1: error: assistant_id {B} is also used by "
+        "assistants/old.yaml [$.assistant_id]"
+    ) in failed.stderr.splitlines()

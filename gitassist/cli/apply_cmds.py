@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from gitassist.cli.options import format_option, json_option, repo_option, store_for
-from gitassist.cli.render import emit_json, out, short
+from gitassist.cli.render import emit_json, out, problem_line, short
 
 if TYPE_CHECKING:
     from gitassist.plan import Plan
@@ -65,10 +65,7 @@ def plan_lines(plan: Plan, prune: bool, markdown: bool = False) -> list[str]:
                 "invalid_skipped": f"invalid at this commit, skipped: {n.detail}",
             }[n.kind]
             lines.append(f"{bullet}{code(n.path)} at {code(short(n.commit))}: {detail}")
-    for p in plan.problems:
-        lines.append(
-            f"{bullet}{'ERROR' if p.severity == 'error' else 'warning'} {p.where()}: {p.message}"
-        )
+    lines.extend(f"{bullet}{problem_line(p)}" for p in plan.problems)
     if not plan.has_changes(prune):
         lines.append("No changes: versions and latest refs are up to date.")
     return lines

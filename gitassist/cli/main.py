@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from gitassist.cli.render import dumps, err
+from gitassist.cli.render import dumps, err, problem_line
 from gitassist.errors import ExitCode, GitassistError
 
 HELP = """Manage LangGraph assistants as YAML files in git.
@@ -79,9 +79,10 @@ def report(exc: GitassistError, as_json: bool) -> None:
         err(dumps(data))
         return
     err(f"error: {exc}")
+    from gitassist.problems import Problem
+
     for problem in problems:
-        where = problem.where() if hasattr(problem, "where") else ""
-        err(f"  {where}: {getattr(problem, 'message', problem)}")
+        err(f"  {problem_line(problem) if isinstance(problem, Problem) else problem}")
     if exc.hint:
         err(f"hint: {exc.hint}")
 

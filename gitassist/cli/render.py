@@ -11,6 +11,8 @@ import click
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from gitassist.problems import Problem
+
 
 def dumps(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, default=str)
@@ -42,6 +44,12 @@ def yaml_text(data: Any) -> str:
     from gitassist.documents import _dump, _to_commented
 
     return _dump(_to_commented(data))
+
+
+def problem_line(problem: Problem) -> str:
+    """The one line for a problem: ``file:line:col: severity: message [$.json.path]``."""
+    path = "" if problem.json_path == "$" else f" [{problem.json_path}]"
+    return f"{problem.where()}: {problem.severity}: {problem.message}{path}"
 
 
 def short(value: str | None, n: int = 12) -> str:

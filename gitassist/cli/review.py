@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from gitassist.cli.options import format_option, json_option, repo_option, store_for
-from gitassist.cli.render import emit_json, err, out
+from gitassist.cli.render import emit_json, err, out, problem_line
 from gitassist.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -35,11 +35,6 @@ def github_line(problem: Problem) -> str:
     props.append(f"title={_escape('gitassist ' + problem.code, True)}")
     where = "" if problem.json_path == "$" else f" ({problem.json_path})"
     return f"::{problem.severity} {','.join(props)}::{_escape(problem.message + where)}"
-
-
-def human_line(problem: Problem) -> str:
-    where = "" if problem.json_path == "$" else f" [{problem.json_path}]"
-    return f"{problem.where()}: {problem.severity}: {problem.message}{where}"
 
 
 def _summary(report: Report) -> str:
@@ -77,7 +72,7 @@ def validate(paths: tuple[str, ...], rev: str | None, fmt: str, strict: bool, re
     if fmt == "json":
         emit_json(report.to_dict())
     else:
-        render = github_line if fmt == "github" else human_line
+        render = github_line if fmt == "github" else problem_line
         for problem in report.problems:
             out(render(problem))
         (err if report.errors else out)(_summary(report))

@@ -11,11 +11,11 @@ import json
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+from gitassist.cli.render import problem_line
 from gitassist.validation import REDACTED
 
 if TYPE_CHECKING:
     from gitassist.field_diff import FieldChange
-    from gitassist.problems import Problem
     from gitassist.review import AssistantChange, Review, SchemaChange
 
 MARKDOWN_LIMIT = 65_536  # GitHub's limit on a comment body
@@ -70,11 +70,6 @@ def _field_line(change: FieldChange) -> str:
     return f"{name}: {_value(change.old)} → {_value(change.new)}"
 
 
-def _problem_line(problem: Problem) -> str:
-    path = "" if problem.json_path == "$" else f" [{problem.json_path}]"
-    return f"{problem.severity} {problem.where()}: {problem.message}{path}"
-
-
 def change_text(change: AssistantChange) -> str:
     """A plain-text block for one assistant change."""
     mark = {"added": "+", "deleted": "-", "renamed": ">", "changed": "~"}.get(change.kind, "=")
@@ -83,7 +78,7 @@ def change_text(change: AssistantChange) -> str:
     for field_change in change.fields:
         lines.append(f"    {_field_line(field_change)}")
         lines.extend(f"      {line}" for line in field_change.text_diff.splitlines())
-    lines.extend(f"    {_problem_line(p)}" for p in change.problems)
+    lines.extend(f"    {problem_line(p)}" for p in change.problems)
     return "\n".join(lines)
 
 
@@ -97,8 +92,8 @@ def render_text(result: Review) -> str:
         lines.extend(f"    {line}" for line in schema.text_diff.splitlines())
         for item in schema.broken:
             lines.append(f"    stops validating: {item.name} ({item.path})")
-            lines.extend(f"      {_problem_line(p)}" for p in item.problems)
-    lines.extend(["", *(_problem_line(p) for p in result.problems)] if result.problems else [])
+            lines.extend(f"      {problem_line(p)}" for p in item.problems)
+    lines.extend(["", *(problem_line(p) for p in result.problems)] if result.problems else [])
     lines.extend(f"note: {n}" for n in result.notes)
     return "\n".join(lines)
 
