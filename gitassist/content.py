@@ -13,7 +13,6 @@ description, so "" and no description are treated alike; the stamps sync writes 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -129,7 +128,9 @@ def server_content(assistant: dict[str, Any]) -> dict[str, Any]:
 
 
 def _key(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    from gitassist.documents import canonical_json
+
+    return canonical_json(data)
 
 
 def same_content(git: dict[str, Any], server: dict[str, Any]) -> bool:

@@ -85,6 +85,7 @@ class AssistantDocument(BaseModel):
 
 
 def canonical_json(data: Any) -> str:
+    """The one canonical JSON text (sorted keys, no spaces): equal data, equal text."""
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 

@@ -22,8 +22,6 @@ import json
 import os
 import re
 import sys
-import sysconfig
-import traceback
 import typing
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from gitassist.errors import ConfigError, GitassistError, Location, NotFound, UserCodeError
+from gitassist.tracebacks import is_under, user_frame
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
@@ -47,10 +46,6 @@ __all__ = [
 ExportStatus = Literal["written", "unchanged", "no_context_schema", "changed"]
 
 _MODULE_PREFIX = "gitassist_graph_"
-_GITASSIST_DIR = Path(__file__).resolve().parent
-_LIBRARY_DIRS = tuple(
-    Path(p).resolve() for p in {sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"]}
-)
 # Modules imported from user directories under their own names (siblings of a graph file,
 # `package.module` specs). They are evicted before the next load so that two repositories or
 # two checkouts with the same module names never see each other's code.
@@ -179,22 +174,14 @@ def _import_paths(dirs: Sequence[Path]) -> Iterator[None]:
             with contextlib.suppress(ValueError):
                 sys.path.remove(entry)
         new = set(sys.modules) - before
-        _USER_MODULES.update(n for n in new if _module_is_under(sys.modules.get(n), dirs))
+        _USER_MODULES.update(n for n in new if _moduleis_under(sys.modules.get(n), dirs))
 
 
-def _module_is_under(module: ModuleType | None, dirs: Sequence[Path]) -> bool:
+def _moduleis_under(module: ModuleType | None, dirs: Sequence[Path]) -> bool:
     if module is None or module.__name__.startswith(_MODULE_PREFIX):
         return False
     places = [getattr(module, "__file__", None), *getattr(module, "__path__", [])]
-    return any(p and _is_under(Path(p), dirs) for p in places)
-
-
-def _is_under(path: Path, dirs: Sequence[Path]) -> bool:
-    try:
-        resolved = path.resolve()
-    except OSError:
-        return False
-    return any(resolved.is_relative_to(d) for d in dirs)
+    return any(p and is_under(Path(p), dirs) for p in places)
 
 
 def _module_name(path: Path) -> str:
@@ -340,37 +327,13 @@ def _user_code_error(
 ) -> UserCodeError:
     what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     message = f"{spec.label} failed while {doing}: {what}"
-    frame = _user_frame(exc, dirs)
+    frame = user_frame(exc, dirs)
     if frame is None:
         return UserCodeError(message, hint="the error comes from the graph's own code")
     filename, line, source = frame
     shown = _display_path(Path(filename), root)
     hint = f"{shown}, line {line}: {source}" if source else None
     return UserCodeError(f"{message} (at {shown}, line {line})", hint=hint)
-
-
-def _user_frame(exc: BaseException, dirs: Sequence[Path]) -> tuple[str, int, str] | None:
-    """The innermost frame in the user's directories, else the innermost non-library frame."""
-    tb = traceback.extract_tb(exc.__traceback__)
-    frames = [(f.filename, f.lineno or 0, f.line or "") for f in tb]
-    if isinstance(exc, SyntaxError) and exc.filename:
-        frames.append((exc.filename, exc.lineno or 0, (exc.text or "").strip()))
-    for frame in reversed(frames):
-        if _is_under(Path(frame[0]), dirs):
-            return frame
-    for frame in reversed(frames):
-        if not _is_library_file(frame[0]):
-            return frame
-    return None
-
-
-def _is_library_file(filename: str) -> bool:
-    if filename.startswith("<"):
-        return True
-    parts = Path(filename).parts
-    if "site-packages" in parts or "dist-packages" in parts:
-        return True
-    return _is_under(Path(filename), (_GITASSIST_DIR, *_LIBRARY_DIRS))
 
 
 def _display_path(path: Path, root: Path) -> str:

@@ -102,6 +102,9 @@ def _create_lock(path: Path) -> None:
     os.close(fd)
 
 
+GITASSIST_PREFIXES: Final = ("refs/assistants/", "refs/gitassist/")
+
+
 class RefDB:
     """Reads and writes refs of one repository."""
 
@@ -120,6 +123,18 @@ class RefDB:
             return None
         target = ref.target
         return str(target) if not isinstance(target, str) else self.read(target)
+
+    def listing(self, prefixes: tuple[str, ...] = GITASSIST_PREFIXES) -> dict[str, str]:
+        """Every ref under ``prefixes`` and the object it names (the one place refs are
+        listed; ``git ls-remote`` lists a remote's)."""
+        out = {}
+        for raw in self.repo.raw_listall_references():
+            name = raw.decode("utf-8", "replace")
+            if name.startswith(prefixes):
+                oid = self.read(name)
+                if oid:
+                    out[name] = oid
+        return out
 
     # ------------------------------------------------------------------ locking
 

@@ -57,7 +57,7 @@ def fetch(store: Store, remote: str, *, force: bool = False) -> FetchResult:
 
 
 def _fetch(store: Store, remote: str, force: bool) -> FetchResult:
-    before = _snapshot(store)
+    before = store.refdb.listing()
     specs = [("+" if force else "") + spec for spec in REFSPECS]
     proc = _run(store, "fetch", "--no-tags", remote, *specs)
     if proc.returncode != 0:
@@ -69,21 +69,9 @@ def _fetch(store: Store, remote: str, force: bool) -> FetchResult:
                 "`gitassist fetch --force`",
             )
         raise RemoteError(f"git fetch {remote} failed: {text}")
-    store.repo = type(store.repo)(store.repo.path)  # drop libgit2's cached refs
-    store.refdb.repo = store.repo
-    after = _snapshot(store)
+    store.reopen()  # git changed refs behind libgit2's back
+    after = store.refdb.listing()
     return FetchResult(remote, sorted(n for n in after if after.get(n) != before.get(n)))
-
-
-def _snapshot(store: Store) -> dict[str, str]:
-    out = {}
-    for raw in store.repo.raw_listall_references():
-        name = raw.decode()
-        if name.startswith(("refs/assistants/", "refs/gitassist/")):
-            oid = store.refdb.read(name)
-            if oid:
-                out[name] = oid
-    return out
 
 
 def push(store: Store, remote: str, updates: Sequence[RefUpdate], expected: dict[str, str]) -> None:

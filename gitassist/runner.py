@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import traceback
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from gitassist.events import StreamPart, StreamShaper, jsonable
 from gitassist.graph_code import code_source, graph_spec, load_cached, schema_set_of
 from gitassist.problems import json_path
 from gitassist.threads import ThreadStore
+from gitassist.tracebacks import user_frame
 from gitassist.validation import context_problems
 
 if TYPE_CHECKING:
@@ -43,9 +43,6 @@ if TYPE_CHECKING:
     from gitassist.threads import ThreadDB
 
 __all__ = ["PreparedRun", "Provenance", "Runner", "prepare"]
-
-_LIBRARY_PARTS = ("site-packages", "dist-packages")
-_GITASSIST_DIR = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
@@ -184,7 +181,7 @@ def _user_error(exc: BaseException, prepared: PreparedRun) -> UserCodeError:
     prov = prepared.provenance
     what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     message = f"graph '{prov.graph_id}' failed while running {prov.name}: {what}"
-    frame = _user_frame(exc, prepared.code_root)
+    frame = user_frame(exc, [prepared.code_root], fallback=False)
     if frame is None:
         return UserCodeError(
             message,
@@ -197,18 +194,6 @@ def _user_error(exc: BaseException, prepared: PreparedRun) -> UserCodeError:
         shown = f"{prov.code_commit[:12]}:{shown}"
     hint = f"{shown}, line {line}: {source}" if source else None
     return UserCodeError(f"{message} (at {shown}, line {line})", hint=hint)
-
-
-def _user_frame(exc: BaseException, root: Path) -> tuple[str, int, str] | None:
-    """The innermost traceback frame in the user's code directory (not a library in it)."""
-    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        path = Path(frame.filename)
-        if frame.filename.startswith("<") or any(p in path.parts for p in _LIBRARY_PARTS):
-            continue
-        resolved = path.resolve()
-        if resolved.is_relative_to(root) and not resolved.is_relative_to(_GITASSIST_DIR):
-            return frame.filename, frame.lineno or 0, (frame.line or "").strip()
-    return None
 
 
 # --------------------------------------------------------------------------- one run

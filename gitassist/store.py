@@ -126,6 +126,12 @@ class Store:
         self._blob_cache: dict[tuple[str, str], BlobInfo] = {}
         self._project: Project | None = None
 
+    def reopen(self) -> None:
+        """Open the repository afresh, dropping libgit2's cached refs (after a ``git``
+        process changed them); parsed blobs stay cached (a blob never changes)."""
+        self.repo = pygit2.Repository(self.repo.path)
+        self.refdb.repo = self.repo
+
     # ------------------------------------------------------------------ project
 
     @property

@@ -222,13 +222,7 @@ def push(remote: str, repo: str, as_json: bool) -> None:
 
     store = store_for(repo)
     theirs = remote_refs(store, remote)
-    mine = {}
-    for raw in store.repo.raw_listall_references():
-        name = raw.decode()
-        if name.startswith(("refs/assistants/", "refs/gitassist/")):
-            oid = store.refdb.read(name)
-            if oid and theirs.get(name) != oid:
-                mine[name] = oid
+    mine = {n: o for n, o in store.refdb.listing().items() if theirs.get(n) != o}
     do_push(store, remote, [RefUpdate(n, o) for n, o in sorted(mine.items())], theirs)
     if as_json:
         emit_json({"remote": remote, "pushed": sorted(mine)})
