@@ -67,6 +67,7 @@ def instrument() -> list[str]:
     """Wrap the steps of an update; returns the labels in report order."""
     import gitassist.assistants as A
     import gitassist.plan as P
+    import gitassist.record as W
     import gitassist.refs as R
     import gitassist.store as S
 
@@ -91,9 +92,9 @@ def instrument() -> list[str]:
         (S.Store, "publish", "    publish"),
         (S.Store, "write_worktree", "      write_worktree (file + .git/index read/add/write)"),
         (A, "execute", "    execute"),
-        (P, "make_version_tag", "      make_version_tag"),
-        (P, "make_pointer", "      make_pointer"),
-        (P, "write_index", "      write_index (one index shard)"),
+        (W, "make_version_tag", "      make_version_tag"),
+        (W, "make_pointer", "      make_pointer"),
+        (W, "write_index", "      write_index (one index shard)"),
         (R.RefDB, "update", "      RefDB.update (all ref writes of the call)"),
         (A, "resolve", "    resolve (the returned assistant)"),
     ]

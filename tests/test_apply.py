@@ -11,8 +11,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 from gitassist.apply import apply
-from gitassist.errors import ExitCode, GitassistError, RepositoryError
-from gitassist.errors import HistoryRewritten, ShallowClone
+from gitassist.errors import (
+    ExitCode,
+    GitassistError,
+    HistoryRewritten,
+    RepositoryError,
+    ShallowClone,
+)
 from tests.conftest import doc_yaml, git
 
 if TYPE_CHECKING:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from gitassist.tracebacks import user_frame
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def _load(path: Path, name: str) -> object:
