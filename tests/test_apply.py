@@ -326,3 +326,26 @@ def test_concurrent_applies_against_one_remote(make_repo, tmp_path, workers):
         )
         assert nums == [1, 2]
     assert git(remote, "fsck", "--no-dangling") == ""
+
+
+def test_the_planners_apply_record_cache_follows_the_ref(make_repo):
+    """The cache belongs to the planner (no slot on Store) and is good only while
+    refs/gitassist/applied still names the record it holds."""
+    from gitassist.applied import read_applied
+    from gitassist.store import Store
+
+    aid = str(uuid.uuid4())
+    repo = make_repo({"assistants/a.yaml": doc_yaml(aid)})
+    store = repo.store()
+    assert not hasattr(Store(repo.path), "memo")
+    assert read_applied(store).pointer is None
+    apply(store)
+    first = read_applied(store)
+    assert first.commit == repo.git("rev-parse", "HEAD").strip()
+    assert read_applied(store) is first  # read once
+    repo.commit({"assistants/a.yaml": doc_yaml(aid, name="Renamed")})
+    apply(repo.store())  # another Store moves the ref
+    again = read_applied(store)
+    assert again is not first
+    assert again.commit == repo.git("rev-parse", "HEAD").strip()
+    assert again.index[aid].path == "assistants/a.yaml"
