@@ -113,13 +113,14 @@ class AppliedRecord:
     tree: pygit2.Tree | None = None
     repo: pygit2.Repository | None = None
     _index: Index | None = None
+    rebuild: Callable[[str], Index] | None = None  # an unreadable index shard: parse the tree
 
     @property
     def index(self) -> Index:
         """assistant id -> file at the applied commit (do not modify: it is shared)."""
         if self._index is None:
             self._index = (
-                read_index(self.repo, self.tree)
+                read_index(self.repo, self.tree, self.rebuild)
                 if self.repo is not None and self.tree is not None
                 else {}
             )
@@ -163,7 +164,19 @@ def read_applied(store: Store) -> AppliedRecord:
     if not isinstance(commit, pygit2.Commit):
         raise RepositoryError(f"{APPLIED_REF} does not point at a commit")
     _, data = split_message(commit.message)
-    record = AppliedRecord(oid, data.get("commit"), data.get("absent", {}), commit.tree, store.repo)
+    applied_commit = data.get("commit")
+
+    def rebuild(why: str) -> Index:
+        store.warn(
+            f"the apply record's {why}; rebuilt it from the applied tree "
+            "(the next apply or write rewrites it)"
+        )
+        base = store.repo.get(applied_commit) if isinstance(applied_commit, str) else None
+        return full_index(store, base.tree if isinstance(base, pygit2.Commit) else None)
+
+    record = AppliedRecord(
+        oid, applied_commit, data.get("absent", {}), commit.tree, store.repo, rebuild=rebuild
+    )
     store.memo.clear()
     store.memo[("applied", oid)] = record
     return record
@@ -191,6 +204,13 @@ def first_parent_range(store: Store, head: Commit, stop: str | None) -> list[Com
                 "`fetch-depth: 0`), or `git fetch --unshallow`",
             )
         if not store.repo.descendant_of(head.id, stop):
+            if store.is_shallow():  # the cut history, not a rewrite, hides the ancestry
+                raise ShallowClone(
+                    f"this is a shallow clone: the history between {stop[:12]} (last applied) "
+                    f"and HEAD {str(head.id)[:12]} is missing",
+                    hint="fetch the full history (GitHub Actions: actions/checkout with "
+                    "`fetch-depth: 0`), or `git fetch --unshallow`",
+                )
             raise HistoryRewritten(
                 f"HEAD {str(head.id)[:12]} does not descend from the last applied commit "
                 f"{stop[:12]}: the branch was rewritten (rebase or force-push)",
