@@ -268,22 +268,25 @@ def changed_entries(
     store: Store, old: Tree | None, new: Tree | None
 ) -> tuple[list[Entry], list[Entry]]:
     """Assistant files removed-or-changed (old side) and added-or-changed (new side)."""
-    old_sub = store.assistants_tree(old)
-    new_sub = store.assistants_tree(new)
+    old_base, base = store.assistants_dirs(old, new)
+    old_sub = store.assistants_tree(old, old_base)
+    new_sub = store.assistants_tree(new, base)
     if old_sub is None and new_sub is None:
         return [], []
-    if old_sub is not None and new_sub is not None and old_sub.id == new_sub.id:
+    if (
+        old_base == base
+        and old_sub is not None
+        and new_sub is not None
+        and old_sub.id == new_sub.id
+    ):
         return [], []
-    base = store.assistants_dir
     removed: list[Entry] = []
     added: list[Entry] = []
-    if old_sub is None or new_sub is None:
-        side = new_sub if old_sub is None else old_sub
-        bucket = added if old_sub is None else removed
-        assert side is not None
-        for item in side:
-            if item.type_str == "blob" and (item.name or "").endswith(_SUFFIXES):
-                bucket.append(Entry(f"{base}/{item.name}", str(item.id)))
+    if old_sub is None or new_sub is None or old_base != base:  # whole sides: list each
+        for sub, bucket, where in ((old_sub, removed, old_base), (new_sub, added, base)):
+            for item in sub or ():
+                if item.type_str == "blob" and (item.name or "").endswith(_SUFFIXES):
+                    bucket.append(Entry(f"{where}/{item.name}", str(item.id)))
         return removed, added
     for delta in old_sub.diff_to_tree(new_sub).deltas:
         for file, bucket in ((delta.old_file, removed), (delta.new_file, added)):

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import pygit2
 
 from gitassist.documents import AssistantDocument, check_document, parse_document
-from gitassist.errors import NotFound, RepositoryError
+from gitassist.errors import GitassistError, NotFound, RepositoryError
 from gitassist.project import CONFIG_FILE, LANGGRAPH_JSON, Project, load_project
 from gitassist.refs import Identity, RefDB, common_dir
 
@@ -179,6 +179,7 @@ class Store:
         self.identity = identity_from_env(self.repo)
         self.refdb = RefDB(lambda: self.repo, self.identity)
         self._blob_cache: dict[tuple[str, str], BlobInfo] = {}
+        self._blob_dirs: dict[tuple[str, str], str] = {}
         self._project: Project | None = None
         self.warnings: list[str] = []  # said once each; the CLI prints them after a command
 
@@ -299,11 +300,46 @@ class Store:
         blob = self.repo.get(entry.id)
         return blob.data.decode("utf-8") if isinstance(blob, pygit2.Blob) else None
 
-    def assistants_tree(self, tree: Tree | None) -> Tree | None:
+    def assistants_dirs(self, old: Tree | None, new: Tree | None) -> tuple[str, str]:
+        """The assistants directory at ``old`` and at ``new``, for a diff between them.
+
+        When the two trees hold the same ``gitassist.yaml`` (or neither has one) both are the
+        working tree's setting, as everywhere else. When a commit in between changed it, each
+        side's is what its own ``gitassist.yaml`` says (``assistants`` without one), so moving
+        the documents to a new ``assistants_dir`` reads as a rename, not as new files.
+        """
+        current = self.assistants_dir
+        if old is None or new is None:
+            return current, current
+        blobs = [self._config_blob(t) for t in (old, new)]
+        if blobs[0] == blobs[1]:
+            return current, current
+        return self._dir_in(blobs[0]), self._dir_in(blobs[1])
+
+    def _config_blob(self, tree: Tree) -> str | None:
+        try:
+            return str(tree[CONFIG_FILE].id)
+        except KeyError:
+            return None
+
+    def _dir_in(self, blob: str | None) -> str:
+        if blob is None:
+            return "assistants"
+        key = ("assistants_dir", blob)
+        found = self._blob_dirs.get(key)
+        if found is None:
+            try:
+                found = load_project(None, self.blob_text(blob)).settings.assistants_dir
+            except GitassistError:  # an unreadable old config: the current setting
+                found = self.assistants_dir
+            self._blob_dirs[key] = found
+        return found
+
+    def assistants_tree(self, tree: Tree | None, base: str | None = None) -> Tree | None:
         if tree is None:
             return None
         try:
-            entry = tree[self.assistants_dir]
+            entry = tree[base or self.assistants_dir]
         except KeyError:
             return None
         obj = self.repo.get(entry.id)

@@ -434,3 +434,30 @@ def test_a_real_sha256_repository_is_refused(tmp_path, cli):
         pytest.skip("this git cannot make sha256 repositories")
     result = cli("list", "-C", str(tmp_path / "s"), code=ExitCode.REPOSITORY)
     assert "sha256" in str(result.exception)
+
+
+def test_moving_documents_to_a_new_assistants_dir_is_a_rename(make_repo, cli):
+    repo, aid = _bot(make_repo, cli)
+    repo.git("mv", "assistants", "bots")
+    repo.commit({"gitassist.yaml": "assistants_dir: bots\n"}, "move the documents")
+    assert "1 document(s) valid" in cli("validate", "-C", str(repo.path)).output
+    cli("update", "Bot", "--set", "system_prompt=moved", "-C", str(repo.path))
+    assert latest_version(repo, aid) == 3
+    assert "moved" in repo.git("show", "HEAD:bots/bot.yaml")
+    out = cli("apply", "-C", str(repo.path)).output
+    assert "up to date" in out
+    cli("create", "agent", "--name", "Other", "--set", "model_name=echo", "-C", str(repo.path))
+    assert (repo.path / "bots/other.yaml").is_file()
+    assert version_numbers(repo, aid) == [1, 2, 3]
+    _assert_consistent(repo)
+
+
+def test_moving_the_assistants_dir_then_applying_records_no_new_version(make_repo, cli):
+    repo, aid = _bot(make_repo, cli)
+    repo.git("mv", "assistants", "bots")
+    repo.commit({"gitassist.yaml": "assistants_dir: bots\n"}, "move the documents")
+    out = cli("apply", "-C", str(repo.path)).output
+    assert "renamed from assistants/bot.yaml" in out
+    assert version_numbers(repo, aid) == [1, 2]
+    cli("update", "Bot", "--set", "system_prompt=after", "-C", str(repo.path))
+    assert version_numbers(repo, aid) == [1, 2, 3]
