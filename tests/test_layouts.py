@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pygit2
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gitassist.errors import Conflict, ExitCode, RepositoryError
@@ -461,3 +461,21 @@ def test_moving_the_assistants_dir_then_applying_records_no_new_version(make_rep
     assert version_numbers(repo, aid) == [1, 2]
     cli("update", "Bot", "--set", "system_prompt=after", "-C", str(repo.path))
     assert version_numbers(repo, aid) == [1, 2, 3]
+
+
+file_stems = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="/\x00"), min_size=1
+).filter(lambda s: s not in (".", "..") and len(s.encode()) < 200 and not s.startswith("."))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(stem=file_stems)
+def test_any_file_name_git_can_store_never_breaks_later_commands(make_repo, cli, stem):
+    aid = str(uuid.uuid4())
+    repo = make_repo({f"assistants/{stem}.yaml": doc_yaml(aid, name="Fuzzed")})
+    cli("apply", "-C", str(repo.path))
+    assert aid in cli("list", "--json", "-C", str(repo.path)).output
+    cli("versions", aid, "-C", str(repo.path))
+    cli("update", aid, "--set", "system_prompt=two", "-C", str(repo.path))
+    assert latest_version(repo, aid) == 2
+    assert repo.git("status", "--porcelain") == ""
