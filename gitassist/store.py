@@ -109,7 +109,7 @@ _tune_libgit2()
 
 
 _SUPPORTED_EXTENSIONS = frozenset(
-    {"noop", "preciousobjects", "partialclone", "worktreeconfig", "objectformat"}
+    {"noop", "preciousobjects", "worktreeconfig", "objectformat"}  # libgit2 opens these
 )
 TMP_SUFFIX = ".gitassist-tmp"
 
@@ -171,7 +171,13 @@ class Store:
             )
         self._gitdir = found
         self._local = threading.local()
-        self.repo = pygit2.Repository(found)
+        try:
+            self.repo = pygit2.Repository(found)
+        except pygit2.GitError as exc:  # libgit2 cannot read it (a format it does not know)
+            raise RepositoryError(
+                f"gitassist cannot open this repository: {exc}",
+                hint="check it with `git fsck`",
+            ) from None
         if self.repo.is_bare or self.repo.workdir is None:
             raise RepositoryError(f"{found} is a bare repository; gitassist needs a work tree")
         self.root = Path(self.repo.workdir)
@@ -408,6 +414,9 @@ class Store:
             try:
                 status = self.repo.status_file(path)
             except KeyError:  # in none of HEAD, index, work tree
+                continue
+            except (ValueError, pygit2.GitError):  # ambiguous (case-folding file system)
+                out.append(path)
                 continue
             if status not in clean:
                 out.append(path)

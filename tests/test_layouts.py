@@ -412,6 +412,7 @@ def _with_extension(path: Path, key: str, value: str) -> None:
     [
         ("extensions.refStorage", "reftable", "refs are stored as 'reftable'"),
         ("extensions.objectFormat", "sha256", "object format is 'sha256'"),
+        ("extensions.partialClone", "origin", "repository extension(s) partialclone"),
     ],
 )
 def test_reftable_and_sha256_repositories_are_refused(make_repo, cli, key, value, message):
