@@ -6,6 +6,7 @@ The planner (:mod:`gitassist.plan`) starts from the record; reads elsewhere use
 
 from __future__ import annotations
 
+import threading
 import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -17,6 +18,8 @@ from gitassist.index import Index, advance, full_index, read_index
 from gitassist.versions import APPLIED_REF, split_message
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from gitassist.store import Store
 
 
@@ -30,13 +33,14 @@ class AppliedRecord:
     tree: pygit2.Tree | None = None
     repo: pygit2.Repository | None = None
     _index: Index | None = None
+    rebuild: Callable[[str], Index] | None = None  # an unreadable index shard: parse the tree
 
     @property
     def index(self) -> Index:
         """assistant id -> file at the applied commit (do not modify: it is shared)."""
         if self._index is None:
             self._index = (
-                read_index(self.repo, self.tree)
+                read_index(self.repo, self.tree, self.rebuild)
                 if self.repo is not None and self.tree is not None
                 else {}
             )
@@ -44,18 +48,21 @@ class AppliedRecord:
 
 
 class AppliedCache:
-    """The planner's cache: the apply record last read from each store. A record never
-    changes, so it is good for as long as ``refs/gitassist/applied`` still names it."""
+    """The planner's cache: the apply record last read from each store, per thread (a record
+    holds pygit2 objects, which one thread at a time may use). A record never changes, so it
+    is good for as long as ``refs/gitassist/applied`` still names it."""
 
     def __init__(self) -> None:
-        self._records: weakref.WeakKeyDictionary[Store, AppliedRecord] = weakref.WeakKeyDictionary()
+        self._records: weakref.WeakKeyDictionary[Store, dict[int, AppliedRecord]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def get(self, store: Store, pointer: str) -> AppliedRecord | None:
-        record = self._records.get(store)
+        record = self._records.get(store, {}).get(threading.get_ident())
         return record if record is not None and record.pointer == pointer else None
 
     def put(self, store: Store, record: AppliedRecord) -> None:
-        self._records[store] = record
+        self._records.setdefault(store, {})[threading.get_ident()] = record
 
 
 _APPLIED = AppliedCache()
@@ -73,7 +80,19 @@ def read_applied(store: Store) -> AppliedRecord:
     if not isinstance(commit, pygit2.Commit):
         raise RepositoryError(f"{APPLIED_REF} does not point at a commit")
     _, data = split_message(commit.message)
-    record = AppliedRecord(oid, data.get("commit"), data.get("absent", {}), commit.tree, store.repo)
+    applied_commit = data.get("commit")
+
+    def rebuild(why: str) -> Index:
+        store.warn(
+            f"the apply record's {why}; rebuilt it from the applied tree "
+            "(the next apply or write rewrites it)"
+        )
+        base = store.repo.get(applied_commit) if isinstance(applied_commit, str) else None
+        return full_index(store, base.tree if isinstance(base, pygit2.Commit) else None)
+
+    record = AppliedRecord(
+        oid, applied_commit, data.get("absent", {}), commit.tree, store.repo, rebuild=rebuild
+    )
     _APPLIED.put(store, record)
     return record
 

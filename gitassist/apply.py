@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import pygit2
+
 from gitassist.assistants import validate_entries
 from gitassist.errors import Conflict, RepositoryError, ShallowClone
 from gitassist.plan import Plan, make_plan
@@ -38,14 +40,37 @@ def check_guards(store: Store, *, any_branch: bool) -> str:
             f"apply records versions from the tracked branch {tracked!r}, not {current!r}",
             hint=f"git switch {tracked}; or set `branch:` in gitassist.yaml; or --any-branch",
         )
-    prefix = store.assistants_dir + "/"
-    dirty = [p for p in store.dirty_paths() if p.startswith(prefix) or p == "langgraph.json"]
+    dirty = dirty_documents(store)
     if dirty:
-        raise RepositoryError(
-            f"uncommitted changes to {', '.join(sorted(dirty)[:5])}",
-            hint="apply records committed documents only: commit or stash these first",
-        )
+        untracked = [p for p, new in dirty if new]
+        changed = [p for p, new in dirty if not new]
+        if changed:
+            message = f"uncommitted changes to {', '.join(changed[:5])}"
+            hint = "apply records committed documents only: commit or stash these first"
+        else:
+            message = f"untracked assistant document(s) {', '.join(untracked[:5])}"
+            hint = "apply records committed documents only: commit them (git add) or remove them"
+        raise RepositoryError(message, hint=hint)
     return current or tracked
+
+
+def dirty_documents(store: Store) -> list[tuple[str, bool]]:
+    """Assistant documents (and langgraph.json) that differ from HEAD, sorted, each with
+    whether it is untracked. Other files under the assistants directory (``.DS_Store``,
+    gitassist's own temporary files) do not count: apply never reads them."""
+    from gitassist.store import YAML_SUFFIXES
+
+    prefix = store.assistants_dir + "/"
+    untracked = pygit2.enums.FileStatus.WT_NEW
+    out = []
+    for path, status in sorted(store.repo.status().items()):
+        if status in (pygit2.enums.FileStatus.CURRENT, pygit2.enums.FileStatus.IGNORED):
+            continue
+        name = path.rsplit("/", 1)[-1]
+        document = path.startswith(prefix) and name.endswith(YAML_SUFFIXES)
+        if document or path == "langgraph.json":
+            out.append((path, status == untracked))
+    return out
 
 
 def plan_for(store: Store, *, any_branch: bool = False, from_rewritten: bool = False) -> Plan:
@@ -102,6 +127,8 @@ def _attempt(
     from gitassist import remote as remotes
 
     expected: dict[str, str] = {}
+    if not dry_run:
+        store.check_writable()
     if remote is not None:
         remotes.fetch(store, remote)
         expected = remotes.remote_refs(store, remote)
@@ -116,6 +143,7 @@ def _attempt(
         return None
     if dry_run:
         return ApplyOutcome(None, plan, False, attempts)
+    store.clean_temp_files()
     result = execute(store, plan, prune=prune, allow_delete_all=allow_delete_all)
     if remote is None or not result.updates:
         return ApplyOutcome(result, plan, False, attempts)

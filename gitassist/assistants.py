@@ -435,6 +435,7 @@ def _check_write(store: Store, text: str, path: str, parent: Commit | None) -> A
 
 
 def writable_branch(store: Store) -> tuple[str, Commit | None]:
+    store.check_writable()
     if store.repo.head_is_detached:
         raise RepositoryError(
             "HEAD is detached: gitassist commits to a branch",

@@ -2,24 +2,32 @@
 
 The apply record (``refs/gitassist/applied``) carries an index of the applied tree in its
 own tree: ``index/<first two hex digits of the id>`` blobs with one line per assistant,
-``<assistant_id> <path> <blob> <graph_id>``. Sharding keeps a write's cost flat: recording
-one assistant rewrites one ~40-line shard, not the whole index. The index at any other tree is
-that index plus a C-level diff of the two assistants directories, so only changed files are
-parsed. With no apply record yet, every file is parsed once (cached by blob id).
+``<assistant_id> TAB <path> TAB <blob> TAB <graph_id> LF``. A path or graph id that holds a
+control character (tab, LF, CR, …), a Unicode line or paragraph separator, a lone surrogate
+or a leading ``"`` is written as a JSON string (``"assistants/a\tb.yaml"``); every other one
+as itself, so ordinary paths read the same in older records and older readers. A shard that
+cannot be read is rebuilt from the applied tree, with a warning. Sharding keeps a write's
+cost flat: recording one assistant rewrites one ~40-line shard, not the whole index. The
+index at any other tree is that index plus a C-level diff of the two assistants directories,
+so only changed files are parsed. With no apply record yet, every file is parsed once
+(cached by blob id).
 """
 
 from __future__ import annotations
 
+import json
+import unicodedata
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pygit2
 
+from gitassist.errors import RepositoryError
 from gitassist.store import YAML_SUFFIXES, Entry
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from pygit2 import Oid, Tree
 
@@ -47,11 +55,18 @@ class ShardedIndex(MutableMapping[str, IndexEntry]):
     instead of the whole index; iterating or ``len()`` loads every shard.
     """
 
-    def __init__(self, repo: pygit2.Repository, shards: pygit2.Tree | None) -> None:
+    def __init__(
+        self,
+        repo: pygit2.Repository,
+        shards: pygit2.Tree | None,
+        rebuild: Callable[[str], Index] | None = None,
+    ) -> None:
         self.repo = repo
         self.shards = shards
+        self.rebuild = rebuild  # (why) -> the full index, parsed from the applied tree
         self.loaded: dict[str, dict[str, IndexEntry]] = {}
         self.touched: set[str] = set()  # shard prefixes changed since loading
+        self._rebuilt: Index | None = None
 
     def _shard(self, prefix: str) -> dict[str, IndexEntry]:
         shard = self.loaded.get(prefix)
@@ -63,9 +78,21 @@ class ShardedIndex(MutableMapping[str, IndexEntry]):
                 except KeyError:
                     blob = None
                 if isinstance(blob, pygit2.Blob):
-                    _parse(blob.data, shard)
+                    try:
+                        _parse(blob.data, shard)
+                    except IndexFormatError as exc:
+                        shard = self._from_tree(prefix, f"index shard {prefix}: {exc}")
             self.loaded[prefix] = shard
         return shard
+
+    def _from_tree(self, prefix: str, why: str) -> dict[str, IndexEntry]:
+        """The shard's entries parsed from the applied tree; the next write rewrites it."""
+        if self.rebuild is None:
+            raise IndexFormatError(why)
+        if self._rebuilt is None:
+            self._rebuilt = self.rebuild(why)
+        self.touched.add(prefix)
+        return {k: v for k, v in self._rebuilt.items() if k[:2] == prefix}
 
     def _all(self) -> None:
         for item in self.shards or ():
@@ -95,32 +122,103 @@ class ShardedIndex(MutableMapping[str, IndexEntry]):
         return sum(len(s) for s in self.loaded.values())
 
     def copy(self) -> ShardedIndex:
-        other = ShardedIndex(self.repo, self.shards)
+        other = ShardedIndex(self.repo, self.shards, self.rebuild)
         other.loaded = {k: dict(v) for k, v in self.loaded.items()}
         other.touched = set(self.touched)
+        other._rebuilt = self._rebuilt
         return other
 
 
+class IndexFormatError(RepositoryError):
+    """An index shard that is not in the format (an older writer's unescaped path, damage)."""
+
+    code = "index_unreadable"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(
+            f"the apply record's {message}" if message.startswith("index") else message,
+            hint="run `gitassist apply`: it rewrites the index from the tree",
+        )
+
+
+_SEPARATORS = frozenset("\u2028\u2029")  # line breaks to str.splitlines, beyond Cc
+
+
+def _needs_quoting(text: str) -> bool:
+    return text.startswith('"') or any(
+        unicodedata.category(c) in ("Cc", "Cs") or c in _SEPARATORS for c in text
+    )
+
+
+def quote_field(text: str) -> str:
+    """``text`` as one index field: itself, or a JSON string when it holds a character that
+    would break the line format (tab, line breaks, other controls, lone surrogates)."""
+    return json.dumps(text, ensure_ascii=True) if _needs_quoting(text) else text
+
+
+def unquote_field(field: str) -> str:
+    if field.startswith('"'):
+        try:
+            value = json.loads(field)
+        except ValueError:
+            return field  # an older writer's path that merely starts with a quote
+        if isinstance(value, str):
+            return value
+    return field
+
+
 def _line(e: IndexEntry) -> str:
-    return f"{e.assistant_id}\t{e.path}\t{e.blob}\t{e.graph_id}\n"
+    return f"{e.assistant_id}\t{quote_field(e.path)}\t{e.blob}\t{quote_field(e.graph_id)}\n"
+
+
+def _is_hex(text: str) -> bool:
+    return len(text) in (40, 64) and all(c in "0123456789abcdef" for c in text)
 
 
 def _parse(data: bytes, into: Index) -> None:
-    for line in data.decode("utf-8").splitlines():
-        assistant_id, path, blob, graph_id = line.split("\t")
-        into[assistant_id] = IndexEntry(assistant_id, path, blob, graph_id)
+    """Read a shard (both formats); :class:`IndexFormatError` if it is not one."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise IndexFormatError(f"not UTF-8 at byte {exc.start}") from None
+    for number, line in enumerate(text.split("\n"), 1):
+        if not line:
+            continue
+        fields = line.split("\t")
+        if len(fields) < 4:
+            raise IndexFormatError(f"line {number} has {len(fields)} field(s), not 4")
+        # An older writer put a path with tabs in unquoted: the id and the last two fields
+        # (blob, graph id) are tab-free, so whatever lies between them is the path.
+        assistant_id, blob, graph_id = fields[0], fields[-2], fields[-1]
+        path = "\t".join(fields[1:-2])
+        if not _is_hex(blob) or not assistant_id:
+            raise IndexFormatError(f"line {number} is not `<id> <path> <blob> <graph_id>`")
+        into[assistant_id] = IndexEntry(
+            assistant_id, unquote_field(path), blob, unquote_field(graph_id)
+        )
 
 
-def read_index(repo: pygit2.Repository, tree: Tree) -> ShardedIndex:
-    """The index kept in an apply record's tree, loaded shard by shard as it is used."""
+def read_index(
+    repo: pygit2.Repository, tree: Tree, rebuild: Callable[[str], Index] | None = None
+) -> ShardedIndex:
+    """The index kept in an apply record's tree, loaded shard by shard as it is used.
+
+    ``rebuild(why)`` gives the full index parsed from the applied tree; it stands in for a
+    shard that cannot be read (without it, such a shard raises :class:`IndexFormatError`).
+    """
     try:
         obj = repo.get(tree[SHARDS].id)
     except KeyError:
         obj = None
-    index = ShardedIndex(repo, obj if isinstance(obj, pygit2.Tree) else None)
+    index = ShardedIndex(repo, obj if isinstance(obj, pygit2.Tree) else None, rebuild)
     if isinstance(obj, pygit2.Blob):  # the first, unsharded format: one blob
         flat: dict[str, IndexEntry] = {}
-        _parse(obj.data, flat)
+        try:
+            _parse(obj.data, flat)
+        except IndexFormatError as exc:
+            if rebuild is None:
+                raise
+            flat = dict(rebuild(f"index: {exc}"))
         for key, value in flat.items():
             index[key] = value
     return index
@@ -169,18 +267,24 @@ def changed_entries(
     store: Store, old: Tree | None, new: Tree | None
 ) -> tuple[list[Entry], list[Entry]]:
     """Assistant files removed-or-changed (old side) and added-or-changed (new side)."""
-    old_sub = store.assistants_tree(old)
-    new_sub = store.assistants_tree(new)
+    old_base, base = store.assistants_dirs(old, new)
+    old_sub = store.assistants_tree(old, old_base)
+    new_sub = store.assistants_tree(new, base)
     if old_sub is None and new_sub is None:
         return [], []
-    if old_sub is not None and new_sub is not None and old_sub.id == new_sub.id:
+    if (
+        old_base == base
+        and old_sub is not None
+        and new_sub is not None
+        and old_sub.id == new_sub.id
+    ):
         return [], []
-    base = store.assistants_dir
     removed: list[Entry] = []
     added: list[Entry] = []
-    if old_sub is None or new_sub is None:
-        listed = list(store.entries(new if old_sub is None else old).values())
-        return ([], listed) if old_sub is None else (listed, [])
+    if old_sub is None or new_sub is None or old_base != base:  # whole sides: list each
+        removed = list(store.entries(old, old_base).values()) if old_sub is not None else []
+        added = list(store.entries(new, base).values()) if new_sub is not None else []
+        return removed, added
     for delta in old_sub.diff_to_tree(new_sub).deltas:
         for file, bucket in ((delta.old_file, removed), (delta.new_file, added)):
             if file.id != _ZERO and file.path.endswith(YAML_SUFFIXES) and "/" not in file.path:

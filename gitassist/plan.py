@@ -123,6 +123,12 @@ def first_parent_range(store: Store, head: Commit, stop: str | None) -> list[Com
                 f"the last applied commit {stop[:12]} is not in this clone", hint=_UNSHALLOW
             )
         if not store.repo.descendant_of(head.id, stop):
+            if store.is_shallow():  # the cut history, not a rewrite, hides the ancestry
+                raise ShallowClone(
+                    f"this is a shallow clone: the history between {stop[:12]} (last applied) "
+                    f"and HEAD {str(head.id)[:12]} is missing",
+                    hint=_UNSHALLOW,
+                )
             raise HistoryRewritten(
                 f"HEAD {str(head.id)[:12]} does not descend from the last applied commit "
                 f"{stop[:12]}: the branch was rewritten (rebase or force-push)",

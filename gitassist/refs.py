@@ -1,7 +1,14 @@
 """Compare-and-swap ref updates with reflog entries, one ref or many at once.
 
-Every writer of gitassist's refs holds one lock (``.git/gitassist/lock``, an ``flock`` that
-the kernel releases when a process dies) and checks each ref's old value before it writes.
+Every writer of gitassist's refs holds one lock and checks each ref's old value before it
+writes. The lock has two levels: a per-repository ``threading.RLock`` (re-entrant in the thread
+that holds it; other threads of the process wait for it), then ``.git/gitassist/lock``, an
+``flock`` that the kernel releases when a process dies (other processes wait for it).
+
+Refs, ``packed-refs``, reflogs of refs, the lock and the journal live in the repository's
+*common* git directory: in a linked worktree (``git worktree add``) that is the main
+repository's ``.git``, not the worktree's private ``.git/worktrees/<name>`` (which holds only
+that worktree's HEAD and index).
 On the loose path a git-level ``<ref>.lock`` file is also taken for each ref, as git does, so
 a concurrent ``git update-ref`` of the same ref fails instead of interleaving; the packed path
 takes ``packed-refs.lock``. (Run ``gitassist fetch`` rather than a plain ``git fetch`` of these
@@ -28,6 +35,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +44,7 @@ from typing import TYPE_CHECKING, Final
 from gitassist.errors import Conflict
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     import pygit2
 
@@ -105,15 +113,80 @@ def _create_lock(path: Path) -> None:
 GITASSIST_PREFIXES: Final = ("refs/assistants/", "refs/gitassist/")
 
 
-class RefDB:
-    """Reads and writes refs of one repository."""
+def common_dir(gitdir: str | os.PathLike[str]) -> Path:
+    """The common git directory of the repository whose (per-worktree) git dir is ``gitdir``.
 
-    def __init__(self, repo: pygit2.Repository, identity: Identity) -> None:
-        self.repo = repo
+    A linked worktree's ``.git/worktrees/<name>`` holds a ``commondir`` file naming the shared
+    directory (relative to itself), as ``git rev-parse --git-common-dir`` reads it.
+    """
+    path = Path(gitdir)
+    pointer = path / "commondir"
+    if pointer.is_file():
+        target = pointer.read_text(encoding="utf-8").strip()
+        if target:
+            return (path / target).resolve()
+    return path.resolve()
+
+
+class _ThreadLock:
+    """The in-process half of a repository's write lock (one per common git directory)."""
+
+    def __init__(self) -> None:
+        self.rlock = threading.RLock()
+        self.depth = 0  # changed only by the thread holding ``rlock``
+
+
+class _Registry:
+    def __init__(self) -> None:
+        self.guard = threading.Lock()
+        self.locks: dict[str, _ThreadLock] = {}
+
+
+_REGISTRY = _Registry()
+
+
+def _thread_lock(gitdir: Path) -> _ThreadLock:
+    key = str(gitdir)
+    with _REGISTRY.guard:
+        lock = _REGISTRY.locks.get(key)
+        if lock is None:
+            lock = _REGISTRY.locks[key] = _ThreadLock()
+        return lock
+
+
+def _reset_after_fork() -> None:
+    """A forked child holds no lock, whatever its parent's other threads held."""
+    _REGISTRY.__init__()  # type: ignore[misc]
+
+
+os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+class RefDB:
+    """Reads and writes refs of one repository.
+
+    ``repo`` is either a repository or a function returning the calling thread's repository
+    (pygit2 objects must not be used by two threads at once).
+    """
+
+    def __init__(
+        self,
+        repo: pygit2.Repository | Callable[[], pygit2.Repository],
+        identity: Identity,
+    ) -> None:
+        self._repo = repo
         self.identity = identity
-        self.gitdir = Path(repo.path)
+        self.gitdir = common_dir(self.repo.path)
         self.own = self.gitdir / "gitassist"
-        self._locked = False
+
+    @property
+    def repo(self) -> pygit2.Repository:
+        return self._repo() if callable(self._repo) else self._repo
+
+    @repo.setter
+    def repo(self, value: pygit2.Repository) -> None:
+        if not callable(self._repo):  # a function already follows its owner's repository
+            self._repo = value
 
     # ------------------------------------------------------------------ reading
 
@@ -140,10 +213,33 @@ class RefDB:
 
     @contextlib.contextmanager
     def lock(self, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
-        """Hold the repository's gitassist write lock (re-entrant within this object)."""
-        if self._locked:
-            yield
-            return
+        """Hold the repository's gitassist write lock: first the process's per-repository
+        thread lock (re-entrant in this thread), then the cross-process ``flock``."""
+        held = _thread_lock(self.gitdir)
+        if not held.rlock.acquire(timeout=timeout):
+            raise Conflict(
+                "another thread of this process is writing to this repository",
+                hint="wait for it to finish and try again",
+            )
+        try:
+            if held.depth:
+                held.depth += 1
+                try:
+                    yield
+                finally:
+                    held.depth -= 1
+                return
+            with self._flock(timeout):
+                held.depth = 1
+                try:
+                    yield
+                finally:
+                    held.depth = 0
+        finally:
+            held.rlock.release()
+
+    @contextlib.contextmanager
+    def _flock(self, timeout: float) -> Iterator[None]:
         self.own.mkdir(exist_ok=True)
         fd = os.open(self.own / "lock", os.O_RDWR | os.O_CREAT, 0o644)
         deadline = time.monotonic() + timeout
@@ -162,10 +258,8 @@ class RefDB:
                         ) from None
                     time.sleep(0.01)
             self._recover()
-            self._locked = True
             yield
         finally:
-            self._locked = False
             os.close(fd)  # closing releases the flock
 
     def _journal(self) -> Path:

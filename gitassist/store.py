@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,9 +19,9 @@ from typing import TYPE_CHECKING
 import pygit2
 
 from gitassist.documents import AssistantDocument, check_document, parse_document
-from gitassist.errors import NotFound, RepositoryError
+from gitassist.errors import GitassistError, NotFound, RepositoryError
 from gitassist.project import CONFIG_FILE, LANGGRAPH_JSON, Project, load_project
-from gitassist.refs import Identity, RefDB
+from gitassist.refs import Identity, RefDB, common_dir
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -107,8 +108,52 @@ def _tune_libgit2() -> None:
 _tune_libgit2()
 
 
+_SUPPORTED_EXTENSIONS = frozenset(
+    {"noop", "preciousobjects", "worktreeconfig", "objectformat"}  # libgit2 opens these
+)
+TMP_SUFFIX = ".gitassist-tmp"
+
+
+def _unsupported_format(gitdir: str) -> str | None:
+    """Why gitassist cannot write this repository's refs or objects (None: it can).
+
+    gitassist writes loose refs and ``packed-refs`` itself, with SHA-1 ids: a reftable ref
+    store or a SHA-256 object format would be silently corrupted, so both are refused.
+    """
+    path = common_dir(gitdir) / "config"
+    if not path.is_file():
+        return None
+    try:
+        config = pygit2.Config(str(path))
+    except pygit2.GitError:
+        return None
+    values = {entry.name.lower(): entry.value or "" for entry in config}
+    if values.get("core.repositoryformatversion", "0") == "0":
+        return None  # git ignores extensions.* in a version-0 repository
+    storage = values.get("extensions.refstorage", "files").lower()
+    if storage != "files":
+        return f"its refs are stored as {storage!r} (extensions.refStorage)"
+    objects = values.get("extensions.objectformat", "sha1").lower()
+    if objects != "sha1":
+        return f"its object format is {objects!r} (extensions.objectFormat)"
+    unknown = sorted(
+        name.removeprefix("extensions.")
+        for name in values
+        if name.startswith("extensions.")
+        and name.removeprefix("extensions.") not in _SUPPORTED_EXTENSIONS | {"refstorage"}
+    )
+    if unknown:
+        return f"it uses the repository extension(s) {', '.join(unknown)}"
+    return None
+
+
 class Store:
-    """One assistant repository."""
+    """One assistant repository.
+
+    pygit2 objects must not be used by two threads at once, so each thread that uses the
+    store gets its own :class:`pygit2.Repository` (and its own memo of records holding
+    pygit2 objects); parsed documents, which are plain Python, are shared.
+    """
 
     def __init__(self, path: str | os.PathLike[str] = ".") -> None:
         found = pygit2.discover_repository(str(path))
@@ -117,20 +162,64 @@ class Store:
                 f"{Path(path).resolve()} is not in a git repository",
                 hint="run `gitassist init` here, or pass --repo PATH",
             )
-        self.repo = pygit2.Repository(found)
+        why = _unsupported_format(found)
+        if why is not None:
+            raise RepositoryError(
+                f"gitassist does not support this repository yet: {why}",
+                hint="use a repository with the default formats (git init without "
+                "--ref-format/--object-format)",
+            )
+        self._gitdir = found
+        self._local = threading.local()
+        try:
+            self.repo = pygit2.Repository(found)
+        except pygit2.GitError as exc:  # libgit2 cannot read it (a format it does not know)
+            raise RepositoryError(
+                f"gitassist cannot open this repository: {exc}",
+                hint="check it with `git fsck`",
+            ) from None
         if self.repo.is_bare or self.repo.workdir is None:
             raise RepositoryError(f"{found} is a bare repository; gitassist needs a work tree")
         self.root = Path(self.repo.workdir)
+        self.common_dir = common_dir(self.repo.path)
         self.identity = identity_from_env(self.repo)
-        self.refdb = RefDB(self.repo, self.identity)
+        self.refdb = RefDB(lambda: self.repo, self.identity)
         self._blob_cache: dict[tuple[str, str], BlobInfo] = {}
+        self._blob_dirs: dict[tuple[str, str], str] = {}
         self._project: Project | None = None
+        self.warnings: list[str] = []  # said once each; the CLI prints them after a command
+
+    @property
+    def repo(self) -> pygit2.Repository:
+        """This thread's repository object."""
+        repo: pygit2.Repository | None = getattr(self._local, "repo", None)
+        if repo is None:
+            repo = self._local.repo = pygit2.Repository(self._gitdir)
+        return repo
+
+    @repo.setter
+    def repo(self, value: pygit2.Repository) -> None:
+        self._local.repo = value
+
+    def warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def check_writable(self) -> None:
+        """Refuse to commit in the middle of a merge, rebase, cherry-pick, … (as git does)."""
+        state = self.repo.state()
+        if state == pygit2.enums.RepositoryState.NONE:
+            return
+        what = state.name.lower().replace("_", " ")
+        raise RepositoryError(
+            f"a {what} is in progress in this repository",
+            hint="finish it or abort it (git status says how) before gitassist commits",
+        )
 
     def reopen(self) -> None:
         """Open the repository afresh, dropping libgit2's cached refs (after a ``git``
         process changed them); parsed blobs stay cached (a blob never changes)."""
         self.repo = pygit2.Repository(self.repo.path)
-        self.refdb.repo = self.repo
 
     # ------------------------------------------------------------------ project
 
@@ -213,6 +302,41 @@ class Store:
         blob = self.repo.get(entry.id)
         return blob.data.decode("utf-8") if isinstance(blob, pygit2.Blob) else None
 
+    def assistants_dirs(self, old: Tree | None, new: Tree | None) -> tuple[str, str]:
+        """The assistants directory at ``old`` and at ``new``, for a diff between them.
+
+        When the two trees hold the same ``gitassist.yaml`` (or neither has one) both are the
+        working tree's setting, as everywhere else. When a commit in between changed it, each
+        side's is what its own ``gitassist.yaml`` says (``assistants`` without one), so moving
+        the documents to a new ``assistants_dir`` reads as a rename, not as new files.
+        """
+        current = self.assistants_dir
+        if old is None or new is None:
+            return current, current
+        blobs = [self._config_blob(t) for t in (old, new)]
+        if blobs[0] == blobs[1]:
+            return current, current
+        return self._dir_in(blobs[0]), self._dir_in(blobs[1])
+
+    def _config_blob(self, tree: Tree) -> str | None:
+        try:
+            return str(tree[CONFIG_FILE].id)
+        except KeyError:
+            return None
+
+    def _dir_in(self, blob: str | None) -> str:
+        if blob is None:
+            return "assistants"
+        key = ("assistants_dir", blob)
+        found = self._blob_dirs.get(key)
+        if found is None:
+            try:
+                found = load_project(None, self.blob_text(blob)).settings.assistants_dir
+            except GitassistError:  # an unreadable old config: the current setting
+                found = self.assistants_dir
+            self._blob_dirs[key] = found
+        return found
+
     def assistants_tree(self, tree: Tree | None, base: str | None = None) -> Tree | None:
         """The assistants folder (``base``, default the working tree's setting) of ``tree``."""
         if tree is None:
@@ -253,7 +377,7 @@ class Store:
         if info is None:
             if len(self._blob_cache) > _CACHE_SIZE:  # drop the oldest half, keep recent work
                 for old in list(self._blob_cache)[: _CACHE_SIZE // 2]:
-                    del self._blob_cache[old]
+                    self._blob_cache.pop(old, None)  # another thread may have dropped it
             document, problems = check_document(self.blob_text(entry.blob), entry.path, rev)
             info = BlobInfo(document, tuple(problems))
             self._blob_cache[key] = info
@@ -280,23 +404,33 @@ class Store:
         clean = {flags.CURRENT, flags.IGNORED}
         if paths is None:
             return [p for p, s in self.repo.status().items() if s not in clean]
-        # For a few paths, compare HEAD, the index and the file directly: one index read,
-        # no scan of the whole working tree.
-        index = self.repo.index
-        index.read(False)
-        head = self.head_commit()
+        # For a few paths, ask for each path's status: no scan of the whole working tree.
+        # git's status applies the checkout filters (core.autocrlf, .gitattributes eol/text),
+        # so a file checked out with CRLF from an LF blob is clean, as `git status` says.
         out = []
         for path in paths:
             try:
-                committed = head.tree[path].id if head is not None else None
-            except KeyError:
-                committed = None
-            staged = index[path].id if path in index else None
-            file = self.root / path
-            work = pygit2.hashfile(str(file)) if file.is_file() else None
-            if not committed == staged == work:
+                status = self.repo.status_file(path)
+            except KeyError:  # in none of HEAD, index, work tree
+                continue
+            except (ValueError, pygit2.GitError):  # ambiguous (case-folding file system)
+                out.append(path)
+                continue
+            if status not in clean:
                 out.append(path)
         return out
+
+    def stray_temp_files(self) -> list[Path]:
+        """Temporary files a killed gitassist write left in the assistants directory."""
+        base = self.root / self.assistants_dir
+        if not base.is_dir():
+            return []
+        return sorted(base.rglob(f".*{TMP_SUFFIX}"))
+
+    def clean_temp_files(self) -> None:
+        """Remove what a killed write left behind (call while holding the write lock)."""
+        for path in self.stray_temp_files():
+            path.unlink(missing_ok=True)
 
     def write_commit(
         self,
@@ -398,6 +532,7 @@ class Store:
         return builder.write() if len(builder) else None
 
     def write_worktree(self, changes: dict[str, str | None]) -> None:
+        self.clean_temp_files()
         index = self.repo.index
         index.read(False)
         for path, text in changes.items():
@@ -408,7 +543,7 @@ class Store:
                 if path in index:
                     index.remove(path)
             else:
-                tmp = target.with_name(f".{target.name}.gitassist-tmp")
+                tmp = target.with_name(f".{target.name}{TMP_SUFFIX}")
                 try:
                     tmp.write_text(text, encoding="utf-8")
                 except FileNotFoundError:
@@ -426,8 +561,8 @@ class Store:
         )
 
     def is_shallow(self) -> bool:
-        return (Path(self.repo.path) / "shallow").exists()
+        return (self.common_dir / "shallow").exists()
 
     def shallow_commits(self) -> set[str]:
-        path = Path(self.repo.path) / "shallow"
+        path = self.common_dir / "shallow"
         return set(path.read_text().split()) if path.exists() else set()

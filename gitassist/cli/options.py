@@ -53,7 +53,16 @@ def store_for(repo: str) -> Store:
     """The repository a command works on (``--repo``/``-C``)."""
     from gitassist.store import Store
 
-    return Store(repo)
+    store = Store(repo)
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:  # what the core noticed on the way (e.g. an index rebuilt), on stderr
+
+        def warn() -> None:
+            for text in store.warnings:
+                click.echo(f"warning: {text}", err=True)
+
+        ctx.call_on_close(warn)
+    return store
 
 
 def parse_value(text: str, what: str) -> Any:
