@@ -151,8 +151,8 @@ class Store:
     """One assistant repository.
 
     pygit2 objects must not be used by two threads at once, so each thread that uses the
-    store gets its own :class:`pygit2.Repository` (and its own memo of records holding
-    pygit2 objects); parsed documents, which are plain Python, are shared.
+    store gets its own :class:`pygit2.Repository`; parsed documents, which are plain Python,
+    are shared.
     """
 
     def __init__(self, path: str | os.PathLike[str] = ".") -> None:
