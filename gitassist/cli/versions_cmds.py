@@ -9,8 +9,6 @@ import click
 from gitassist.cli.options import json_option, repo_option, store_for
 from gitassist.cli.render import emit_json, out, short, table
 
-VERSIONS_DIFF: click.Command | None = None  # set by cli.main once the review commands load
-
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("target")
@@ -28,7 +26,9 @@ def versions(
       gitassist versions support
       gitassist versions diff support 1 2     compare two versions (see its --help)
     """
-    if target == "diff" and VERSIONS_DIFF is not None:
+    if target == "diff":
+        from gitassist.cli.review import VERSIONS_DIFF
+
         forwarded = [*ctx.args, "-C", repo] + (["--format", "json"] if as_json else [])
         VERSIONS_DIFF.main(
             args=forwarded, prog_name="gitassist versions diff", standalone_mode=False
