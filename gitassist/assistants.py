@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from gitassist.documents import AssistantDocument, RunConfig, render_new, render_update
 from gitassist.errors import Conflict, NotFound, RepositoryError, ValidationFailed
-from gitassist.plan import check_plan, execute, index_at, make_plan, read_applied
+from gitassist.plan import check_plan, execute, index_at, make_plan
 from gitassist.project import default_assistant_id
 from gitassist.store import Entry
 from gitassist.validation import SchemaSet, document_problems, load_schema_text, schema_path
@@ -764,7 +764,3 @@ def set_latest(store: Store, target: str, version: int, *, reason: str | None = 
     new_state = read_latest(store, assistant_id)
     assert new_state is not None
     return from_latest(store, new_state)
-
-
-def applied_commit(store: Store) -> str | None:
-    return read_applied(store).commit

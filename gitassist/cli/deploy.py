@@ -16,8 +16,6 @@ if TYPE_CHECKING:
     from gitassist.server import Remote
     from gitassist.store import Store
 
-TARGET_HELP = "URL|NAME: a server URL, or a deployment named in gitassist.yaml."
-
 
 def header_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -46,7 +45,3 @@ def yaml_text(data: Any) -> str:
 
 def short(value: str | None, n: int = 12) -> str:
     return (value or "")[:n]
-
-
-def is_tty() -> bool:
-    return sys.stdout.isatty()
