@@ -274,7 +274,8 @@ def resolve(store: Store, target: str, *, rev: str | None = None) -> Resolved:
     assistant_id = find_id(store, name)
     if version not in (None, "latest"):
         assert version is not None
-        if not version.isdigit() or int(version) < 1:
+        # ASCII digits only: int() also reads "١" (Arabic-Indic one) and fails on "²"
+        if not (version.isascii() and version.isdigit()) or len(version) > 18 or int(version) < 1:
             raise NotFound(f"version must be a positive number or 'latest', not {version!r}")
         return get_version(store, assistant_id, int(version))
     state = read_latest(store, assistant_id)
@@ -443,9 +444,12 @@ def writable_branch(store: Store) -> tuple[str, Commit | None]:
     return branch, store.head_commit()
 
 
+SLUG_MAX = 64  # a file stem well under every file system's limit on a name (255 bytes)
+
+
 def _slug(name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    return slug or "assistant"
+    return slug[:SLUG_MAX].rstrip("-") or "assistant"
 
 
 def new_path(store: Store, name: str, tree: Tree | None, taken: set[str] | None = None) -> str:

@@ -574,7 +574,7 @@ def test_named_deployment_and_api_key(
         parse_headers(["no-colon"])
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # about 15 s
 def test_transient_errors_are_retried_and_writes_not_repeated(deployment: Deployment) -> None:
     import httpx
 
