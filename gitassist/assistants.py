@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from gitassist.applied import index_at, read_applied
+from gitassist.applied import index_at
 from gitassist.documents import AssistantDocument, RunConfig, render_new, render_update
 from gitassist.errors import Conflict, NotFound, RepositoryError, ValidationFailed
 from gitassist.plan import make_plan
@@ -276,7 +276,8 @@ def resolve(store: Store, target: str, *, rev: str | None = None) -> Resolved:
     assistant_id = find_id(store, name)
     if version not in (None, "latest"):
         assert version is not None
-        if not version.isdigit() or int(version) < 1:
+        # ASCII digits only: int() also reads "١" (Arabic-Indic one) and fails on "²"
+        if not (version.isascii() and version.isdigit()) or len(version) > 18 or int(version) < 1:
             raise NotFound(f"version must be a positive number or 'latest', not {version!r}")
         return get_version(store, assistant_id, int(version))
     state = read_latest(store, assistant_id)
@@ -446,9 +447,12 @@ def writable_branch(store: Store) -> tuple[str, Commit | None]:
     return branch, store.head_commit()
 
 
+SLUG_MAX = 64  # a file stem well under every file system's limit on a name (255 bytes)
+
+
 def _slug(name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    return slug or "assistant"
+    return slug[:SLUG_MAX].rstrip("-") or "assistant"
 
 
 def new_path(store: Store, name: str, tree: Tree | None, taken: set[str] | None = None) -> str:
@@ -767,7 +771,3 @@ def set_latest(store: Store, target: str, version: int, *, reason: str | None = 
     new_state = read_latest(store, assistant_id)
     assert new_state is not None
     return from_latest(store, new_state)
-
-
-def applied_commit(store: Store) -> str | None:
-    return read_applied(store).commit

@@ -27,7 +27,6 @@ STAMP_VERSION = "gitassist_version"
 STAMP_COMMIT = "gitassist_commit"
 STAMP_ID = "gitassist_assistant_id"
 STAMPS = (STAMP_VERSION, STAMP_COMMIT, STAMP_ID)
-CONTENT_FIELDS = ("graph_id", "name", "description", "context", "config", "metadata")
 
 
 @dataclass(frozen=True)
@@ -185,9 +184,6 @@ class GitState:
 
     desired: dict[str, Desired]
     deleted: dict[str, str]  # id -> name of its last version
-
-    def knows(self, assistant_id: str) -> bool:
-        return assistant_id in self.desired or assistant_id in self.deleted
 
 
 def git_state(store: Store) -> GitState:

@@ -14,7 +14,6 @@ import io
 import json
 import math
 import uuid
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -170,9 +169,6 @@ def load_roundtrip(text: str) -> Any:
     return _rt_yaml().load(text)
 
 
-Path_ = tuple[str | int, ...]  # a path into a YAML document: keys and list indexes
-
-
 class Locator:
     """Line and column of YAML nodes in one text; the round-trip parse happens once, lazily."""
 
@@ -218,22 +214,7 @@ def _walk_position(
     return line, column
 
 
-def position(text: str, parts: tuple[str | int, ...]) -> tuple[int | None, int | None]:
-    """Line and column (1-based) of the YAML node at ``parts``, or of its nearest parent."""
-    return Locator(text).at(parts)
-
-
 # --------------------------------------------------------------------------- documents
-
-
-@dataclass(frozen=True)
-class ParsedDocument:
-    """A document read from a file or blob, with where it came from."""
-
-    document: AssistantDocument
-    path: str
-    text: str
-    rev: str | None = None
 
 
 def _problems_from_validation(

@@ -184,7 +184,7 @@ def review(store: Store, base: str | None = None, head: str = "HEAD") -> Review:
     rev = str(head_commit.id)[:12]
     schemas, schema_problems = read_schemas(store, new.project, head_commit.tree, rev=rev)
     changes = _pair(store, old, new, rev, schemas)
-    numbered, notes = _number(store, changes, base_commit)
+    numbered, notes = _number(store, changes, base_commit, head_commit)
     schema_changes = _schema_changes(store, old, new)
     return Review(
         str(base_commit.id),
@@ -314,7 +314,7 @@ def _unparsed(
 
 
 def _number(
-    store: Store, changes: list[AssistantChange], base: Commit
+    store: Store, changes: list[AssistantChange], base: Commit, head: Commit
 ) -> tuple[list[AssistantChange], list[str]]:
     """Set the version each added/changed assistant becomes: its highest recorded version,
     plus the versions still pending on the tracked branch, plus one."""
@@ -322,7 +322,7 @@ def _number(
 
     from gitassist.versions import max_version
 
-    pending, notes = _pending(store, base)
+    pending, notes = _pending(store, base, head)
     out = []
     for change in changes:
         numbered = change
@@ -333,18 +333,36 @@ def _number(
     return out, notes
 
 
-def _pending(store: Store, base: Commit) -> tuple[Counter[str], list[str]]:
+def _pending(store: Store, base: Commit, head: Commit) -> tuple[Counter[str], list[str]]:
     """Versions the tracked branch will record before this change (not applied yet)."""
+    from gitassist.applied import read_applied
     from gitassist.plan import make_plan
 
     branch = store.tracked_branch()
     ref = store.repo.references.get(f"refs/heads/{branch}")
     tip = store.get_commit(ref.target) if ref is not None else base
+    if _reaches(store, tip.id, head.id):
+        # the change is on the tracked branch already: its own commits are not "before" it;
+        # what is pending is what the branch records up to where the change starts
+        start = store.repo.merge_base(tip.id, base.id)
+        applied = read_applied(store).commit
+        if start is None or (applied is not None and _reaches(store, applied, start)):
+            return Counter(), []
+        tip = store.get_commit(start)
     try:
         plan = make_plan(store, head=tip, branch=branch)
     except GitassistError as exc:
         return Counter(), [f"version numbers ignore unapplied changes on {branch}: {exc.message}"]
     return Counter(v.assistant_id for v in plan.versions), []
+
+
+def _reaches(store: Store, descendant: Any, ancestor: Any) -> bool:
+    """Whether ``ancestor`` is ``descendant`` or in its history."""
+    if str(descendant) == str(ancestor):
+        return True
+    if store.repo.get(str(descendant)) is None or store.repo.get(str(ancestor)) is None:
+        return False  # an id this clone does not have (a shallow clone)
+    return bool(store.repo.descendant_of(descendant, ancestor))
 
 
 # --------------------------------------------------------------------------- schemas

@@ -395,9 +395,6 @@ class Store:
 
     # ------------------------------------------------------------------ working tree
 
-    def work_path(self, path: str) -> Path:
-        return self.root / path
-
     def dirty_paths(self, paths: list[str] | None = None) -> list[str]:
         """Paths with uncommitted changes (staged or not), limited to ``paths`` if given."""
         flags = pygit2.enums.FileStatus

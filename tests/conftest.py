@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
@@ -185,28 +187,33 @@ def example_repo(tmp_path: Path) -> Repo:
     return repo
 
 
+class _Main(click.Command):
+    """A stand-in command whose ``main`` is gitassist's own ``main()``, for CliRunner."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, **extra: Any) -> Any:
+        from gitassist.cli.main import main
+
+        main(list(args or ()))  # always ends in SystemExit, with the code a user would see
+
+
+CRASH_LOG = re.compile(r"the traceback is in (\S+)")
+
+
 @pytest.fixture
 def cli() -> Callable[..., Result]:
-    """Run the CLI in-process; on an unexpected exit code, show output and traceback."""
-    from gitassist.cli.main import cli as group
-
+    """Run the CLI in-process through ``gitassist.cli.main.main()``: the exit code is the one
+    a user gets (its error-to-code mapping included); on an unexpected one, show the output and,
+    for an internal error, the traceback from its crash log."""
     runner = CliRunner()
+    command = _Main("gitassist")
 
     def invoke(*args: str, code: int | None = 0, input: str | None = None) -> Result:
-        result = runner.invoke(group, list(args), input=input, catch_exceptions=True)
-        exit_code = result.exit_code
-        exc = result.exception
-        if exc is not None and not isinstance(exc, SystemExit):
-            from gitassist.errors import GitassistError
-
-            if isinstance(exc, GitassistError):
-                exit_code = exc.exit_code
-                result.exit_code = exit_code
-        if code is not None and exit_code != code:
-            import traceback
-
-            tb = "".join(traceback.format_exception(exc)) if exc else ""
-            raise AssertionError(f"exit {exit_code} != {code}\n{result.output}\n{tb}")
+        result = runner.invoke(command, list(args), input=input, prog_name="gitassist")
+        assert isinstance(result.exception, SystemExit | None), result.exc_info
+        if code is not None and result.exit_code != code:
+            crash = CRASH_LOG.search(result.stderr)
+            tb = Path(crash.group(1)).read_text(encoding="utf-8") if crash else ""
+            raise AssertionError(f"exit {result.exit_code} != {code}\n{result.output}\n{tb}")
         return result
 
     return invoke

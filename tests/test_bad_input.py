@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import select
 import subprocess
 import sys
 import uuid
@@ -166,22 +167,24 @@ def test_detached_head(make_repo):
 
 SET_LATEST = """
 import sys
-from gitassist.store import Store
 from gitassist import assistants as ops
 from gitassist.errors import Conflict
+from gitassist.store import Store
 store = Store(sys.argv[1])
-aid, version = sys.argv[2], int(sys.argv[3])
-state = ops.read_latest(store, aid)
-sys.stdout.write("ready\\n"); sys.stdout.flush()
-sys.stdin.readline()  # both processes have read the same old value
-from gitassist.refs import RefUpdate
-from gitassist.versions import latest_ref, make_pointer, read_version
-record = read_version(store, aid, version)
-pointer = make_pointer(store, aid, previous=state, version=version, max_version=3,
-    tag=record.tag, commit=record.commit, path=record.path, blob=record.blob, deleted=False,
-    reason="race", ci={}, name="X")
+write_refs = store.refdb.update
+
+
+def when_both_have_read(*args, **kwargs):
+    # set_latest has read the active version and built its compare-and-swap: wait until the
+    # other process has too, then write
+    sys.stdout.write("ready\\n"); sys.stdout.flush()
+    sys.stdin.readline()
+    return write_refs(*args, **kwargs)
+
+
+store.refdb.update = when_both_have_read
 try:
-    store.refdb.update([RefUpdate(latest_ref(aid), pointer, state.pointer)], "race")
+    ops.set_latest(store, sys.argv[2], int(sys.argv[3]), reason="race")
     print("won")
 except Conflict as exc:
     print("lost:", exc)
@@ -208,7 +211,10 @@ def test_concurrent_set_latest_one_wins(make_repo, tmp_path):
         for v in (1, 2)
     ]
     for p in procs:
-        assert p.stdout is not None and p.stdout.readline() == "ready\n"
+        assert p.stdout is not None
+        waited, _, _ = select.select([p.stdout], [], [], 60)  # a hang guard only
+        assert waited, "set_latest never reached its ref write"
+        assert p.stdout.readline() == "ready\n"
     for p in procs:
         assert p.stdin is not None
         p.stdin.write("go\n")

@@ -16,13 +16,18 @@ INLINE = re.compile(r"`gitassist ([a-z][a-z-]*)(?: ([a-z][a-z-]*))?([^`]*)`")
 IN_CODE = re.compile(r"^\s*(?:\$ )?gitassist ([a-z][a-z-]*)(?: ([a-z][a-z-]*))?(.*)$", re.M)
 
 
+def command(name: str) -> click.Command | None:
+    """The top-level command NAME (its module is imported on first use), or None."""
+    return cli.get_command(click.Context(cli), name)
+
+
 def mentions(text: str) -> set[tuple[str, str, str]]:
     """(command, subcommand of a group or "", option or "") for every mention."""
     found = set()
     inline = INLINE.findall(text)
     in_code = [(n, s, r.split("#")[0]) for n, s, r in IN_CODE.findall(text)]
     for name, word, rest in inline + in_code:
-        group = cli.commands.get(name)
+        group = command(name)
         sub = word if isinstance(group, click.Group) else ""
         found.add((name, sub, ""))
         for option in re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", rest):
@@ -37,10 +42,10 @@ def test_documented_commands_and_options_exist(doc):
     items = sorted(mentions(text))
     assert items or doc.endswith(("exit-codes.md",)), f"{doc}: no gitassist command found"
     for name, sub, option in items:
-        assert name in cli.commands, f"{doc} mentions `gitassist {name}`, which does not exist"
+        assert command(name) is not None, f"{doc} mentions `gitassist {name}`, which does not exist"
         path = [name, sub] if sub else [name]
         if sub:
-            group = cli.commands[name]
+            group = command(name)
             assert isinstance(group, click.Group) and sub in group.commands, (
                 f"{doc} mentions `gitassist {name} {sub}`, which does not exist"
             )

@@ -13,10 +13,25 @@ from tests.conftest import ROOT, doc_yaml
 
 def test_committed_schema_matches_the_model():
     committed = (ROOT / "schemas" / "assistant.schema.json").read_text()
-    assert committed == schema_text(), (
-        "schemas/assistant.schema.json drifted from the model: regenerate it with "
-        "`gitassist schemas export` or scripts/regen-schema"
-    )
+    assert committed == schema_text(), ADVICE
+
+
+ADVICE = (
+    "schemas/assistant.schema.json drifted from the model: regenerate it with "
+    "`.venv/bin/gitassist schemas export` at the root of this checkout"
+)
+
+
+def test_the_advice_regenerates_the_schema(tmp_path, cli):
+    """What ADVICE says works in a repository like this one (no langgraph.json)."""
+    from tests.conftest import git
+
+    git(tmp_path, "init", "-q", "-b", "main")
+    stale = tmp_path / "schemas" / "assistant.schema.json"
+    stale.parent.mkdir()
+    stale.write_text("{}\n")
+    cli("schemas", "export", "-C", str(tmp_path))
+    assert stale.read_text() == schema_text()
 
 
 def test_schema_accepts_good_and_rejects_unknown_keys():

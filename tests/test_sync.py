@@ -1,8 +1,10 @@
 """gitassist sync / drift / adopt against a real ``langgraph dev`` server.
 
-One server per module serves a git copy of example-repo/ (the server and the repository are
-the same directory). Tests run in file order on that shared repository and server; each one
-ends with the server equal to git, checked through the official SDK.
+One server per module (its start-up is the costly part) serves a git copy of example-repo/
+(the server and the repository are the same directory). Each test starts from a clean slate
+(the ``deployment`` fixture): a new git history of that directory and no assistant on the
+server but the graph's default one; what a test needs it creates itself, so any test runs
+alone. Each one ends with the server equal to git, checked through the official SDK.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ class Deployment:
 
 
 @pytest.fixture(scope="module")
-def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     base = tmp_path_factory.mktemp("sync")
     with pytest.MonkeyPatch.context() as mp:
         home = base / "home"
@@ -65,9 +67,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         )
         # the server keeps its state under .langgraph_api/ in the directory it serves
         (path / ".gitignore").write_text(".langgraph_api/\n__pycache__/\n.gitassist/\n")
-        git(path, "init", "-q", "-b", "main")
-        repo = Repo(path)
-        repo.commit({}, "example")
+        repo = new_history(path)
         server = start_server(path, log_path=base / "server.log")
         try:
             sdk = langgraph_sdk.get_sync_client(url=server.url, api_key=None)
@@ -75,6 +75,28 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         finally:
             server.stop()
     assert not server.is_running()
+
+
+def new_history(path: Path) -> Repo:
+    """PATH as a repository of one commit of its files, with no assistant and no gitassist ref."""
+    for state in (".git", "assistants", ".gitassist"):
+        shutil.rmtree(path / state, ignore_errors=True)
+    git(path, "init", "-q", "-b", "main")
+    repo = Repo(path)
+    repo.commit({}, "example")
+    return repo
+
+
+@pytest.fixture
+def deployment(served: Deployment) -> Deployment:
+    """The module's server and directory as a clean slate: a new git history and, on the
+    server, only the graph's default assistant."""
+    for assistant in list_server(served).values():
+        if assistant["metadata"].get("created_by") != "system":
+            served.sdk.assistants.delete(assistant["assistant_id"])
+    served.repo = new_history(served.repo.path)
+    assert list(list_server(served)) == [DEFAULT_AGENT]
+    return served
 
 
 # --------------------------------------------------------------------------- helpers
@@ -165,24 +187,40 @@ def run_reply(dep: Deployment, assistant_id: str, text: str = "hello") -> str:
 
 
 @pytest.fixture
-def deploy_cli(deployment: Deployment) -> Callable[..., Any]:
-    """Run a deploy command in-process, registered on a group of our own, and parse --json."""
-    import click
-
-    from gitassist.cli.deploy import COMMANDS
-
-    group = click.Group("gitassist", commands={c.name: c for c in COMMANDS if c.name})
+def deploy_cli(deployment: Deployment, cli: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a deploy command in-process through main() on the deployment's repository; parse
+    --json output."""
 
     def invoke(*args: str, code: int = 0) -> Any:
-        from click.testing import CliRunner
-
-        result = CliRunner().invoke(
-            group, [*args, "--repo", str(deployment.repo.path)], catch_exceptions=False
-        )
-        assert result.exit_code == code, result.output
-        return json.loads(result.output) if "--json" in args else result.output
+        result = cli(*args, "--repo", str(deployment.repo.path), code=code)
+        return json.loads(result.stdout) if "--json" in args else result.stdout
 
     return invoke
+
+
+def support_and_sales(dep: Deployment, versions: int = 1) -> tuple[str, str]:
+    """Support (with config and metadata) and Sales, created in git and synced; with
+    versions=2 Support is then updated and synced again (the server holds both versions)."""
+    client = dep.repo.client()
+    support = client.assistants.create(
+        "agent",
+        context={"model_name": "echo", "system_prompt": "You are Support v1."},
+        config={"tags": ["support"], "recursion_limit": 7},
+        metadata={"team": "support"},
+        name="Support",
+        description="Answers customers",
+    )
+    sales = client.assistants.create(
+        "agent", context={"model_name": "echo", "system_prompt": "You sell."}, name="Sales"
+    )
+    assert not run_sync(dep).failed
+    if versions == 2:
+        client.assistants.update(
+            support["assistant_id"],
+            context={"model_name": "echo", "system_prompt": "You are Support v2."},
+        )
+        assert run_sync(dep).writes == 1
+    return support["assistant_id"], sales["assistant_id"]
 
 
 # --------------------------------------------------------------------------- the tests
@@ -220,6 +258,7 @@ def test_first_sync_creates_git_assistants_with_the_same_ids(deployment: Deploym
 
 
 def test_second_sync_does_nothing(deployment: Deployment, deploy_cli: Callable[..., Any]) -> None:
+    support_and_sales(deployment)
     data = deploy_cli("sync", deployment.url, "--json")
     assert data["writes"] == 0
     assert data["requests"] == 1  # one page of the listing, nothing else
@@ -228,32 +267,31 @@ def test_second_sync_does_nothing(deployment: Deployment, deploy_cli: Callable[.
 
 
 def test_update_in_git_updates_only_that_assistant(deployment: Deployment) -> None:
+    support_id, sales_id = support_and_sales(deployment)
     client = deployment.repo.client()
-    support = client.assistants.search(name="Support")[0]
-    sales = client.assistants.search(name="Sales")[0]
-    sales_versions = server_version_count(deployment, sales["assistant_id"])
+    sales_versions = server_version_count(deployment, sales_id)
     client.assistants.update(
-        support["assistant_id"],
+        support_id,
         context={"model_name": "echo", "system_prompt": "You are Support v2."},
     )
     dry = run_sync(deployment, dry_run=True)
     assert dry.writes == 0
-    planned = by_id(dry)[support["assistant_id"]]
+    planned = by_id(dry)[support_id]
     assert (planned.action, planned.result) == ("update", "planned")
     assert [d.path for d in planned.diff] == ["context.system_prompt"]
     report = run_sync(deployment)
     items = by_id(report)
-    assert items[support["assistant_id"]].result == "updated"
-    assert items[sales["assistant_id"]].result == "unchanged"
+    assert items[support_id].result == "updated"
+    assert items[sales_id].result == "unchanged"
     assert report.writes == 1
-    assert server_version_count(deployment, sales["assistant_id"]) == sales_versions
+    assert server_version_count(deployment, sales_id) == sales_versions
     assert_server_equals_git(deployment)
-    assert "You are Support v2." in run_reply(deployment, support["assistant_id"])
+    assert "You are Support v2." in run_reply(deployment, support_id)
 
 
 def test_rollback_in_git_repoints_and_corrects_the_context(deployment: Deployment) -> None:
+    support_id, _ = support_and_sales(deployment, versions=2)
     client = deployment.repo.client()
-    support_id = client.assistants.search(name="Support")[0]["assistant_id"]
     before = server_version_count(deployment, support_id)
     client.assistants.set_latest(support_id, 1)
     report = run_sync(deployment)
@@ -284,8 +322,9 @@ def test_rollback_in_git_repoints_and_corrects_the_context(deployment: Deploymen
 def test_renamed_file_changes_nothing_on_the_server(deployment: Deployment) -> None:
     from gitassist.apply import apply
 
+    _, sales_id = support_and_sales(deployment)
     repo = deployment.repo
-    sales = repo.client().assistants.search(name="Sales")[0]
+    sales = repo.client().assistants.get(sales_id)
     [old] = [p for p in (repo.path / "assistants").iterdir() if p.stem == "sales"]
     repo.git("mv", f"assistants/{old.name}", "assistants/sales-team.yaml")
     repo.git("commit", "-q", "-m", "Rename the sales file")
@@ -332,9 +371,8 @@ def test_deleted_assistant_is_kept_without_prune_and_deleted_with_it(
 def test_drift_made_through_the_sdk_is_reported_and_fixed(
     deployment: Deployment, deploy_cli: Callable[..., Any]
 ) -> None:
+    support_id, sales_id = support_and_sales(deployment, versions=2)
     client = deployment.repo.client()
-    support_id = client.assistants.search(name="Support")[0]["assistant_id"]
-    sales_id = client.assistants.search(name="Sales")[0]["assistant_id"]
     assert "No drift" in deploy_cli("drift", deployment.url, "--exit-code")
 
     # an edit "in Studio": the server merges metadata, so the stamps stay on it
@@ -463,7 +501,16 @@ def test_drift_reports_git_changes_not_synced_yet(
     deployment: Deployment, deploy_cli: Callable[..., Any]
 ) -> None:
     client = deployment.repo.client()
-    bot_id = client.assistants.search(name="Docs Bot")[0]["assistant_id"]
+    # Docs Bot at version 2 of 2 in git and on the server, then rolled back to 1 and synced
+    bot_id = client.assistants.create(
+        "agent", context={"model_name": "echo", "system_prompt": "Prompt one."}, name="Docs Bot"
+    )["assistant_id"]
+    run_sync(deployment)
+    client.assistants.update(bot_id, context={"model_name": "echo", "system_prompt": "Prompt two."})
+    run_sync(deployment)
+    client.assistants.set_latest(bot_id, 1)
+    assert by_id(run_sync(deployment))[bot_id].result == "re-pointed"
+
     client.assistants.update(bot_id, name="Docs Bot", description="now described")
     data = deploy_cli("drift", deployment.url, "--json")
     [item] = [a for a in data["assistants"] if a["assistant_id"] == bot_id]
@@ -527,6 +574,7 @@ def test_named_deployment_and_api_key(
         parse_headers(["no-colon"])
 
 
+@pytest.mark.slow  # about 15 s
 def test_transient_errors_are_retried_and_writes_not_repeated(deployment: Deployment) -> None:
     import httpx
 

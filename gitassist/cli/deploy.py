@@ -18,8 +18,6 @@ if TYPE_CHECKING:
     from gitassist.store import Store
     from gitassist.sync import SyncReport
 
-TARGET_HELP = "URL|NAME: a server URL, or a deployment named in gitassist.yaml."
-
 
 def header_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(

@@ -6,7 +6,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from gitassist.cli.options import apply_sets, json_option, parse_mapping, repo_option, store_for
+from gitassist.cli.options import (
+    IntRange,
+    apply_sets,
+    json_option,
+    parse_mapping,
+    repo_option,
+    store_for,
+)
 from gitassist.cli.render import emit_json, out, short, table, yaml_text
 
 if TYPE_CHECKING:
@@ -209,8 +216,8 @@ def get(target: str, rev: str | None, repo: str, as_json: bool) -> None:
 @click.option("--graph", "graph_id", help="Only this graph's assistants.")
 @click.option("--name", help="Name contains (case-insensitive).")
 @click.option("--metadata", "metadata_text", metavar="JSON", help="Metadata contains.")
-@click.option("--limit", default=100, show_default=True, type=click.IntRange(min=1))
-@click.option("--offset", default=0, type=click.IntRange(min=0))
+@click.option("--limit", default=100, show_default=True, type=IntRange(min=1))
+@click.option("--offset", default=0, type=IntRange(min=0))
 @click.option(
     "--sort-by",
     type=click.Choice(["assistant_id", "created_at", "updated_at", "name", "graph_id"]),

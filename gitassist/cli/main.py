@@ -28,30 +28,110 @@ Run:        gitassist run Bot --input '{"messages": [...]}'
 Deploy:     gitassist sync URL|NAME     gitassist drift NAME --exit-code
 
 Exit codes: 0 ok, 1 changes (--exit-code), 2 usage, 3 invalid, 4 not found,
-5 conflict, 6 repository state, 7 error in graph code, 8 remote, 70 bug.
+5 conflict, 6 repository state, 7 error in graph code, 8 remote, 70 bug,
+130 interrupted.
 """
 
 
+# Every command, in the order `gitassist --help` lists them (by workflow): its module under
+# gitassist/cli/ (which lists it in COMMANDS) and the first sentence of its help, which
+# `gitassist --help` shows without importing the module. A command's module is imported only
+# when the command runs or its own help is shown. tests/test_cli.py checks this table against
+# the modules. A new command: add it to its module's COMMANDS and a row here.
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("lifecycle", "Make DIRECTORY an assistant repository."),
+    "create": ("lifecycle", "Create an assistant for GRAPH_ID and commit its file."),
+    "get": ("lifecycle", "Show an assistant's active version (or TARGET@N, or --rev REV)."),
+    "list": ("lifecycle", "List assistants with their active versions (alias: search)."),
+    "search": ("lifecycle", "Search assistants (same as list)."),
+    "update": (
+        "lifecycle",
+        "Change an assistant: a new commit and, on the tracked branch, a new version.",
+    ),
+    "delete": (
+        "lifecycle",
+        "Delete an assistant: removes its file in a commit and marks it deleted.",
+    ),
+    "show": (
+        "lifecycle",
+        "Print a version's document as committed (TARGET, TARGET@N, TARGET@latest).",
+    ),
+    "versions": (
+        "versions_cmds",
+        "List an assistant's versions, newest first, with who made each and where.",
+    ),
+    "set-latest": (
+        "versions_cmds",
+        "Make VERSION the active version of TARGET (rollback or roll forward).",
+    ),
+    "log": (
+        "versions_cmds",
+        "The history of TARGET's active version: who moved it, when, from which to which.",
+    ),
+    "validate": (
+        "review",
+        "Check every assistant document (or PATHS): format, graph_id, unique assistant_id,"
+        " context against the committed schema of its graph.",
+    ),
+    "diff": ("review", "Review assistant changes from BASE to HEAD, field by field."),
+    "schemas": (
+        "review",
+        "Context schemas: export them from the graphs' code; check they are current.",
+    ),
+    "plan": ("apply_cmds", "Show what apply would record: versions, latest moves, deletions."),
+    "apply": ("apply_cmds", "Record every change on the tracked branch since the last apply."),
+    "fetch": ("apply_cmds", "Fetch REMOTE's assistant refs (versions, latest, apply record)."),
+    "push": (
+        "apply_cmds",
+        "Push local assistant refs to REMOTE (e.g. after set-latest), atomically.",
+    ),
+    "sync": ("deploy", "Make a LangGraph Server's assistants equal git's latest versions."),
+    "drift": ("deploy", "Report where a server's assistants differ from git, field by field."),
+    "adopt": (
+        "deploy",
+        "Write a server's assistants that git does not know into assistants/, in one commit.",
+    ),
+    "run": ("running", "Run an assistant locally and stream what each step does."),
+    "threads": (
+        "running",
+        "Conversations kept between runs (in .gitassist/threads.sqlite, git-ignored).",
+    ),
+}
+
+
 class Group(click.Group):
+    """The top-level group: commands are listed from LAZY_COMMANDS and imported on use."""
+
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.commands)  # in the order they were added, which is by workflow
+        extra = [name for name in self.commands if name not in LAZY_COMMANDS]
+        return [*LAZY_COMMANDS, *extra]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
+            import importlib
+
+            module = importlib.import_module(f"gitassist.cli.{LAZY_COMMANDS[cmd_name][0]}")
+            for command in module.COMMANDS:
+                self.commands.setdefault(str(command.name), command)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List every command with its short help, importing none that is not loaded yet."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            command = self.commands.get(name) or click.Command(name, help=LAZY_COMMANDS[name][1])
+            if not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 @click.group(cls=Group, help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="gitassist")
 def cli() -> None:
     pass
-
-
-def _register() -> None:
-    from gitassist.cli import apply_cmds, deploy, lifecycle, review, running, versions_cmds
-
-    for module in (lifecycle, versions_cmds, review, apply_cmds, deploy, running):
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_register()
 
 
 def _crash_log() -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -13,6 +14,15 @@ if TYPE_CHECKING:
     from gitassist.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class IntRange(click.IntRange):
+    """click.IntRange for ASCII digits only: int() also reads "١" (Arabic-Indic one) as 1."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not re.fullmatch(r"\s*[+-]?[0-9]{1,18}\s*", value):
+            self.fail(f"{value!r} is not a whole number written in ASCII digits", param, ctx)
+        return super().convert(value, param, ctx)
 
 
 def json_option(func: F) -> F:

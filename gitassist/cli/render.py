@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -54,7 +53,3 @@ def problem_line(problem: Problem) -> str:
 
 def short(value: str | None, n: int = 12) -> str:
     return (value or "")[:n]
-
-
-def is_tty() -> bool:
-    return sys.stdout.isatty()

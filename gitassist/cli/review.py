@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from gitassist.cli.options import format_option, json_option, repo_option, store_for
+from gitassist.cli.options import IntRange, format_option, json_option, repo_option, store_for
 from gitassist.cli.render import emit_json, err, out, problem_line
 from gitassist.errors import ExitCode
 
@@ -123,8 +123,8 @@ def diff(base: str | None, head: str, fmt: str, exit_code: bool, repo: str) -> N
 
 @click.command(name="diff")
 @click.argument("target")
-@click.argument("a", type=click.IntRange(min=1))
-@click.argument("b", type=click.IntRange(min=1))
+@click.argument("a", type=IntRange(min=1))
+@click.argument("b", type=IntRange(min=1))
 @format_option("human", "json", "markdown")
 @repo_option
 def versions_diff(target: str, a: int, b: int, fmt: str, repo: str) -> None:

@@ -42,7 +42,7 @@ def _input(text: str | None) -> Any:
         if not text.strip():
             return None
     value = parse_value(text, "--input")
-    if value is not None and not isinstance(value, dict):
+    if not isinstance(value, dict):  # null too: docs/running.md, exit 2 and nothing runs
         raise click.BadParameter(
             "must be a JSON object (the graph's input state), e.g. "
             '\'{"messages": [{"role": "user", "content": "hi"}]}\'',

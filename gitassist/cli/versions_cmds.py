@@ -6,14 +6,14 @@ import datetime as dt
 
 import click
 
-from gitassist.cli.options import json_option, repo_option, store_for
+from gitassist.cli.options import IntRange, json_option, repo_option, store_for
 from gitassist.cli.render import emit_json, out, short, table
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("target")
-@click.option("--limit", default=10, show_default=True, type=click.IntRange(min=1))
-@click.option("--offset", default=0, type=click.IntRange(min=0))
+@click.option("--limit", default=10, show_default=True, type=IntRange(min=1))
+@click.option("--offset", default=0, type=IntRange(min=0))
 @repo_option
 @json_option
 @click.pass_context
@@ -80,7 +80,7 @@ def versions(
 
 @click.command(name="set-latest")
 @click.argument("target")
-@click.argument("version", type=click.IntRange(min=1))
+@click.argument("version", type=IntRange(min=1))
 @click.option("--reason", help="Why (kept in the ref log).")
 @repo_option
 @json_option
@@ -106,7 +106,7 @@ def set_latest(target: str, version: int, reason: str | None, repo: str, as_json
 
 @click.command()
 @click.argument("target")
-@click.option("--limit", type=click.IntRange(min=1))
+@click.option("--limit", type=IntRange(min=1))
 @repo_option
 @json_option
 def log(target: str, limit: int | None, repo: str, as_json: bool) -> None:
