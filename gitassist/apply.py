@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from gitassist.assistants import validate_entries
 from gitassist.errors import Conflict, RepositoryError
 from gitassist.plan import ApplyResult, Plan, ShallowClone, execute, make_plan
 
@@ -52,9 +51,7 @@ def plan_for(store: Store, *, any_branch: bool = False, from_rewritten: bool = F
     head = store.head_commit()
     if head is None:
         raise RepositoryError("the repository has no commits yet")
-    return make_plan(
-        store, head=head, branch=branch, from_rewritten=from_rewritten, validator=validate_entries
-    )
+    return make_plan(store, head=head, branch=branch, from_rewritten=from_rewritten, validate=True)
 
 
 def apply(

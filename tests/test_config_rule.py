@@ -1,0 +1,136 @@
+"""One rule for configuration, one home for committed schemas, one langgraph.json parser.
+
+Commands on commits read that commit's own langgraph.json, gitassist.yaml and schemas; a
+malformed committed schema is a user error (exit 3) naming the file in every command.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.conftest import doc_yaml
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tests.conftest import Repo
+
+SCHEMA = "schemas/agent.context.json"
+BROKEN = '{"type": "object", "properties": {'  # not JSON
+
+
+def _one_line_error(proc: Any) -> str:
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert lines, proc.stderr
+    assert "bug in gitassist" not in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return lines[0]
+
+
+@pytest.fixture
+def broken_schema(make_repo: Callable[..., Repo]) -> tuple[Repo, str]:
+    """A repository with one recorded assistant, then a malformed committed schema."""
+    repo = make_repo()
+    created = repo.client().assistants.create("agent", context={"model_name": "echo"}, name="Bot")
+    repo.commit({SCHEMA: BROKEN}, "break the schema")
+    return repo, created["assistant_id"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("validate",),
+        ("validate", "--rev", "HEAD"),
+        ("apply",),
+        ("update", "Bot", "--set", "system_prompt=hi"),
+        ("run", "Bot", "--input", '{"question": "q"}'),
+    ],
+    ids=lambda a: "-".join(a[:2]),
+)
+def test_a_malformed_committed_schema_is_exit_3_naming_the_file(
+    broken_schema: tuple[Repo, str], run_cli: Any, args: tuple[str, ...]
+) -> None:
+    repo, _ = broken_schema
+    before = repo.refs()
+    proc = run_cli(*args, "--repo", str(repo.path))
+    assert proc.returncode == 3, (proc.returncode, proc.stdout, proc.stderr)
+    if args[0] != "validate":  # validate reports problems (one per file) on stdout
+        line = _one_line_error(proc)
+        assert SCHEMA in line, line
+    else:
+        assert SCHEMA in proc.stdout + proc.stderr
+    assert repo.refs() == before
+    assert repo.git("status", "--porcelain") == ""
+
+
+def test_apply_reads_the_committed_gitassist_yaml_not_an_untracked_one(
+    make_repo: Callable[..., Repo], run_cli: Any
+) -> None:
+    """An untracked gitassist.yaml allowing unknown context keys must not let apply record
+    a document that `validate --rev HEAD` (the commit's own configuration) rejects."""
+    repo = make_repo()
+    assistant_id = str(uuid.uuid4())
+    repo.commit(
+        {"assistants/bot.yaml": doc_yaml(assistant_id, context={"model_name": "echo", "nope": 1})}
+    )
+    (repo.path / "gitassist.yaml").write_text("unknown_context_keys: allow\n", encoding="utf-8")
+    checked = run_cli("validate", "--rev", "HEAD", "--repo", str(repo.path))
+    assert checked.returncode == 3, checked.stdout + checked.stderr
+    before = repo.refs()
+    applied = run_cli("apply", "--repo", str(repo.path))
+    assert applied.returncode == 3, applied.stdout + applied.stderr
+    assert "nope" in applied.stdout + applied.stderr
+    assert repo.refs() == before
+
+
+def test_a_committed_gitassist_yaml_applies_to_that_commit(
+    make_repo: Callable[..., Repo], run_cli: Any
+) -> None:
+    """The same option, committed, is that commit's rule: apply records and validate agrees."""
+    repo = make_repo()
+    assistant_id = str(uuid.uuid4())
+    repo.commit(
+        {
+            "gitassist.yaml": "unknown_context_keys: allow\n",
+            "assistants/bot.yaml": doc_yaml(
+                assistant_id, context={"model_name": "echo", "nope": 1}
+            ),
+        }
+    )
+    assert run_cli("validate", "--rev", "HEAD", "--repo", str(repo.path)).returncode == 0
+    applied = run_cli("apply", "--repo", str(repo.path))
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert f"refs/assistants/{assistant_id}/latest" in repo.refs()
+
+
+# --------------------------------------------------------------------------- langgraph.json
+
+
+@pytest.mark.parametrize("deps", ["./src", 7, [".", 3], {"a": "."}])
+def test_dependencies_not_a_list_of_strings_is_one_config_error(deps: Any) -> None:
+    from gitassist.errors import ConfigError
+    from gitassist.project import load_project
+
+    text = json.dumps({"dependencies": deps, "graphs": {"agent": "./graph.py:graph"}})
+    with pytest.raises(ConfigError, match="dependencies"):
+        load_project(text, None)
+
+
+def test_dependencies_string_fails_every_command_alike(
+    make_repo: Callable[..., Repo], run_cli: Any
+) -> None:
+    repo = make_repo(
+        {
+            "langgraph.json": json.dumps(
+                {"dependencies": "./src", "graphs": {"agent": "./graph.py:graph"}}
+            )
+        }
+    )
+    for args in (("validate",), ("run", "agent", "--input", '{"question": "q"}'), ("list",)):
+        proc = run_cli(*args, "--repo", str(repo.path))
+        assert proc.returncode == 3, (args, proc.stdout, proc.stderr)
+        assert "dependencies" in _one_line_error(proc)
