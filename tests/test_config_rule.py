@@ -134,3 +134,73 @@ def test_dependencies_string_fails_every_command_alike(
         proc = run_cli(*args, "--repo", str(repo.path))
         assert proc.returncode == 3, (args, proc.stdout, proc.stderr)
         assert "dependencies" in _one_line_error(proc)
+
+
+# --------------------------------------------------------------------------- one update
+
+
+def _count_reads(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Count name resolutions and latest-pointer reads (outside the planner's own walk)."""
+    import gitassist.assistants as writes
+    import gitassist.resolve as reads
+    from gitassist import versions
+
+    counts = {"find_id": 0, "read_latest": 0}
+    real_find, real_latest = reads.find_id, versions.read_latest
+
+    def find_id(*args: Any, **kwargs: Any) -> Any:
+        counts["find_id"] += 1
+        return real_find(*args, **kwargs)
+
+    def read_latest(*args: Any, **kwargs: Any) -> Any:
+        counts["read_latest"] += 1
+        return real_latest(*args, **kwargs)
+
+    monkeypatch.setattr(reads, "find_id", find_id)
+    for module in (reads, writes, versions):
+        monkeypatch.setattr(module, "read_latest", read_latest)
+    return counts
+
+
+def test_one_update_resolves_the_name_once_and_reads_latest_once_before_writing(
+    make_repo: Callable[..., Repo], cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = make_repo()
+    repo.client().assistants.create("agent", context={"model_name": "echo"}, name="Bot")
+    counts = _count_reads(monkeypatch)
+    cli("update", "Bot", "--set", "system_prompt=hi", "--repo", str(repo.path))
+    assert counts == {"find_id": 1, "read_latest": 2}  # once before the write, once after
+    shown = json.loads(cli("get", "Bot", "--json", "--repo", str(repo.path)).output)
+    assert shown["context"] == {"model_name": "echo", "system_prompt": "hi"}
+    assert shown["version"] == 2
+
+
+def test_update_after_a_rollback_starts_from_the_active_version(
+    make_repo: Callable[..., Repo], cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--set edits the active version's context (the core applies it, not the CLI); setting
+    back what the newest version holds moves latest there without a commit."""
+    repo = make_repo()
+    made = repo.client().assistants.create("agent", context={"model_name": "echo"}, name="Bot")
+    c = ("--repo", str(repo.path))
+    cli("update", "Bot", "--set", "system_prompt=two", *c)
+    cli("set-latest", made["assistant_id"], "1", *c)
+    head = repo.git("rev-parse", "HEAD")
+    counts = _count_reads(monkeypatch)
+    cli("update", "Bot", "--set", "system_prompt=two", *c)
+    assert counts["find_id"] == 1
+    assert repo.git("rev-parse", "HEAD") == head  # no commit: the newest version already is it
+    shown = json.loads(cli("get", "Bot", "--json", *c).output)
+    assert shown["version"] == 2
+
+
+def test_set_on_a_key_that_is_not_a_mapping_is_a_usage_error(
+    make_repo: Callable[..., Repo], run_cli: Any
+) -> None:
+    repo = make_repo()
+    repo.client().assistants.create("agent", context={"model_name": "echo"}, name="Bot")
+    before = repo.refs()
+    proc = run_cli("update", "Bot", "--set", "model_name.x=1", "--repo", str(repo.path))
+    assert proc.returncode == 2, proc.stderr
+    assert "model_name" in _one_line_error(proc)
+    assert repo.refs() == before
