@@ -9,14 +9,14 @@ commit and say which version the change will become. Reading and naming assistan
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from gitassist.documents import AssistantDocument, RunConfig, render_new, render_update
-from gitassist.errors import Conflict, NotFound, RepositoryError, UsageError, ValidationFailed
+from gitassist.documents import AssistantDocument, render_new, render_update
+from gitassist.edits import edit_context, run_config
+from gitassist.errors import Conflict, NotFound, RepositoryError, ValidationFailed
 from gitassist.plan import check_plan, execute, index_at, make_plan, read_applied
 from gitassist.resolve import (
     Resolved,
@@ -80,40 +80,6 @@ def _check_write(store: Store, text: str, path: str, parent: Commit | None) -> A
             hint="nothing was written; fix the values and retry",
         )
     return doc
-
-
-def edit_context(
-    base: dict[str, Any], sets: Sequence[tuple[str, Any]], unsets: Sequence[str] = ()
-) -> dict[str, Any]:
-    """``base`` with ``(key, value)`` set and ``key`` removed, in order; dotted keys nest
-    (``a.b`` sets ``b`` in mapping ``a``, made when missing). A copy: ``base`` is unchanged."""
-    data: dict[str, Any] = json.loads(json.dumps(base))
-    for key, value in sets:
-        parts = key.split(".")
-        _parent(data, parts, f"{key}={json.dumps(value)}", "--set", create=True)[parts[-1]] = value
-    for key in unsets:
-        parts = key.split(".")
-        _parent(data, parts, key, "--unset", create=False).pop(parts[-1], None)
-    return data
-
-
-def _parent(
-    data: dict[str, Any], parts: list[str], item: str, option: str, *, create: bool
-) -> dict[str, Any]:
-    """The mapping that holds the last of ``parts`` (made on the way with ``create``)."""
-    node: Any = data
-    for i, part in enumerate(parts[:-1]):
-        child = node.get(part) if isinstance(node, dict) else None
-        if child is None and create:
-            child = node[part] = {}
-        if not isinstance(child, dict):
-            if child is None:
-                return {}
-            where = ".".join(parts[: i + 1])
-            raise UsageError(f"{option} {item!r}: {where} is {json.dumps(child)}, not a mapping")
-        node = child
-    parent: dict[str, Any] = node
-    return parent
 
 
 # --------------------------------------------------------------------------- writing
@@ -266,7 +232,7 @@ def create(
             name=name or "Untitled",
             description=description,
             context=edit_context(context or {}, set_context) if set_context else context or {},
-            config=_run_config_model(config),
+            config=run_config(config),
             metadata=metadata or {},
         )
         path = new_path(store, doc.name, parent.tree if parent else None)
@@ -286,34 +252,6 @@ def _existing(
     if head is not None and assistant_id in index_at(store, head.tree):
         return at_tree(store, assistant_id, head, source="unrecorded")
     return None
-
-
-def _run_config(config: dict[str, Any] | None) -> dict[str, Any]:
-    config = dict(config or {})
-    if config.get("configurable"):
-        raise ValidationFailed(
-            "config.configurable is not stored: put those values in context",
-            [],
-            hint="LangGraph reads assistant values from context; see docs/format.md",
-        )
-    config.pop("configurable", None)
-    return config
-
-
-def _run_config_model(config: dict[str, Any] | None) -> RunConfig:
-    from pydantic import ValidationError
-
-    try:
-        return RunConfig.model_validate(_run_config(config))
-    except ValidationError as exc:
-        detail = "; ".join(
-            f"config.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        raise ValidationFailed(
-            f"invalid config: {detail}",
-            [],
-            hint='config takes {"tags": [str, ...], "recursion_limit": int >= 1}',
-        ) from None
 
 
 def update(
@@ -363,7 +301,7 @@ def update(
         if context is not None:
             changes["context"] = context
         if config is not None:
-            changes["config"] = _run_config_model(config)
+            changes["config"] = run_config(config)
         if metadata is not None:
             changes["metadata"] = {**current.metadata, **metadata}
         if name is not None:
