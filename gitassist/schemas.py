@@ -11,23 +11,20 @@ A malformed schema is a problem on that file (:func:`read_schemas`, for validate
 report every problem) or a :class:`~gitassist.errors.ConfigError` naming it
 (:func:`load_schemas`, for the commands that need the schemas to go on).
 
-Exporting (:func:`export_all`) is the only path that loads graph code and imports langgraph.
+Writing them from graph code is :mod:`gitassist.schema_export`, the only path that loads
+graph code; nothing here imports it, so readers of schemas never reach graph code.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from gitassist.errors import ConfigError, Location
 from gitassist.problems import Problem
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
-    from pathlib import Path
-
     from pygit2 import Tree
 
     from gitassist.project import Project
@@ -217,119 +214,11 @@ def load_schemas(
     return schemas
 
 
-# --------------------------------------------------------------------------- exporting
+# --------------------------------------------------------------------------- the document schema
 
 
-ExportStatus = Literal["written", "unchanged", "no_context_schema", "changed"]
+def document_schema_text() -> str:
+    """The JSON Schema of assistant documents (from the model), as committed."""
+    from gitassist.documents import document_json_schema
 
-
-@dataclass(frozen=True)
-class SchemaExport:
-    """What :func:`export_schemas` did (or would do) for one graph."""
-
-    graph_id: str
-    path: Path
-    status: ExportStatus
-    diff: str = ""
-
-
-@dataclass(frozen=True)
-class ExportedFile:
-    """One schema file and what export did, or check found."""
-
-    name: str  # graph id, or "assistant" for the document schema
-    path: str
-    status: str  # written | unchanged | changed | no_context_schema | stale
-    diff: str = ""
-
-
-def schema_bytes(schema: Mapping[str, Any]) -> bytes:
-    """Deterministic bytes for a schema file: sorted keys, 2-space indent, UTF-8, final newline."""
-    text = json.dumps(schema, sort_keys=True, indent=2, ensure_ascii=False)
-    return (text + "\n").encode("utf-8")
-
-
-def export_all(store: Store, *, write: bool) -> list[ExportedFile]:
-    """Export (or with ``write=False`` compare) every graph's context schema of the working
-    tree's project, and the document schema. Imports the graphs: only this runs graph code."""
-    project = store.project
-    out_dir = store.root / project.settings.schemas_dir
-    files = []
-    for item in export_schemas(store.root, project.graphs, out_dir, write=write):
-        rel = item.path.relative_to(store.root).as_posix()
-        status: str = item.status
-        if status == "no_context_schema" and item.path.is_file():
-            status = "stale"  # a committed schema for a graph that no longer declares one
-        files.append(ExportedFile(item.graph_id, rel, status, item.diff))
-    files.append(_document_schema(store.root, document_schema_path(project), write))
-    return files
-
-
-def _document_schema(root: Path, rel: str, write: bool) -> ExportedFile:
-    from gitassist.scaffold import schema_text as document_schema_text
-
-    path = root / rel
-    new = document_schema_text().encode("utf-8")
-    old = path.read_bytes() if path.is_file() else None
-    if old == new:
-        return ExportedFile("assistant", rel, "unchanged")
-    if not write:
-        return ExportedFile("assistant", rel, "changed", _diff(old, new, rel, "gitassist"))
-    _write_atomically(path, new)
-    return ExportedFile("assistant", rel, "written")
-
-
-def export_schemas(
-    root: Path, graphs: Mapping[str, str], out_dir: Path, *, write: bool = True
-) -> list[SchemaExport]:
-    """Export each graph's context schema to ``out_dir/<graph_id>.context.json``.
-
-    With ``write=False`` nothing is written: a file that is missing or differs from what the
-    code produces is reported as "changed" with a unified diff (committed → code).
-    """
-    return [_export_one(root, gid, spec, out_dir, write) for gid, spec in graphs.items()]
-
-
-def _export_one(root: Path, graph_id: str, spec: str, out_dir: Path, write: bool) -> SchemaExport:
-    from gitassist.context_schema import context_jsonschema
-    from gitassist.graphs import display_path, load_graph
-
-    path = out_dir / f"{_safe_graph_id(graph_id)}{SUFFIX}"
-    schema = context_jsonschema(load_graph(root, graph_id, spec))
-    if schema is None:
-        return SchemaExport(graph_id, path, "no_context_schema")
-    new = schema_bytes(schema)
-    old = path.read_bytes() if path.is_file() else None
-    if old == new:
-        return SchemaExport(graph_id, path, "unchanged")
-    if not write:
-        shown = display_path(path, root.resolve())
-        return SchemaExport(graph_id, path, "changed", _diff(old, new, shown, "from code"))
-    _write_atomically(path, new)
-    return SchemaExport(graph_id, path, "written")
-
-
-def _safe_graph_id(graph_id: str) -> str:
-    if not graph_id or graph_id.startswith(".") or any(c in graph_id for c in "/\\\x00"):
-        raise ConfigError(f"graph id {graph_id!r} cannot be used as a file name")
-    return graph_id
-
-
-def _diff(old: bytes | None, new: bytes, shown: str, source: str) -> str:
-    import difflib
-
-    before = old.decode("utf-8", errors="replace") if old is not None else ""
-    lines: Iterable[str] = difflib.unified_diff(
-        before.splitlines(keepends=True),
-        new.decode("utf-8").splitlines(keepends=True),
-        fromfile=f"{shown} (committed)" if old is not None else f"{shown} (missing)",
-        tofile=f"{shown} ({source})",
-    )
-    return "".join(lines)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    return json.dumps(document_json_schema(), indent=2, sort_keys=True) + "\n"

@@ -10,10 +10,14 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from gitassist.context_schema import context_jsonschema
 from gitassist.errors import ConfigError, NotFound, UserCodeError
 from gitassist.graphs import load_graph
-from gitassist.schemas import SchemaExport, export_schemas, schema_bytes
+from gitassist.schema_export import (
+    SchemaExport,
+    context_jsonschema,
+    export_schemas,
+    schema_bytes,
+)
 
 EXAMPLE_REPO = Path(__file__).resolve().parent.parent / "example-repo"
 

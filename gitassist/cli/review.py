@@ -12,7 +12,7 @@ from gitassist.errors import ExitCode
 
 if TYPE_CHECKING:
     from gitassist.problems import Problem
-    from gitassist.schemas import ExportedFile
+    from gitassist.schema_export import ExportedFile
     from gitassist.validation import Report
 
 
@@ -166,7 +166,7 @@ _STATUS_TEXT = {
 
 
 def _schema_files(repo: str, write: bool) -> list[ExportedFile]:
-    from gitassist.schemas import export_all
+    from gitassist.schema_export import export_all
 
     return export_all(store_for(repo), write=write)
 

@@ -1,22 +1,144 @@
-"""A graph's context schema as JSON Schema: what ``gitassist schemas export`` writes.
+"""Context schemas from graph code: what ``gitassist schemas export`` and ``check`` do.
 
-Built by ``graph.get_context_jsonschema()`` (pydantic underneath), then normalised where
-pydantic loses something. Called only on a loaded graph (see :mod:`gitassist.schemas`).
+The only path from schemas to graph code: it loads each graph (runs user code, imports
+langgraph) and writes its context schema where :mod:`gitassist.schemas` reads it, byte for
+byte deterministic. The JSON Schema comes from ``graph.get_context_jsonschema()`` (pydantic
+underneath), normalised where pydantic loses something (see :func:`_normalise`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import typing
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
-from gitassist.errors import UserCodeError
+from gitassist.errors import ConfigError, UserCodeError
+from gitassist.schemas import SUFFIX, document_schema_path, document_schema_text
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable, Mapping
+    from pathlib import Path
+
+    from gitassist.store import Store
 
 _MISSING = object()
+
+ExportStatus = Literal["written", "unchanged", "no_context_schema", "changed"]
+
+
+@dataclass(frozen=True)
+class SchemaExport:
+    """What :func:`export_schemas` did (or would do) for one graph."""
+
+    graph_id: str
+    path: Path
+    status: ExportStatus
+    diff: str = ""
+
+
+@dataclass(frozen=True)
+class ExportedFile:
+    """One schema file and what export did, or check found."""
+
+    name: str  # graph id, or "assistant" for the document schema
+    path: str
+    status: str  # written | unchanged | changed | no_context_schema | stale
+    diff: str = ""
+
+
+def schema_bytes(schema: Mapping[str, Any]) -> bytes:
+    """Deterministic bytes for a schema file: sorted keys, 2-space indent, UTF-8, final newline."""
+    text = json.dumps(schema, sort_keys=True, indent=2, ensure_ascii=False)
+    return (text + "\n").encode("utf-8")
+
+
+def export_all(store: Store, *, write: bool) -> list[ExportedFile]:
+    """Export (or with ``write=False`` compare) every graph's context schema of the working
+    tree's project, and the document schema. Imports the graphs: only this runs graph code."""
+    project = store.project
+    out_dir = store.root / project.settings.schemas_dir
+    files = []
+    for item in export_schemas(store.root, project.graphs, out_dir, write=write):
+        rel = item.path.relative_to(store.root).as_posix()
+        status: str = item.status
+        if status == "no_context_schema" and item.path.is_file():
+            status = "stale"  # a committed schema for a graph that no longer declares one
+        files.append(ExportedFile(item.graph_id, rel, status, item.diff))
+    files.append(_document_schema(store.root, document_schema_path(project), write))
+    return files
+
+
+def _document_schema(root: Path, rel: str, write: bool) -> ExportedFile:
+    path = root / rel
+    new = document_schema_text().encode("utf-8")
+    old = path.read_bytes() if path.is_file() else None
+    if old == new:
+        return ExportedFile("assistant", rel, "unchanged")
+    if not write:
+        return ExportedFile("assistant", rel, "changed", _diff(old, new, rel, "gitassist"))
+    _write_atomically(path, new)
+    return ExportedFile("assistant", rel, "written")
+
+
+def export_schemas(
+    root: Path, graphs: Mapping[str, str], out_dir: Path, *, write: bool = True
+) -> list[SchemaExport]:
+    """Export each graph's context schema into ``out_dir``, named as ``schema_path`` names it.
+
+    With ``write=False`` nothing is written: a file that is missing or differs from what the
+    code produces is reported as "changed" with a unified diff (committed → code).
+    """
+    return [_export_one(root, gid, spec, out_dir, write) for gid, spec in graphs.items()]
+
+
+def _export_one(root: Path, graph_id: str, spec: str, out_dir: Path, write: bool) -> SchemaExport:
+    from gitassist.graphs import display_path, load_graph
+
+    path = out_dir / f"{_safe_graph_id(graph_id)}{SUFFIX}"
+    schema = context_jsonschema(load_graph(root, graph_id, spec))
+    if schema is None:
+        return SchemaExport(graph_id, path, "no_context_schema")
+    new = schema_bytes(schema)
+    old = path.read_bytes() if path.is_file() else None
+    if old == new:
+        return SchemaExport(graph_id, path, "unchanged")
+    if not write:
+        shown = display_path(path, root.resolve())
+        return SchemaExport(graph_id, path, "changed", _diff(old, new, shown, "from code"))
+    _write_atomically(path, new)
+    return SchemaExport(graph_id, path, "written")
+
+
+def _safe_graph_id(graph_id: str) -> str:
+    if not graph_id or graph_id.startswith(".") or any(c in graph_id for c in "/\\\x00"):
+        raise ConfigError(f"graph id {graph_id!r} cannot be used as a file name")
+    return graph_id
+
+
+def _diff(old: bytes | None, new: bytes, shown: str, source: str) -> str:
+    import difflib
+
+    before = old.decode("utf-8", errors="replace") if old is not None else ""
+    lines: Iterable[str] = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        new.decode("utf-8").splitlines(keepends=True),
+        fromfile=f"{shown} (committed)" if old is not None else f"{shown} (missing)",
+        tofile=f"{shown} ({source})",
+    )
+    return "".join(lines)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------- from code
 
 
 def context_jsonschema(graph: Any) -> dict[str, Any] | None:
