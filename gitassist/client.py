@@ -9,6 +9,8 @@ deployment runs against a git repository with only the ``get_client`` line chang
 
 from __future__ import annotations
 
+import copy
+
 import os
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -160,7 +162,7 @@ class SyncAssistantsClient:
         schemas = load_schemas(self._store, self._store.project, None)
         return {
             "graph_id": graph_id,
-            "context_schema": schemas.schemas.get(graph_id),
+            "context_schema": copy.deepcopy(schemas.schemas.get(graph_id)),  # cached: a copy
             "input_schema": None,
             "output_schema": None,
             "state_schema": None,

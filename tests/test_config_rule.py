@@ -11,6 +11,8 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import doc_yaml
 
@@ -204,3 +206,76 @@ def test_set_on_a_key_that_is_not_a_mapping_is_a_usage_error(
     assert proc.returncode == 2, proc.stderr
     assert "model_name" in _one_line_error(proc)
     assert repo.refs() == before
+
+
+# --------------------------------------------------------------------------- properties
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=6,
+)
+
+
+@given(deps=JSON)
+@settings(max_examples=100, deadline=None)
+def test_dependencies_is_a_list_of_strings_or_one_config_error(deps: Any) -> None:
+    from gitassist.errors import ConfigError
+    from gitassist.project import load_project
+
+    text = json.dumps({"dependencies": deps, "graphs": {}})
+    try:
+        project = load_project(text, None)
+    except ConfigError as exc:
+        assert "dependencies" in exc.message
+        assert not (isinstance(deps, list) and all(isinstance(d, str) for d in deps))
+    else:
+        assert isinstance(deps, list) and project.dependencies == tuple(deps)
+
+
+KEYS = st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=3).map(".".join)
+
+
+@given(base=st.dictionaries(st.sampled_from(["a", "b", "x"]), JSON), key=KEYS, value=JSON)
+@settings(max_examples=100, deadline=None)
+def test_edit_context_sets_the_dotted_key_or_is_a_usage_error(
+    base: dict[str, Any], key: str, value: Any
+) -> None:
+    from gitassist.edits import edit_context
+    from gitassist.errors import UsageError
+
+    before = json.dumps(base, sort_keys=True)
+    try:
+        edited = edit_context(base, [(key, value)])
+    except UsageError:
+        return
+    finally:
+        assert json.dumps(base, sort_keys=True) == before  # the base is never changed
+    node: Any = edited
+    for part in key.split("."):
+        node = node[part]
+    assert node == value
+    parts = key.split(".")
+    node = edit_context(edited, [], [key])
+    for part in parts[:-1]:
+        node = node[part]
+    assert parts[-1] not in node
+
+
+def test_get_schemas_hands_out_a_copy_of_the_cached_schema(make_repo: Callable[..., Repo]) -> None:
+    """Schemas are cached by blob id across calls: a caller changing what it got must not
+    change what validation uses next."""
+    repo = make_repo()
+    client = repo.client()
+    made = client.assistants.create("agent", context={"model_name": "echo"}, name="Bot")
+    first = client.assistants.get_schemas(made["assistant_id"])["context_schema"]
+    first["properties"].clear()
+    again = client.assistants.get_schemas(made["assistant_id"])["context_schema"]
+    assert again["properties"]
+    assert run_validate(repo) == 0
+
+
+def run_validate(repo: Repo) -> int:
+    from gitassist.validation import validate
+
+    return len(validate(repo.store()).errors)
