@@ -10,7 +10,6 @@ deployment runs against a git repository with only the ``get_client`` line chang
 from __future__ import annotations
 
 import copy
-
 import os
 from functools import cached_property
 from typing import TYPE_CHECKING, Any

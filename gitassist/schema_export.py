@@ -98,7 +98,7 @@ def _export_one(root: Path, graph_id: str, spec: str, out_dir: Path, write: bool
     from gitassist.graphs import display_path, load_graph
 
     path = out_dir / f"{_safe_graph_id(graph_id)}{SUFFIX}"
-    schema = context_jsonschema(load_graph(root, graph_id, spec))
+    schema = graph_context_schema(load_graph(root, graph_id, spec))
     if schema is None:
         return SchemaExport(graph_id, path, "no_context_schema")
     new = schema_bytes(schema)
@@ -141,7 +141,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
 # --------------------------------------------------------------------------- from code
 
 
-def context_jsonschema(graph: Any) -> dict[str, Any] | None:
+def graph_context_schema(graph: Any) -> dict[str, Any] | None:
     """The JSON Schema of the graph's context schema, or None when it declares none.
 
     Built by `graph.get_context_jsonschema()` (pydantic underneath), then normalised where
