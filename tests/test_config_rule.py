@@ -82,6 +82,8 @@ def test_apply_reads_the_committed_gitassist_yaml_not_an_untracked_one(
     (repo.path / "gitassist.yaml").write_text("unknown_context_keys: allow\n", encoding="utf-8")
     checked = run_cli("validate", "--rev", "HEAD", "--repo", str(repo.path))
     assert checked.returncode == 3, checked.stdout + checked.stderr
+    here = run_cli("validate", "--repo", str(repo.path))  # the working tree's own rule
+    assert here.returncode == 0, here.stdout + here.stderr
     before = repo.refs()
     applied = run_cli("apply", "--repo", str(repo.path))
     assert applied.returncode == 3, applied.stdout + applied.stderr
