@@ -4,7 +4,7 @@ For each repository size (N assistants, C commits; generated and cached by
 ``bench/generate.py``, then copied so the writes below do not touch the cache) it measures,
 R times each, median and p90:
 
-- ``resolve``          ``gitassist.assistants.resolve(store, id)`` in-process, the first
+- ``resolve``          ``gitassist.resolve.resolve(store, id)`` in-process, the first
                        time for each id (its blob is parsed), and again (``resolve_warm``)
 - ``resolve_fresh``    the same on a new ``Store`` each time (opening the repo, loading refs)
 - ``cli_get``          ``gitassist get ID --json`` as a whole process (cold start), and
@@ -101,7 +101,7 @@ def recorded_ids(repo: Path) -> dict[str, int]:
 
 
 def bench_resolve(repo: Path, ids: list[str], fresh_repeats: int) -> dict[str, Any]:
-    from gitassist.assistants import resolve
+    from gitassist.resolve import resolve
     from gitassist.store import Store
 
     store = Store(repo)

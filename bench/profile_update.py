@@ -69,7 +69,9 @@ def instrument() -> list[str]:
     import gitassist.plan as P
     import gitassist.record as W
     import gitassist.refs as R
+    import gitassist.resolve as Q
     import gitassist.store as S
+    import gitassist.validation as V
 
     steps = [
         (A, "update", "update (all)"),
@@ -77,9 +79,9 @@ def instrument() -> list[str]:
         (A, "_existing", "  _existing (create: is the id taken)"),
         (A, "new_path", "  new_path (create: free file name)"),
         (A, "render_new", "  render_new (create: ruamel dump)"),
-        (A, "find_id", "  find_id"),
+        (Q, "find_id", "  find_id"),
         (A, "index_at", "  index_at (apply record + diff to HEAD)"),
-        (A, "update_base", "  update_base (latest pointer)"),
+        (A, "_update_base", "  _update_base (latest pointer)"),
         (A, "render_update", "  render_update (ruamel round-trip)"),
         (A, "_check_write", "  _check_write (parse + validate new text)"),
         (A, "_commit_and_record", "  _commit_and_record"),
@@ -88,7 +90,7 @@ def instrument() -> list[str]:
         (S.Store, "_tree_with", "      _tree_with (rewrite assistants/ tree, root tree)"),
         (A, "make_plan", "    make_plan"),
         (P, "changed_entries", "      changed_entries (C tree diffs)"),
-        (A, "validate_entries", "      validate_entries"),
+        (V, "entry_problems", "      entry_problems"),
         (S.Store, "publish", "    publish"),
         (S.Store, "write_worktree", "      write_worktree (file + .git/index read/add/write)"),
         (A, "execute", "    execute"),
@@ -96,7 +98,7 @@ def instrument() -> list[str]:
         (W, "make_pointer", "      make_pointer"),
         (W, "write_index", "      write_index (one index shard)"),
         (R.RefDB, "update", "      RefDB.update (all ref writes of the call)"),
-        (A, "resolve", "    resolve (the returned assistant)"),
+        (A, "from_latest", "    from_latest (the returned assistant)"),
     ]
     for owner, attr, label in steps:
         _wrap(owner, attr, label)

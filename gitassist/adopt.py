@@ -17,6 +17,8 @@ from gitassist.server import MAX_PAGE
 if TYPE_CHECKING:
     from gitassist.content import GitState
     from gitassist.documents import AssistantDocument
+    from gitassist.project import Project
+    from gitassist.schemas import SchemaSet
     from gitassist.server import Remote
     from gitassist.store import Store
 
@@ -79,7 +81,8 @@ def adopt(
     the commit is applied at once (versions and latest refs recorded), like ``create``.
     """
     from gitassist.applied import index_at
-    from gitassist.assistants import commit_documents, schema_set, writable_branch
+    from gitassist.assistants import commit_documents, writable_branch
+    from gitassist.schemas import load_schemas
 
     requests0 = remote.requests
     on_server = remote.by_id(page_size)
@@ -91,7 +94,8 @@ def adopt(
         tree = parent.tree if parent is not None else None
         in_tree = index_at(store, tree) if tree is not None else {}
         taken = set(store.entries(tree))
-        schemas = schema_set(store, tree)
+        project = store.project_at(parent) if parent is not None else store.project
+        schemas = load_schemas(store, project, tree)
         changes: dict[str, str | None] = {}
         for assistant in sorted(
             on_server.values(), key=lambda a: (str(a.get("name")), a["assistant_id"])
@@ -101,7 +105,7 @@ def adopt(
                 continue
             report.items.append(item)
             if item.result == "adopted" and item.path is not None:
-                changes[item.path] = _adopt_text(store, assistant, item, schemas)
+                changes[item.path] = _adopt_text(project, assistant, item, schemas)
         changes = {p: t for p, t in changes.items() if t is not None}
         for item in report.items:
             if item.result == "adopted" and item.path not in changes:
@@ -145,7 +149,7 @@ def _adopt_one(
 
 
 def _adopt_text(
-    store: Store, assistant: dict[str, Any], item: AdoptItem, schemas: Any
+    project: Project, assistant: dict[str, Any], item: AdoptItem, schemas: SchemaSet
 ) -> str | None:
     from gitassist.documents import render_new
     from gitassist.validation import document_problems
@@ -155,10 +159,11 @@ def _adopt_text(
     except Exception as exc:
         item.reason = f"cannot be written as a document: {exc}"
         return None
-    schema_ref = f"../{store.project.settings.schemas_dir}/assistant.schema.json"
-    text = render_new(doc, schema_ref=schema_ref)
+    from gitassist.schemas import document_schema_ref
+
+    text = render_new(doc, schema_ref=document_schema_ref(project))
     assert item.path is not None
-    _, problems = document_problems(text, item.path, store.project, schemas)
+    _, problems = document_problems(text, item.path, project, schemas)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         item.reason = "invalid: " + "; ".join(f"{p.json_path}: {p.message}" for p in errors[:3])

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 import pygit2
 
-from gitassist.assistants import validate_entries
 from gitassist.errors import Conflict, RepositoryError, ShallowClone
 from gitassist.plan import Plan, make_plan
 from gitassist.record import ApplyResult, execute
@@ -78,9 +77,7 @@ def plan_for(store: Store, *, any_branch: bool = False, from_rewritten: bool = F
     head = store.head_commit()
     if head is None:
         raise RepositoryError("the repository has no commits yet")
-    return make_plan(
-        store, head=head, branch=branch, from_rewritten=from_rewritten, validator=validate_entries
-    )
+    return make_plan(store, head=head, branch=branch, from_rewritten=from_rewritten, validate=True)
 
 
 def apply(

@@ -9,11 +9,13 @@ deployment runs against a git repository with only the ``get_client`` line chang
 
 from __future__ import annotations
 
+import copy
 import os
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from gitassist import assistants as ops
+from gitassist import resolve as reads
 from gitassist.errors import NotFound
 from gitassist.store import Store, parse_author
 
@@ -31,7 +33,7 @@ class SyncAssistantsClient:
         self._store = store
 
     def get(self, assistant_id: str, **_: Any) -> dict[str, Any]:
-        return ops.get(self._store, assistant_id).to_api()
+        return reads.get(self._store, assistant_id).to_api()
 
     def create(
         self,
@@ -110,7 +112,7 @@ class SyncAssistantsClient:
         sort_order: str | None = None,
         **_: Any,
     ) -> list[dict[str, Any]]:
-        found = ops.search(
+        found = reads.search(
             self._store,
             graph_id=graph_id,
             metadata=metadata,
@@ -130,7 +132,7 @@ class SyncAssistantsClient:
         name: str | None = None,
         **_: Any,
     ) -> int:
-        return ops.count(self._store, graph_id=graph_id, metadata=metadata, name=name)
+        return reads.count(self._store, graph_id=graph_id, metadata=metadata, name=name)
 
     def get_versions(
         self,
@@ -142,7 +144,7 @@ class SyncAssistantsClient:
     ) -> list[dict[str, Any]]:
         rows = [
             r.to_version_row()
-            for r in ops.get_versions(self._store, assistant_id, limit=limit, offset=offset)
+            for r in reads.get_versions(self._store, assistant_id, limit=limit, offset=offset)
         ]
         if metadata:
             rows = [r for r in rows if all(r["metadata"].get(k) == v for k, v in metadata.items())]
@@ -152,12 +154,14 @@ class SyncAssistantsClient:
         return ops.set_latest(self._store, assistant_id, version).to_api()
 
     def get_schemas(self, assistant_id: str, **_: Any) -> dict[str, Any]:
-        resolved = ops.get(self._store, assistant_id)
+        resolved = reads.get(self._store, assistant_id)
         graph_id = resolved.document.graph_id
-        schemas = ops.schema_set(self._store)
+        from gitassist.schemas import load_schemas
+
+        schemas = load_schemas(self._store, self._store.project, None)
         return {
             "graph_id": graph_id,
-            "context_schema": schemas.schemas.get(graph_id),
+            "context_schema": copy.deepcopy(schemas.schemas.get(graph_id)),  # cached: a copy
             "input_schema": None,
             "output_schema": None,
             "state_schema": None,

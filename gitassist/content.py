@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 from gitassist.project import default_assistant_id
 
 if TYPE_CHECKING:
-    from gitassist.assistants import Resolved
     from gitassist.documents import AssistantDocument
+    from gitassist.resolve import Resolved
     from gitassist.store import Store
 
 STAMP_VERSION = "gitassist_version"
@@ -188,7 +188,7 @@ class GitState:
 
 def git_state(store: Store) -> GitState:
     """Every assistant with a latest ref (graphs' defaults only when a file configures them)."""
-    from gitassist.assistants import from_latest, recorded_ids
+    from gitassist.resolve import from_latest, recorded_ids
     from gitassist.versions import read_latest
 
     desired: dict[str, Desired] = {}

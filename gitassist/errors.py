@@ -95,6 +95,13 @@ class ValidationFailed(GitassistError):
         self.issues = issues
 
 
+class UsageError(GitassistError):
+    """A command-line value the core cannot use (e.g. ``--set a.b=1`` where ``a`` is 1)."""
+
+    exit_code = ExitCode.USAGE
+    code = "usage"
+
+
 class ConfigError(GitassistError):
     """langgraph.json or the gitassist configuration is missing or malformed."""
 

@@ -3,7 +3,7 @@
 A run loads the graph named in ``langgraph.json`` either from the working tree or, pinned,
 from the commit of the assistant's version, materialised once under
 ``.gitassist/trees/<commit>``. Compiled graphs are cached per code version (the commit, and
-for the working tree the graph file's mtime and size), schema sets per tree or schema files.
+for the working tree the graph file's mtime and size); schemas by blob (:mod:`gitassist.schemas`).
 langgraph and user code are imported only by :func:`gitassist.graphs.load_graph`, called here
 when a graph is first needed.
 """
@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 import pygit2
 
-from gitassist import assistants as ops
 from gitassist.errors import NotFound
 from gitassist.state_dir import state_dir
 
@@ -28,13 +27,12 @@ if TYPE_CHECKING:
     from pygit2 import Commit, Tree
 
     from gitassist.project import Project
+    from gitassist.schemas import SchemaSet
     from gitassist.store import Store
-    from gitassist.validation import SchemaSet
 
 _GRAPH_CACHE_SIZE = 32
-# Loaded graphs by (code root, graph id, spec, code key); schema sets by where they came from.
+# Loaded graphs by (code root, graph id, spec, code key).
 _GRAPHS: dict[tuple[str, str, str, str], Any] = {}
-_SCHEMAS: dict[tuple[str, str], SchemaSet] = {}
 
 
 @dataclass(frozen=True)
@@ -122,23 +120,10 @@ def _spec_file(spec: str) -> str | None:
 
 
 def schema_set_of(store: Store, code: Code) -> SchemaSet:
-    """The committed context schemas of that code (cached per tree, or per schema files)."""
-    if code.tree is not None:
-        key = ("tree", str(code.tree.id))
-    else:
-        stamps = []
-        for graph_id in code.project.graphs:
-            file = store.root / code.project.settings.schemas_dir / f"{graph_id}.context.json"
-            with contextlib.suppress(OSError):
-                st = file.stat()
-                stamps.append(f"{graph_id}:{st.st_mtime_ns}:{st.st_size}")
-        key = (str(store.root), "|".join(stamps))
-    cached = _SCHEMAS.get(key)
-    if cached is None:
-        if len(_SCHEMAS) > _GRAPH_CACHE_SIZE:
-            _SCHEMAS.clear()
-        cached = _SCHEMAS[key] = ops.schema_set(store, code.tree)
-    return cached
+    """The committed context schemas of that code (parsed and compiled once per blob)."""
+    from gitassist.schemas import load_schemas
+
+    return load_schemas(store, code.project, code.tree)
 
 
 def load_cached(code: Code, graph_id: str, spec: str, store: Store) -> tuple[Any, bool]:

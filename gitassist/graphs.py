@@ -1,4 +1,4 @@
-"""The user's LangGraph graphs: load them from langgraph.json specs and export context schemas.
+"""The user's LangGraph graphs: load them from langgraph.json specs.
 
 This is the only module that imports langgraph or the user's graph code; the heavy imports
 happen inside the functions that need them so commands that never touch a graph stay fast.
@@ -12,55 +12,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
-import difflib
 import hashlib
 import importlib
 import importlib.util
 import inspect
-import json
-import os
 import re
 import sys
-import typing
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from gitassist.errors import ConfigError, GitassistError, Location, NotFound, UserCodeError
+from gitassist.errors import ConfigError, GitassistError, NotFound, UserCodeError
 from gitassist.tracebacks import is_under, user_frame
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
     from types import ModuleType
 
-__all__ = [
-    "SchemaExport",
-    "context_jsonschema",
-    "export_schemas",
-    "load_graph",
-    "schema_bytes",
-]
-
-ExportStatus = Literal["written", "unchanged", "no_context_schema", "changed"]
+__all__ = ["display_path", "load_graph"]
 
 _MODULE_PREFIX = "gitassist_graph_"
 # Modules imported from user directories under their own names (siblings of a graph file,
 # `package.module` specs). They are evicted before the next load so that two repositories or
 # two checkouts with the same module names never see each other's code.
 _USER_MODULES: set[str] = set()
-_MISSING = object()
-
-
-@dataclass(frozen=True)
-class SchemaExport:
-    """What :func:`export_schemas` did (or would do) for one graph."""
-
-    graph_id: str
-    path: Path
-    status: ExportStatus
-    diff: str = ""
 
 
 @dataclass(frozen=True)
@@ -133,21 +109,13 @@ def _import_dirs(root: Path, dependencies: Sequence[str] | None) -> list[Path]:
 
 
 def _read_dependencies(root: Path) -> list[str]:
-    path = root / "langgraph.json"
+    """``dependencies`` of ``root/langgraph.json``, by the one parser (:mod:`gitassist.project`)."""
+    from gitassist.project import LANGGRAPH_JSON, dependencies_from, parse_langgraph_json
+
+    path = root / LANGGRAPH_JSON
     if not path.is_file():
         return []
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        where = Location(str(path), line=exc.lineno, column=exc.colno)
-        raise ConfigError(f"langgraph.json is not valid JSON: {exc.msg}", location=where) from exc
-    deps = data.get("dependencies", []) if isinstance(data, dict) else None
-    if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
-        raise ConfigError(
-            "langgraph.json: 'dependencies' must be a list of strings",
-            location=Location(str(path)),
-        )
-    return deps
+    return list(dependencies_from(parse_langgraph_json(path.read_text(encoding="utf-8"))))
 
 
 def _import_target(spec: _Spec, root: Path, dirs: Sequence[Path]) -> ModuleType:
@@ -331,215 +299,11 @@ def _user_code_error(
     if frame is None:
         return UserCodeError(message, hint="the error comes from the graph's own code")
     filename, line, source = frame
-    shown = _display_path(Path(filename), root)
+    shown = display_path(Path(filename), root)
     hint = f"{shown}, line {line}: {source}" if source else None
     return UserCodeError(f"{message} (at {shown}, line {line})", hint=hint)
 
 
-def _display_path(path: Path, root: Path) -> str:
+def display_path(path: Path, root: Path) -> str:
     resolved = path.resolve()
     return resolved.relative_to(root).as_posix() if resolved.is_relative_to(root) else str(path)
-
-
-# --------------------------------------------------------------------------------------------
-# Context schemas
-
-
-def context_jsonschema(graph: Any) -> dict[str, Any] | None:
-    """The JSON Schema of the graph's context schema, or None when it declares none.
-
-    Built by `graph.get_context_jsonschema()` (pydantic underneath), then normalised where
-    pydantic loses something (see `_normalise`).
-    """
-    context_type = getattr(graph, "context_schema", None)
-    if context_type is None:
-        return None
-    try:
-        schema = _pydantic_schema(graph, context_type)
-    except Exception as exc:
-        name = getattr(context_type, "__qualname__", repr(context_type))
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise UserCodeError(
-            f"context schema {name} cannot be exported as JSON Schema: "
-            f"{type(exc).__name__}: {first_line}",
-            hint="use a TypedDict, dataclass or pydantic model with JSON-compatible field types",
-        ) from exc
-    _normalise(schema, context_type)
-    return schema
-
-
-def _pydantic_schema(graph: Any, context_type: Any) -> dict[str, Any]:
-    from pydantic import PydanticUserError, TypeAdapter
-
-    try:
-        return dict(graph.get_context_jsonschema())
-    except PydanticUserError as exc:
-        if exc.code != "typed-dict-version":
-            raise
-    # pydantic refuses `typing.TypedDict` before Python 3.12; rebuild it as a typing_extensions
-    # TypedDict with the same fields, required keys and docstring.
-    return dict(TypeAdapter(_as_extensions_typeddict(context_type)).json_schema())
-
-
-def _as_extensions_typeddict(typed_dict: Any) -> Any:
-    import typing_extensions
-
-    hints = typing.get_type_hints(typed_dict, include_extras=True)
-    required_keys = typed_dict.__required_keys__
-    fields = {
-        name: (typing.Required if name in required_keys else typing.NotRequired)[
-            _strip_required(hint)
-        ]
-        for name, hint in hints.items()
-    }
-    make: Any = typing_extensions.TypedDict
-    rebuilt = make(typed_dict.__name__, fields)
-    rebuilt.__doc__ = typed_dict.__doc__
-    rebuilt.__module__ = typed_dict.__module__
-    return rebuilt
-
-
-def _strip_required(hint: Any) -> Any:
-    if typing.get_origin(hint) in (typing.Required, typing.NotRequired):
-        return typing.get_args(hint)[0]
-    return hint
-
-
-def _normalise(schema: dict[str, Any], context_type: Any) -> None:
-    """Put back, on the top-level properties, what pydantic's JSON Schema drops.
-
-    - `Annotated[T, "text"]`: pydantic ignores plain-string metadata (it only reads
-      `Field(description=...)`), so TypedDict/dataclass fields lose their description. The
-      first string in the metadata becomes the `description` when there is none.
-    - `field(default_factory=...)` / `Field(default_factory=...)`: pydantic omits the default.
-      We call the factory twice and record the value as `default` only when both calls give
-      the same JSON (so `uuid4`/`now` factories never make the export non-deterministic).
-    Nested models under `$defs` are left as pydantic made them.
-    """
-    properties = schema.get("properties")
-    if not isinstance(properties, dict):
-        return
-    for name, hint in _field_hints(context_type).items():
-        prop = properties.get(name)
-        text = _annotated_description(hint)
-        if isinstance(prop, dict) and text and "description" not in prop:
-            prop["description"] = text
-    for name, factory in _default_factories(context_type).items():
-        prop = properties.get(name)
-        if isinstance(prop, dict) and "default" not in prop:
-            value = _stable_default(factory)
-            if value is not _MISSING:
-                prop["default"] = value
-
-
-def _field_hints(context_type: Any) -> dict[str, Any]:
-    """Field name (as it appears in the schema) → its annotation with `Annotated` extras."""
-    try:
-        hints = typing.get_type_hints(context_type, include_extras=True)
-    except Exception:  # unresolvable forward references: nothing to add
-        return {}
-    model_fields = getattr(context_type, "model_fields", None)
-    if isinstance(model_fields, dict):
-        return {f.alias or n: hints[n] for n, f in model_fields.items() if n in hints}
-    if dataclasses.is_dataclass(context_type):
-        return {f.name: hints[f.name] for f in dataclasses.fields(context_type) if f.name in hints}
-    return hints
-
-
-def _annotated_description(hint: Any) -> str | None:
-    origin = typing.get_origin(hint)
-    if origin in (typing.Required, typing.NotRequired):
-        return _annotated_description(typing.get_args(hint)[0])
-    if origin is typing.Annotated:
-        texts = [m for m in hint.__metadata__ if isinstance(m, str) and m.strip()]
-        return texts[0].strip() if texts else None
-    return None
-
-
-def _default_factories(context_type: Any) -> dict[str, Callable[..., Any]]:
-    model_fields = getattr(context_type, "model_fields", None)
-    if isinstance(model_fields, dict):
-        return {
-            f.alias or n: f.default_factory
-            for n, f in model_fields.items()
-            if f.default_factory is not None  # one taking the validated data fails and is skipped
-        }
-    if dataclasses.is_dataclass(context_type):
-        return {
-            f.name: f.default_factory
-            for f in dataclasses.fields(context_type)
-            if f.default_factory is not dataclasses.MISSING
-        }
-    return {}
-
-
-def _stable_default(factory: Callable[..., Any]) -> Any:
-    from pydantic_core import to_jsonable_python
-
-    try:
-        first, second = (to_jsonable_python(factory()) for _ in range(2))
-        same = json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
-    except Exception:  # a factory we cannot call or serialise: leave the default out
-        return _MISSING
-    return first if same else _MISSING
-
-
-def schema_bytes(schema: Mapping[str, Any]) -> bytes:
-    """Deterministic bytes for a schema file: sorted keys, 2-space indent, UTF-8, final newline."""
-    text = json.dumps(schema, sort_keys=True, indent=2, ensure_ascii=False)
-    return (text + "\n").encode("utf-8")
-
-
-# --------------------------------------------------------------------------------------------
-# Exporting
-
-
-def export_schemas(
-    root: Path, graphs: Mapping[str, str], out_dir: Path, *, write: bool = True
-) -> list[SchemaExport]:
-    """Export each graph's context schema to `out_dir/<graph_id>.context.json`.
-
-    With `write=False` nothing is written: a file that is missing or differs from what the code
-    produces is reported as "changed" with a unified diff (committed → code).
-    """
-    return [_export_one(root, gid, spec, out_dir, write) for gid, spec in graphs.items()]
-
-
-def _export_one(root: Path, graph_id: str, spec: str, out_dir: Path, write: bool) -> SchemaExport:
-    path = out_dir / f"{_safe_graph_id(graph_id)}.context.json"
-    schema = context_jsonschema(load_graph(root, graph_id, spec))
-    if schema is None:
-        return SchemaExport(graph_id, path, "no_context_schema")
-    new = schema_bytes(schema)
-    old = path.read_bytes() if path.is_file() else None
-    if old == new:
-        return SchemaExport(graph_id, path, "unchanged")
-    if not write:
-        return SchemaExport(graph_id, path, "changed", _diff(old, new, path, root))
-    _write_atomically(path, new)
-    return SchemaExport(graph_id, path, "written")
-
-
-def _safe_graph_id(graph_id: str) -> str:
-    if not graph_id or graph_id.startswith(".") or re.search(r"[/\\\x00]", graph_id):
-        raise ConfigError(f"graph id {graph_id!r} cannot be used as a file name")
-    return graph_id
-
-
-def _diff(old: bytes | None, new: bytes, path: Path, root: Path) -> str:
-    shown = _display_path(path, root.resolve())
-    before = old.decode("utf-8", errors="replace") if old is not None else ""
-    lines = difflib.unified_diff(
-        before.splitlines(keepends=True),
-        new.decode("utf-8").splitlines(keepends=True),
-        fromfile=f"{shown} (committed)" if old is not None else f"{shown} (missing)",
-        tofile=f"{shown} (from code)",
-    )
-    return "".join(lines)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)

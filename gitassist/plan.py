@@ -22,8 +22,6 @@ from gitassist.store import Entry
 from gitassist.versions import LatestState, max_version, read_latest, read_version
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from pygit2 import Commit
 
     from gitassist.documents import AssistantDocument
@@ -314,9 +312,10 @@ def make_plan(
     head: Commit | None = None,
     branch: str | None = None,
     from_rewritten: bool = False,
-    validator: Callable[[Store, pygit2.Tree, list[Entry]], list[Problem]] | None = None,
+    validate: bool = False,
 ) -> Plan:
-    """Compare the branch with the recorded refs and say what apply would do."""
+    """Compare the branch with the recorded refs and say what apply would do; with
+    ``validate``, also check the changed documents (under ``head``'s own configuration)."""
     branch = branch or store.tracked_branch()
     if head is None:
         ref = store.repo.references.get(f"refs/heads/{branch}")
@@ -365,30 +364,27 @@ def make_plan(
         old = None if state is None or state.deleted else state.version
         plan.moves.append(LatestMove(assistant_id, version.name, old, version.number))
     _plan_deletions(store, plan, walker)
-    if validator is not None:
+    if validate:
+        from gitassist.validation import entry_problems
+
         to_check = {e.path: e for e in range_added}
-        for graph_id in _schema_changes(store, base_tree, head.tree):
+        for graph_id in _schema_changes(store, base_commit, head):
             for item in index.values():
                 if item.graph_id == graph_id:
                     to_check.setdefault(item.path, Entry(item.path, item.blob))
         if to_check:
-            plan.problems = validator(store, head.tree, list(to_check.values()))
+            plan.problems = entry_problems(store, head, list(to_check.values()))
     plan.problems.extend(_duplicate_ids(store, index, range_added))
     return plan
 
 
-def _schema_changes(store: Store, old: pygit2.Tree | None, new: pygit2.Tree) -> list[str]:
-    """Graphs whose committed context schema differs between two trees."""
-    from gitassist.validation import schema_path
+def _schema_changes(store: Store, old: Commit | None, new: Commit) -> list[str]:
+    """Graphs whose committed context schema differs between two commits."""
+    from gitassist.schemas import changed_graphs
 
-    project = store.project
-    out = []
-    for graph_id in project.graphs:
-        path = schema_path(project, graph_id)
-        before = store.read_path(old, path) if old is not None else None
-        if before != store.read_path(new, path):
-            out.append(graph_id)
-    return out
+    new_project = store.project_at(new)
+    before = (store.project_at(old) if old is not None else new_project, old.tree if old else None)
+    return changed_graphs(store, before, (new_project, new.tree))
 
 
 def _duplicate_ids(store: Store, index: Index, added: list[Entry]) -> list[Problem]:

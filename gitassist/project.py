@@ -72,6 +72,24 @@ def parse_langgraph_json(text: str, *, path: str = LANGGRAPH_JSON) -> dict[str, 
     return data
 
 
+def dependencies_from(data: dict[str, Any], *, path: str = LANGGRAPH_JSON) -> tuple[str, ...]:
+    """``"dependencies"``: a list of strings, as langgraph-cli declares it (``list[str]``).
+
+    A bare string (``"./src"``) is an error rather than a guess: langgraph-cli iterates it
+    character by character, so no reading of it is the one ``langgraph dev`` makes.
+    """
+    deps = data.get("dependencies", ["."])
+    if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
+        shown = json.dumps(deps)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        raise ConfigError(
+            f'"dependencies" must be a list of strings, not {shown}',
+            hint='e.g. "dependencies": ["."] or ["./src"]',
+            location=Location(path),
+        )
+    return tuple(deps)
+
+
 def graphs_from(data: dict[str, Any], *, path: str = LANGGRAPH_JSON) -> dict[str, str]:
     graphs: dict[str, str] = {}
     for graph_id, value in data.get("graphs", {}).items():
@@ -127,7 +145,7 @@ def load_project(langgraph_text: str | None, config_text: str | None) -> Project
     if langgraph_text is not None:
         data = parse_langgraph_json(langgraph_text)
         graphs = graphs_from(data)
-        deps = tuple(str(d) for d in data.get("dependencies", ["."]))
+        deps = dependencies_from(data)
     settings = Settings()
     if config_text is not None:
         from gitassist.documents import load_yaml_data

@@ -20,15 +20,15 @@ from typing import TYPE_CHECKING, Any, Literal
 from gitassist.documents import check_document
 from gitassist.errors import GitassistError, NotFound
 from gitassist.field_diff import FieldChange, diff_documents, text_diff
+from gitassist.problems import Problem
+from gitassist.schemas import read_schemas, schema_path, schema_text
 from gitassist.validation import (
     assistant_files,
     assistant_problems,
     context_problems,
     duplicate_id_problems,
     quick_ids,
-    read_schemas,
     redact_text,
-    schema_path,
 )
 
 if TYPE_CHECKING:
@@ -37,8 +37,8 @@ if TYPE_CHECKING:
     from gitassist.documents import AssistantDocument
     from gitassist.problems import Problem
     from gitassist.project import Project
+    from gitassist.schemas import SchemaSet
     from gitassist.store import Entry, Store
-    from gitassist.validation import SchemaSet
 
 ChangeKind = Literal["added", "changed", "deleted", "renamed", "reformatted", "unchanged"]
 
@@ -373,8 +373,8 @@ def _schema_changes(store: Store, old: _Side, new: _Side) -> list[SchemaChange]:
     out = []
     for graph_id in graphs:
         path = schema_path(new.project, graph_id)
-        before = store.read_path(old.commit.tree, schema_path(old.project, graph_id))
-        after = store.read_path(new.commit.tree, path)
+        before = schema_text(store, old.project, old.commit.tree, graph_id)
+        after = schema_text(store, new.project, new.commit.tree, graph_id)
         if before == after:
             continue
         kind: Literal["added", "changed", "deleted"] = (
@@ -425,9 +425,9 @@ def _errors(
 def compare_versions(store: Store, target: str, a: int, b: int) -> AssistantChange:
     """Version ``a`` against version ``b`` of one assistant, as :func:`review` shows it (both
     are recorded already, so ``version`` is None)."""
-    from gitassist.assistants import find_id, get_version, split_target
+    from gitassist.resolve import get_version, resolve_id
 
-    assistant_id = find_id(store, split_target(target)[0])
+    assistant_id = resolve_id(store, target)
     old, new = get_version(store, assistant_id, a), get_version(store, assistant_id, b)
     fields = tuple(diff_documents(old.document, new.document))
     kind: ChangeKind = "changed" if fields else ("renamed" if old.path != new.path else "unchanged")

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gitassist import assistants as ops
+from gitassist import resolve as reads
 from gitassist.errors import Conflict, GitassistError, NotFound, UserCodeError, ValidationFailed
 from gitassist.events import StreamPart, StreamShaper, jsonable
 from gitassist.graph_code import code_source, graph_spec, load_cached, schema_set_of
@@ -37,8 +37,8 @@ from gitassist.validation import context_problems
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 
-    from gitassist.assistants import Resolved
     from gitassist.graph_code import Code
+    from gitassist.resolve import Resolved
     from gitassist.store import Store
     from gitassist.threads import ThreadDB
 
@@ -146,7 +146,7 @@ def prepare(
     pin: bool = False,
 ) -> PreparedRun:
     """Resolve, merge and validate the context, load the graph: everything before running."""
-    resolved = ops.resolve(store, target, rev=rev)
+    resolved = reads.resolve(store, target, rev=rev)
     doc = resolved.document
     if pin and resolved.commit is None:
         raise NotFound(f"{doc.name} has no commit to pin its code to")

@@ -7,18 +7,14 @@ from pathlib import Path
 
 import pygit2
 
-from gitassist.documents import document_json_schema
-from gitassist.project import LANGGRAPH_JSON
+from gitassist.project import LANGGRAPH_JSON, Project
+from gitassist.schemas import DOCUMENT_SCHEMA, document_schema_text, schema_path
 
 GITIGNORE_LINES = (".gitassist/", ".langgraph_api/", "__pycache__/")
 
 
 def _template(name: str) -> str:
     return (Path(__file__).parent / "templates" / name).read_text(encoding="utf-8")
-
-
-def schema_text() -> str:
-    return json.dumps(document_json_schema(), indent=2, sort_keys=True) + "\n"
 
 
 def init_repository(directory: str | Path, graphs: dict[str, str] | None = None) -> list[str]:
@@ -48,7 +44,8 @@ def init_repository(directory: str | Path, graphs: dict[str, str] | None = None)
         # a starter graph (the example's: offline echo model, OpenAI/Anthropic with a key)
         # and its exported context schema, so a new repository runs end to end at once
         write("graphs/agent.py", _template("agent_graph.py.txt"))
-        write("schemas/agent.context.json", _template("agent.context.json"))
+        schema = schema_path(Project(), "agent")
+        write(schema, _template(schema.rpartition("/")[2]))
     write(
         LANGGRAPH_JSON,
         json.dumps(
@@ -58,7 +55,7 @@ def init_repository(directory: str | Path, graphs: dict[str, str] | None = None)
         + "\n",
     )
     write("assistants/.gitkeep", "")
-    write("schemas/assistant.schema.json", schema_text())
+    write(f"{Project().settings.schemas_dir}/{DOCUMENT_SCHEMA}", document_schema_text())
     ignore = root / ".gitignore"
     have = ignore.read_text(encoding="utf-8").splitlines() if ignore.exists() else []
     missing = [line for line in GITIGNORE_LINES if line not in have]

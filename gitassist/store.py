@@ -187,6 +187,7 @@ class Store:
         self._blob_cache: dict[tuple[str, str], BlobInfo] = {}
         self._blob_dirs: dict[tuple[str, str], str] = {}
         self._project: Project | None = None
+        self._projects: dict[tuple[str, ...], Project] = {}  # by (langgraph.json, yaml) blob
         self.warnings: list[str] = []  # said once each; the CLI prints them after a command
 
     @property
@@ -233,9 +234,17 @@ class Store:
         return self._project
 
     def project_at(self, commit: Commit) -> Project:
-        return load_project(
-            self.read_path(commit.tree, LANGGRAPH_JSON), self.read_path(commit.tree, CONFIG_FILE)
-        )
+        """langgraph.json and gitassist.yaml as committed in ``commit`` (cached by blob ids):
+        the configuration of every command that works on commits."""
+        tree = commit.tree
+        blobs = tuple(str(tree[n].id) if n in tree else "" for n in (LANGGRAPH_JSON, CONFIG_FILE))
+        found = self._projects.get(blobs)
+        if found is None:
+            found = load_project(
+                self.read_path(tree, LANGGRAPH_JSON), self.read_path(tree, CONFIG_FILE)
+            )
+            self._projects[blobs] = found
+        return found
 
     def _read_work(self, name: str) -> str | None:
         path = self.root / name

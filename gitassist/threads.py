@@ -17,7 +17,7 @@ import threading
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from gitassist import assistants as ops
+from gitassist import resolve as reads
 from gitassist.errors import Conflict, NotFound
 from gitassist.events import jsonable
 from gitassist.graph_code import code_source, graph_spec, load_cached
@@ -225,7 +225,7 @@ class ThreadStore:
     ) -> dict[str, Any]:
         meta = dict(metadata or {})
         if assistant is not None:
-            resolved = ops.resolve(self.store, assistant)
+            resolved = reads.resolve(self.store, assistant)
             meta.setdefault("assistant_id", resolved.assistant_id)
             graph_id = graph_id or resolved.document.graph_id
         if graph_id is not None:

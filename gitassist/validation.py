@@ -5,8 +5,9 @@ so validating a pull request from a fork runs none of its code. Every problem is
 each pointing at the YAML node (file, line, column, JSON path, revision).
 
 Speed: documents are parsed with the fast safe loader, each schema's validator is compiled
-once per :class:`SchemaSet`, and the slow round-trip parse that knows line and column runs
-only for a document that has a problem (once per document, see :class:`Locator`).
+once per schema file (:mod:`gitassist.schemas`), and the slow round-trip parse that knows
+line and column runs only for a document that has a problem (once per document, see
+:class:`Locator`).
 """
 
 from __future__ import annotations
@@ -14,23 +15,24 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gitassist.documents import Locator, check_document
 from gitassist.errors import NotFound
 from gitassist.problems import Problem, json_path
+from gitassist.schemas import SchemaSet, read_schemas, schema_path
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from jsonschema.exceptions import ValidationError as SchemaError
-    from pygit2 import Tree
+    from pygit2 import Commit, Tree
 
     from gitassist.documents import AssistantDocument
     from gitassist.project import Project
-    from gitassist.store import Store
+    from gitassist.store import Entry, Store
 
 SECRET_KEY = re.compile(
     r"(api[_-]?key|secret|token|password|passwd|private[_-]?key|credential)", re.I
@@ -45,85 +47,6 @@ SECRETS_DOC = "docs/review.md#secrets"
 _ID_LINE = re.compile(r"^assistant_id:\s*['\"]?([0-9a-fA-F-]{36})", re.M)
 
 Parts = tuple[str | int, ...]
-
-
-# --------------------------------------------------------------------------- schemas
-
-
-def schema_path(project: Project, graph_id: str) -> str:
-    return f"{project.settings.schemas_dir}/{graph_id}.context.json"
-
-
-@dataclass
-class SchemaSet:
-    """Context schemas by graph id, with compiled validators cached per schema."""
-
-    schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
-    _validators: dict[str, Any] = field(default_factory=dict)
-
-    def validator(self, graph_id: str) -> Any | None:
-        if graph_id not in self.schemas:
-            return None
-        if graph_id not in self._validators:
-            from jsonschema.validators import validator_for
-
-            schema = self.schemas[graph_id]
-            cls = validator_for(schema)
-            self._validators[graph_id] = cls(schema, format_checker=cls.FORMAT_CHECKER)
-        return self._validators[graph_id]
-
-
-def load_schema_text(text: str, path: str) -> dict[str, Any]:
-    data = json.loads(text)
-    if not isinstance(data, dict):
-        raise ValueError(f"{path} is not a JSON object")
-    return data
-
-
-def read_schemas(
-    store: Store, project: Project, tree: Tree | None, *, rev: str | None = None
-) -> tuple[SchemaSet, list[Problem]]:
-    """The committed context schemas (from ``tree``, else the working tree) and their problems.
-
-    A schema file that is not JSON, or not a valid JSON Schema, is an error on that file.
-    """
-    schemas: dict[str, dict[str, Any]] = {}
-    problems: list[Problem] = []
-    for graph_id in project.graphs:
-        path = schema_path(project, graph_id)
-        text = _read(store, tree, path)
-        if text is None:
-            continue
-        try:
-            schema = load_schema_text(text, path)
-            _check_schema(schema)
-        except ValueError as exc:  # JSONDecodeError is a ValueError
-            line, col = getattr(exc, "lineno", None), getattr(exc, "colno", None)
-            problems.append(
-                Problem(
-                    path, f"invalid context schema: {exc}", "$", line, col, rev, "invalid_schema"
-                )
-            )
-            continue
-        schemas[graph_id] = schema
-    return SchemaSet(schemas), problems
-
-
-def _check_schema(schema: dict[str, Any]) -> None:
-    from jsonschema.exceptions import SchemaError as BadSchema
-    from jsonschema.validators import validator_for
-
-    try:
-        validator_for(schema).check_schema(schema)
-    except BadSchema as exc:
-        raise ValueError(exc.message) from None
-
-
-def _read(store: Store, tree: Tree | None, path: str) -> str | None:
-    if tree is not None:
-        return store.read_path(tree, path)
-    file = store.root / path
-    return file.read_text(encoding="utf-8") if file.is_file() else None
 
 
 # --------------------------------------------------------------------------- positions
@@ -416,6 +339,20 @@ def document_problems(
     if document is None:
         return None, problems
     return document, problems + assistant_problems(document, text, path, project, schemas, rev=rev)
+
+
+def entry_problems(store: Store, commit: Commit, entries: list[Entry]) -> list[Problem]:
+    """Problems of the given files of ``commit``, under that commit's own configuration and
+    committed schemas (what apply and a write check). A malformed schema is a ConfigError."""
+    from gitassist.schemas import load_schemas
+
+    project = store.project_at(commit)
+    schemas = load_schemas(store, project, commit.tree)
+    problems: list[Problem] = []
+    for entry in entries:
+        text = store.blob_text(entry.blob)
+        problems.extend(document_problems(text, entry.path, project, schemas)[1])
+    return problems
 
 
 # --------------------------------------------------------------------------- many documents

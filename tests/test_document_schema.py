@@ -7,7 +7,7 @@ import uuid
 
 import jsonschema
 
-from gitassist.scaffold import schema_text
+from gitassist.schemas import document_schema_text as schema_text
 from tests.conftest import ROOT, doc_yaml
 
 

@@ -11,11 +11,11 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from gitassist.errors import ConfigError, NotFound, UserCodeError
-from gitassist.graphs import (
+from gitassist.graphs import load_graph
+from gitassist.schema_export import (
     SchemaExport,
-    context_jsonschema,
     export_schemas,
-    load_graph,
+    graph_context_schema,
     schema_bytes,
 )
 
@@ -231,7 +231,7 @@ def test_factory_returning_something_else(tmp_path: Path) -> None:
 
 
 def schema_of(tmp_path: Path, body: str) -> dict[str, Any]:
-    schema = context_jsonschema(load_body(tmp_path, body))
+    schema = graph_context_schema(load_body(tmp_path, body))
     assert schema is not None
     Draft202012Validator.check_schema(schema)
     return schema
@@ -351,7 +351,7 @@ def test_pydantic_context_schema(tmp_path: Path) -> None:
 
 def test_graph_without_context_schema(tmp_path: Path) -> None:
     graph = load_body(tmp_path, "graph = make_builder('none').compile()\n")
-    assert context_jsonschema(graph) is None
+    assert graph_context_schema(graph) is None
     exports = export_schemas(tmp_path, {"g": "./g.py:graph"}, tmp_path / "schemas")
     assert exports == [
         SchemaExport("g", tmp_path / "schemas" / "g.context.json", "no_context_schema")
@@ -427,7 +427,7 @@ def test_example_repo_agent_uses_the_context(tmp_path: Path) -> None:
     context = {"model_name": "echo", "system_prompt": "Be brief."}
     result = graph.invoke({"messages": [("user", "hi")]}, context=context)
     assert result["messages"][-1].content == "[echo] (system: Be brief.) you said: hi"
-    schema = context_jsonschema(graph)
+    schema = graph_context_schema(graph)
     assert schema is not None
     assert schema["properties"]["model_name"]["enum"] == ["echo", "openai", "anthropic"]
     assert schema["properties"]["model_name"]["default"] == "echo"

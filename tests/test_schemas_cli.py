@@ -84,7 +84,7 @@ def read_schema(repo: Any) -> dict[str, Any]:
 
 
 def test_typeddict_export(make_repo: Any, cli: Any) -> None:
-    from gitassist.scaffold import schema_text
+    from gitassist.schemas import document_schema_text as schema_text
 
     repo = graph_repo(make_repo, TYPED_DICT)
     files = export(cli, repo)

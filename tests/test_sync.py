@@ -127,7 +127,7 @@ def list_server(dep: Deployment) -> dict[str, dict[str, Any]]:
 
 def git_latest(dep: Deployment) -> dict[str, dict[str, Any]]:
     """Git's latest version of every live assistant, as the gitassist client shows it."""
-    from gitassist.assistants import recorded_ids
+    from gitassist.resolve import recorded_ids
     from gitassist.versions import read_latest
 
     store = dep.repo.store()
@@ -248,7 +248,7 @@ def test_first_sync_creates_git_assistants_with_the_same_ids(deployment: Deploym
     assert_server_equals_git(deployment)
     stamped = deployment.sdk.assistants.get(support["assistant_id"])["metadata"]
     assert stamped["gitassist_version"] == 1
-    from gitassist.assistants import resolve
+    from gitassist.resolve import resolve
 
     assert (
         stamped["gitassist_commit"]

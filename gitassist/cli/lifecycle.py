@@ -8,16 +8,17 @@ import click
 
 from gitassist.cli.options import (
     IntRange,
-    apply_sets,
     json_option,
     parse_mapping,
+    parse_sets,
     repo_option,
     store_for,
 )
 from gitassist.cli.render import emit_json, out, short, table, yaml_text
 
 if TYPE_CHECKING:
-    from gitassist.assistants import Resolved, WriteResult
+    from gitassist.assistants import WriteResult
+    from gitassist.resolve import Resolved
 
 
 def assistant_json(resolved: Resolved) -> dict[str, Any]:
@@ -179,11 +180,11 @@ def create(
     from gitassist import assistants as ops
     from gitassist.store import parse_author
 
-    context = apply_sets(parse_mapping(context_text, "--context") or {}, sets, ())
     result = ops.create(
         store_for(repo),
         graph_id,
-        context=context,
+        context=parse_mapping(context_text, "--context"),
+        set_context=parse_sets(sets),
         config=parse_mapping(config_text, "--config"),
         metadata=parse_mapping(metadata_text, "--metadata"),
         name=name,
@@ -203,9 +204,9 @@ def create(
 @json_option
 def get(target: str, rev: str | None, repo: str, as_json: bool) -> None:
     """Show an assistant's active version (or TARGET@N, or --rev REV)."""
-    from gitassist import assistants as ops
+    from gitassist.resolve import resolve
 
-    resolved = ops.resolve(store_for(repo), target, rev=rev)
+    resolved = resolve(store_for(repo), target, rev=rev)
     if as_json:
         emit_json(assistant_json(resolved))
     else:
@@ -239,9 +240,9 @@ def list_(
     as_json: bool,
 ) -> None:
     """List assistants with their active versions (alias: search)."""
-    from gitassist import assistants as ops
+    from gitassist.resolve import search
 
-    found = ops.search(
+    found = search(
         store_for(repo),
         graph_id=graph_id,
         name=name,
@@ -321,16 +322,13 @@ def update(
     from gitassist import assistants as ops
     from gitassist.store import parse_author
 
-    store = store_for(repo)
-    context = parse_mapping(context_text, "--context")
-    if sets or unsets:
-        base = context if context is not None else _file_context(store, target)
-        context = apply_sets(base, sets, unsets)
     result = ops.update(
-        store,
+        store_for(repo),
         target,
         graph_id=graph_id,
-        context=context,
+        context=parse_mapping(context_text, "--context"),
+        set_context=parse_sets(sets),
+        unset_context=unsets,
         config=parse_mapping(config_text, "--config"),
         metadata=parse_mapping(metadata_text, "--metadata"),
         name=name,
@@ -339,20 +337,6 @@ def update(
         message=message,
     )
     _written(result, "updated", as_json)
-
-
-def _file_context(store: Any, target: str) -> dict[str, Any]:
-    """The context --set/--unset start from: what update starts from (the active version on
-    the tracked branch, else the file)."""
-    from gitassist import assistants as ops
-
-    head = store.head_commit()
-    if head is None:
-        return {}
-    assistant_id = ops.find_id(store, ops.split_target(target)[0])
-    on_file = ops.at_tree(store, assistant_id, head).document
-    branch = store.current_branch() or ""
-    return dict(ops.update_base(store, assistant_id, branch, on_file).context)
 
 
 @click.command()
@@ -399,10 +383,10 @@ def delete(target: str, message: str | None, author: str | None, repo: str, as_j
 @json_option
 def show(target: str, rev: str | None, repo: str, as_json: bool) -> None:
     """Print a version's document as committed (TARGET, TARGET@N, TARGET@latest)."""
-    from gitassist import assistants as ops
+    from gitassist.resolve import resolve
 
     store = store_for(repo)
-    resolved = ops.resolve(store, target, rev=rev)
+    resolved = resolve(store, target, rev=rev)
     if as_json:
         emit_json(assistant_json(resolved))
     elif resolved.blob is None:

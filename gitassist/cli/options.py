@@ -105,40 +105,13 @@ def parse_mapping(text: str | None, what: str) -> dict[str, Any] | None:
     return value
 
 
-def apply_sets(
-    base: dict[str, Any], sets: tuple[str, ...], unsets: tuple[str, ...]
-) -> dict[str, Any]:
-    """``key=value`` (value parsed as YAML) and ``key`` removals, dotted keys for nesting."""
-    data: dict[str, Any] = json.loads(json.dumps(base))
+def parse_sets(sets: tuple[str, ...]) -> list[tuple[str, Any]]:
+    """``key=value`` options as ``(key, value)`` pairs, the value parsed as YAML (an empty
+    value is the empty string). Applying them is the core's (``assistants.edit_context``)."""
+    pairs: list[tuple[str, Any]] = []
     for item in sets:
         key, sep, raw = item.partition("=")
         if not sep or not key:
             raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--set")
-        value = parse_value(raw, "--set") if raw.strip() else ""
-        parts = key.split(".")
-        _parent(data, parts, item, "--set", create=True)[parts[-1]] = value
-    for key in unsets:
-        parts = key.split(".")
-        _parent(data, parts, key, "--unset", create=False).pop(parts[-1], None)
-    return data
-
-
-def _parent(
-    data: dict[str, Any], parts: list[str], item: str, option: str, *, create: bool
-) -> dict[str, Any]:
-    """The mapping that holds the last of ``parts`` (made on the way with ``create``)."""
-    node: Any = data
-    for i, part in enumerate(parts[:-1]):
-        child = node.get(part) if isinstance(node, dict) else None
-        if child is None and create:
-            child = node[part] = {}
-        if not isinstance(child, dict):
-            if child is None:
-                return {}
-            where = ".".join(parts[: i + 1])
-            raise click.BadParameter(
-                f"{item!r}: {where} is {json.dumps(child)}, not a mapping", param_hint=option
-            )
-        node = child
-    parent: dict[str, Any] = node
-    return parent
+        pairs.append((key, parse_value(raw, "--set") if raw.strip() else ""))
+    return pairs

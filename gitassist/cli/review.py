@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,6 +12,7 @@ from gitassist.errors import ExitCode
 
 if TYPE_CHECKING:
     from gitassist.problems import Problem
+    from gitassist.schema_export import ExportedFile
     from gitassist.validation import Report
 
 
@@ -59,7 +59,7 @@ def validate(paths: tuple[str, ...], rev: str | None, fmt: str, strict: bool, re
     """Check every assistant document (or PATHS): format, graph_id, unique
     assistant_id, context against the committed schema of its graph.
 
-    Reads the committed schemas/<graph_id>.context.json, never graph code. Every
+    Reads the committed context schema of each graph, never graph code. Every
     problem is reported with file, line, column and JSON path. Exit 3 when invalid.
 
     \b
@@ -149,58 +149,6 @@ def versions_diff(target: str, a: int, b: int, fmt: str, repo: str) -> None:
 # --------------------------------------------------------------------------- schemas
 
 
-@dataclass(frozen=True)
-class SchemaFile:
-    """One schema file and what export did, or check found."""
-
-    name: str  # graph id, or "assistant" for the document schema
-    path: str
-    status: str  # written | unchanged | changed | no_context_schema | stale
-    diff: str = ""
-
-
-def _schema_files(store: Any, write: bool) -> list[SchemaFile]:
-    """Export (or with write=False compare) every graph's context schema and the document
-    schema. Imports the graphs: only these commands run graph code."""
-    from gitassist.graphs import export_schemas
-
-    project = store.project
-    out_dir = store.root / project.settings.schemas_dir
-    files = []
-    for item in export_schemas(store.root, project.graphs, out_dir, write=write):
-        rel = item.path.relative_to(store.root).as_posix()
-        status: str = item.status
-        if status == "no_context_schema" and item.path.is_file():
-            status = "stale"  # a committed schema for a graph that no longer declares one
-        files.append(SchemaFile(item.graph_id, rel, status, item.diff))
-    files.append(_document_schema(store, out_dir, write))
-    return files
-
-
-def _document_schema(store: Any, out_dir: Any, write: bool) -> SchemaFile:
-    import difflib
-
-    from gitassist.scaffold import schema_text
-
-    path = out_dir / "assistant.schema.json"
-    rel = path.relative_to(store.root).as_posix()
-    new = schema_text()
-    old = path.read_text(encoding="utf-8") if path.is_file() else None
-    if old == new:
-        return SchemaFile("assistant", rel, "unchanged")
-    if not write:
-        lines = difflib.unified_diff(
-            (old or "").splitlines(keepends=True),
-            new.splitlines(keepends=True),
-            f"{rel} (committed)",
-            f"{rel} (gitassist)",
-        )
-        return SchemaFile("assistant", rel, "changed", "".join(lines))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(new, encoding="utf-8")
-    return SchemaFile("assistant", rel, "written")
-
-
 _STATUS_TEXT = {
     "written": "written",
     "unchanged": "up to date",
@@ -211,7 +159,13 @@ _STATUS_TEXT = {
 }
 
 
-def _render_files(files: list[SchemaFile], as_json: bool, show_diff: bool) -> None:
+def _schema_files(repo: str, write: bool) -> list[ExportedFile]:
+    from gitassist.schema_export import export_all
+
+    return export_all(store_for(repo), write=write)
+
+
+def _render_files(files: list[ExportedFile], as_json: bool, show_diff: bool) -> None:
     if as_json:
         emit_json([f.__dict__ for f in files])
         return
@@ -231,13 +185,13 @@ def schemas() -> None:
 @repo_option
 @json_option
 def export(repo: str, as_json: bool) -> None:
-    """Write schemas/<graph_id>.context.json for each graph in langgraph.json, and
+    """Write each graph's context schema into schemas/ (one file per graph id) and
     schemas/assistant.schema.json, deterministic byte for byte. Commit them: a
     ContextSchema change then shows in the pull request, and validate reads them.
 
     This imports the graphs (runs their code); validate and diff never do.
     """
-    _render_files(_schema_files(store_for(repo), write=True), as_json, show_diff=False)
+    _render_files(_schema_files(repo, write=True), as_json, show_diff=False)
 
 
 @schemas.command(name="check")
@@ -246,7 +200,7 @@ def export(repo: str, as_json: bool) -> None:
 def check(repo: str, as_json: bool) -> None:
     """Fail (exit 1) when the committed schemas differ from what the code exports,
     naming each graph and showing the difference."""
-    files = _schema_files(store_for(repo), write=False)
+    files = _schema_files(repo, write=False)
     _render_files(files, as_json, show_diff=True)
     drifted = [f.name for f in files if f.status in ("changed", "stale")]
     if drifted:

@@ -274,7 +274,7 @@ def threads_list(
     thread_store = _threads(repo)
     metadata = None
     if target is not None:
-        from gitassist.assistants import resolve
+        from gitassist.resolve import resolve
 
         metadata = {"assistant_id": resolve(thread_store.store, target).assistant_id}
     found = thread_store.search(metadata=metadata, status=status, limit=limit)

@@ -36,12 +36,12 @@ def versions(
         return
     if ctx.args:
         raise click.UsageError(f"unexpected arguments: {' '.join(ctx.args)}")
-    from gitassist import assistants as ops
+    from gitassist import resolve as reads
     from gitassist.versions import read_latest
 
     store = store_for(repo)
-    rows = ops.get_versions(store, target, limit=limit, offset=offset)
-    active = read_latest(store, ops.find_id(store, ops.split_target(target)[0]))
+    rows = reads.get_versions(store, target, limit=limit, offset=offset)
+    active = read_latest(store, reads.resolve_id(store, target))
     if active is not None and active.deleted:
         active = None
     if as_json:
@@ -111,11 +111,11 @@ def set_latest(target: str, version: int, reason: str | None, repo: str, as_json
 @json_option
 def log(target: str, limit: int | None, repo: str, as_json: bool) -> None:
     """The history of TARGET's active version: who moved it, when, from which to which."""
-    from gitassist import assistants as ops
+    from gitassist.resolve import resolve_id
     from gitassist.versions import latest_history
 
     store = store_for(repo)
-    moves = latest_history(store, ops.find_id(store, ops.split_target(target)[0]), limit)
+    moves = latest_history(store, resolve_id(store, target), limit)
     if as_json:
         emit_json(
             [

@@ -1,0 +1,367 @@
+"""Resolving assistants: names to ids and versions, reading documents, search and versions.
+
+Read-only: each function takes a :class:`~gitassist.store.Store` and returns data (frozen
+:class:`Resolved` records or the plain dicts of the LangGraph API); nothing here writes,
+prints or exits. An assistant is named by id, graph id (its default assistant), file stem or
+unique name, optionally with ``@N`` or ``@latest`` (see :func:`resolve`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from gitassist.applied import index_at
+from gitassist.documents import AssistantDocument
+from gitassist.errors import Conflict, NotFound
+from gitassist.project import default_assistant_id
+from gitassist.store import Entry
+from gitassist.versions import LatestState, iso, max_version, read_latest, read_version
+
+if TYPE_CHECKING:
+    from pygit2 import Commit, Tree
+
+    from gitassist.index import IndexEntry
+    from gitassist.store import Store
+
+Source = Literal["version", "unrecorded", "default", "rev"]
+SORT_KEYS = ("assistant_id", "created_at", "updated_at", "name", "graph_id")
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """An assistant resolved to one document, with its provenance."""
+
+    document: AssistantDocument
+    version: int | None
+    source: Source
+    commit: str | None
+    path: str | None
+    blob: str | None
+    created_at: str
+    updated_at: str
+    max_version: int = 0
+    author: str = ""
+    recorded_by: str = ""
+    ci: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def assistant_id(self) -> str:
+        return self.document.assistant_id
+
+    def to_api(self) -> dict[str, Any]:
+        """The assistant as the LangGraph API returns it."""
+        data = self.document.canonical()
+        return {
+            "assistant_id": data["assistant_id"],
+            "graph_id": data["graph_id"],
+            "config": data["config"],
+            "context": data["context"],
+            "metadata": data["metadata"],
+            "name": data["name"],
+            "description": data["description"],
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "version": self.version if self.version is not None else 1,
+        }
+
+    def to_version_row(self) -> dict[str, Any]:
+        row = self.to_api()
+        del row["updated_at"]
+        return row
+
+    def provenance(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "version": self.version,
+            "commit": self.commit,
+            "path": self.path,
+            "blob": self.blob,
+            "author": self.author,
+            "recorded_by": self.recorded_by,
+            "ci": self.ci,
+        }
+
+
+# --------------------------------------------------------------------------- naming
+
+
+def split_target(target: str) -> tuple[str, str | None]:
+    """``name@3`` -> ("name", "3"); ``name@latest`` -> ("name", "latest")."""
+    if "@" in target:
+        name, _, version = target.rpartition("@")
+        return name, version
+    return target, None
+
+
+def is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+def find_id(store: Store, name: str, tree: Tree | None = None) -> str:
+    """An assistant id from an id, a graph id, a file stem or a unique name."""
+    if is_uuid(name):
+        return str(uuid.UUID(name))
+    if store.project.has_graph(name):
+        return default_assistant_id(name)
+    head = store.head_commit()
+    tree = tree if tree is not None else (head.tree if head is not None else None)
+    base = store.assistants_dir
+    for suffix in (".yaml", ".yml"):
+        path = name if name.endswith(suffix) else f"{base}/{name}{suffix}"
+        entry = store.entries(tree).get(path) if tree is not None else None
+        if entry is not None:
+            doc = store.blob_info(entry).document
+            if doc is not None:
+                return doc.assistant_id
+    index = index_at(store, tree)
+    matches = [e for e in index.values() if _name_of(store, e) == name]
+    if len(matches) == 1:
+        return matches[0].assistant_id
+    if len(matches) > 1:
+        raise Conflict(
+            f"{len(matches)} assistants are named {name!r}",
+            hint="name it by id or file stem: " + ", ".join(m.path for m in matches),
+        )
+    raise NotFound(
+        f"no assistant {name!r}",
+        hint="name an assistant by id, graph id, file stem or unique name; "
+        "`gitassist list` shows them",
+    )
+
+
+def resolve_id(store: Store, target: str, tree: Tree | None = None) -> str:
+    """The assistant id ``target`` names (any ``@N`` suffix ignored); see :func:`find_id`."""
+    return find_id(store, split_target(target)[0], tree)
+
+
+def _name_of(store: Store, entry: IndexEntry) -> str | None:
+    doc = store.blob_info(Entry(entry.path, entry.blob)).document
+    return doc.name if doc is not None else None
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _created_at(store: Store, assistant_id: str, fallback: int) -> str:
+    first = read_version(store, assistant_id, 1)
+    return iso(first.committed_at if first is not None else fallback)
+
+
+def from_latest(store: Store, state: LatestState) -> Resolved:
+    record = read_version(store, state.assistant_id, state.version)
+    doc = store.document(
+        Entry(
+            state.path if record is None else record.path,
+            state.blob if record is None else record.blob,
+        )
+    )
+    return Resolved(
+        document=doc,
+        version=state.version,
+        source="version",
+        commit=record.commit if record else state.commit,
+        path=record.path if record else state.path,
+        blob=record.blob if record else state.blob,
+        created_at=_created_at(store, state.assistant_id, state.moved_at),
+        updated_at=iso(state.moved_at),
+        max_version=state.max_version,
+        author=record.author if record else "",
+        recorded_by=record.recorded_by if record else "",
+        ci=record.ci if record else {},
+    )
+
+
+def get_version(
+    store: Store, assistant_id: str, number: int, *, top: int | None = None
+) -> Resolved:
+    """Version ``number`` of ``assistant_id`` (``top``: its highest version, when known)."""
+    record = read_version(store, assistant_id, number)
+    if record is None:
+        top = max_version(store, assistant_id)
+        have = f"it has versions 1..{top}" if top else "it has no recorded versions"
+        raise NotFound(
+            f"assistant {assistant_id} has no version {number}: {have}",
+            hint="`gitassist versions ID` lists them",
+        )
+    doc = store.document(Entry(record.path, record.blob))
+    return Resolved(
+        document=doc,
+        version=number,
+        source="version",
+        commit=record.commit,
+        path=record.path,
+        blob=record.blob,
+        created_at=iso(record.committed_at),
+        updated_at=iso(record.committed_at),
+        max_version=(top if top is not None else max_version(store, assistant_id)) or number,
+        author=record.author,
+        recorded_by=record.recorded_by,
+        ci=record.ci,
+    )
+
+
+def _default(store: Store, graph_id: str, commit: Commit | None) -> Resolved:
+    doc = AssistantDocument(
+        assistant_id=default_assistant_id(graph_id),
+        graph_id=graph_id,
+        name=graph_id,
+        context={},
+        metadata={"created_by": "system"},
+    )
+    when = iso(commit.committer.time if commit is not None else 0)
+    return Resolved(doc, 1, "default", str(commit.id) if commit else None, None, None, when, when)
+
+
+def at_tree(store: Store, assistant_id: str, commit: Commit, source: Source = "rev") -> Resolved:
+    """The document of ``assistant_id`` as it is in ``commit``'s tree."""
+    index = index_at(store, commit.tree)
+    entry = index.get(assistant_id)
+    if entry is None:
+        for graph_id in store.project.graphs:
+            if default_assistant_id(graph_id) == assistant_id:
+                return _default(store, graph_id, commit)
+        raise NotFound(f"assistant {assistant_id} is not in {str(commit.id)[:12]}")
+    rev = str(commit.id)[:12] if source == "rev" else None
+    doc = store.document(Entry(entry.path, entry.blob), rev)
+    when = iso(commit.committer.time)
+    return Resolved(
+        doc,
+        None,
+        source,
+        str(commit.id),
+        entry.path,
+        entry.blob,
+        when,
+        when,
+        author=f"{commit.author.name} <{commit.author.email}>",
+    )
+
+
+def resolve(store: Store, target: str, *, rev: str | None = None) -> Resolved:
+    """``id``, ``graph_id``, ``stem``, ``name``, each optionally ``@N`` or ``@latest``.
+
+    With ``rev``, the document as it is at that revision. Without, the active version; an
+    assistant with no recorded version yet (a new file, a feature branch) resolves to HEAD.
+    """
+    name, version = split_target(target)
+    if rev is not None:
+        commit = store.commit(rev)
+        if version not in (None, "latest"):
+            raise NotFound("use either --rev or @N, not both")
+        return at_tree(store, find_id(store, name, commit.tree), commit)
+    assistant_id = find_id(store, name)
+    if version not in (None, "latest"):
+        assert version is not None
+        # ASCII digits only: int() also reads "١" (Arabic-Indic one) and fails on "²"
+        if not (version.isascii() and version.isdigit()) or len(version) > 18 or int(version) < 1:
+            raise NotFound(f"version must be a positive number or 'latest', not {version!r}")
+        return get_version(store, assistant_id, int(version))
+    state = read_latest(store, assistant_id)
+    if state is not None:
+        if state.deleted:
+            raise NotFound(
+                f"assistant {assistant_id} was deleted (at commit {state.commit[:12]})",
+                hint=f"its versions are still readable: `gitassist versions {assistant_id}`",
+            )
+        return from_latest(store, state)
+    head = store.head_commit()
+    if head is None:
+        raise NotFound(f"no assistant {target!r}: the repository has no commits yet")
+    return at_tree(store, assistant_id, head, source="unrecorded")
+
+
+def get(store: Store, target: str) -> Resolved:
+    return resolve(store, target)
+
+
+def recorded_ids(store: Store) -> list[str]:
+    """Ids of every assistant that has a latest ref."""
+    out = []
+    for raw in store.repo.raw_listall_references():
+        name = raw.decode("utf-8", "replace")
+        if name.startswith("refs/assistants/") and name.endswith("/latest"):
+            out.append(name.split("/")[2])
+    return out
+
+
+def search(
+    store: Store,
+    *,
+    graph_id: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    name: str | None = None,
+    limit: int = 10,
+    offset: int = 0,
+    sort_by: str | None = None,
+    sort_order: str | None = None,
+) -> list[Resolved]:
+    """Active assistants (plus each graph's default), filtered like the LangGraph API."""
+    if limit < 1 or offset < 0:
+        raise ValueError("limit must be >= 1 and offset >= 0")
+    if sort_by is not None and sort_by not in SORT_KEYS:
+        raise ValueError(f"sort_by must be one of {', '.join(SORT_KEYS)}")
+    found = _all_active(store)
+    items = [
+        r
+        for r in found
+        if (graph_id is None or r.document.graph_id == graph_id)
+        and (name is None or name.lower() in r.document.name.lower())
+        and (metadata is None or _contains(r.document.metadata, metadata))
+    ]
+    key = sort_by or "created_at"
+    items.sort(
+        key=lambda r: (str(r.to_api()[key]), r.assistant_id),
+        reverse=(sort_order or "desc") == "desc",
+    )
+    return items[offset : offset + limit]
+
+
+def count(
+    store: Store,
+    *,
+    graph_id: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    name: str | None = None,
+) -> int:
+    return len(search(store, graph_id=graph_id, metadata=metadata, name=name, limit=10**9))
+
+
+def _contains(have: dict[str, Any], want: dict[str, Any]) -> bool:
+    return all(k in have and have[k] == v for k, v in want.items())
+
+
+def _all_active(store: Store) -> list[Resolved]:
+    out: dict[str, Resolved] = {}
+    for assistant_id in recorded_ids(store):
+        state = read_latest(store, assistant_id)
+        if state is not None and not state.deleted:
+            out[assistant_id] = from_latest(store, state)
+    head = store.head_commit()
+    if head is not None:
+        for assistant_id in index_at(store, head.tree):
+            if assistant_id not in out:
+                out[assistant_id] = at_tree(store, assistant_id, head, source="unrecorded")
+    for graph_id in store.project.graphs:
+        default_id = default_assistant_id(graph_id)
+        if default_id not in out:
+            out[default_id] = _default(store, graph_id, head)
+    return list(out.values())
+
+
+def get_versions(store: Store, target: str, *, limit: int = 10, offset: int = 0) -> list[Resolved]:
+    """Versions newest first, read straight from their refs (no history walk)."""
+    if limit < 1 or offset < 0:
+        raise ValueError("limit must be >= 1 and offset >= 0")
+    assistant_id = resolve_id(store, target)
+    top = max_version(store, assistant_id)
+    if top == 0:
+        resolve(store, assistant_id)  # raises NotFound for an unknown assistant
+        return []
+    numbers = range(top - offset, max(top - offset - limit, 0), -1)
+    return [get_version(store, assistant_id, n, top=top) for n in numbers]

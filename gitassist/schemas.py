@@ -1,0 +1,224 @@
+"""Committed context schemas: the one module that knows where they live and how to read them.
+
+A graph's context schema is the JSON file ``<schemas_dir>/<graph_id>.context.json`` that
+``gitassist schemas export`` wrote from the graph's code and the user committed. Everything
+that checks context values (validate, diff, apply, update, run) reads it from here, at a
+revision (a git tree) or from the working tree, never from graph code, so checking a pull
+request from a fork runs none of its code. Parsed schemas and compiled validators are cached by
+the file's git blob id, so a schema shared by many commits is parsed and compiled once.
+
+A malformed schema is a problem on that file (:func:`read_schemas`, for validate and diff, which
+report every problem) or a :class:`~gitassist.errors.ConfigError` naming it
+(:func:`load_schemas`, for the commands that need the schemas to go on).
+
+Writing them from graph code is :mod:`gitassist.schema_export`, the only path that loads
+graph code; nothing here imports it, so readers of schemas never reach graph code.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from gitassist.errors import ConfigError, Location
+from gitassist.problems import Problem
+
+if TYPE_CHECKING:
+    from pygit2 import Tree
+
+    from gitassist.project import Project
+    from gitassist.store import Store
+
+SUFFIX = ".context.json"
+DOCUMENT_SCHEMA = "assistant.schema.json"
+_CACHE_SIZE = 256
+# Parsed schema (or the reason it is not one) and compiled validator, by blob id.
+_PARSED: dict[str, dict[str, Any] | ValueError] = {}
+_VALIDATORS: dict[str, Any] = {}
+
+# --------------------------------------------------------------------------- where
+
+
+def schema_path(project: Project, graph_id: str) -> str:
+    """The repository-relative path of ``graph_id``'s committed context schema."""
+    return f"{project.settings.schemas_dir}/{graph_id}{SUFFIX}"
+
+
+def document_schema_path(project: Project) -> str:
+    """The committed JSON Schema of assistant documents (for editors)."""
+    return f"{project.settings.schemas_dir}/{DOCUMENT_SCHEMA}"
+
+
+def document_schema_ref(project: Project) -> str:
+    """The ``$schema`` reference a new document under the assistants directory carries."""
+    return f"../{document_schema_path(project)}"
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class SchemaFile:
+    """One committed schema file: its path, git blob id and text."""
+
+    path: str
+    blob: str
+    text: str
+
+
+def read_file(store: Store, tree: Tree | None, path: str) -> SchemaFile | None:
+    """``path`` from ``tree`` (None: the working tree), with its blob id; None when absent."""
+    import pygit2
+
+    if tree is not None:
+        try:
+            entry = tree[path]
+        except KeyError:
+            return None
+        blob = store.repo.get(entry.id)
+        if not isinstance(blob, pygit2.Blob):
+            return None
+        return SchemaFile(path, str(entry.id), blob.data.decode("utf-8", errors="replace"))
+    file = store.root / path
+    if not file.is_file():
+        return None
+    data = file.read_bytes()
+    return SchemaFile(path, str(pygit2.hash(data)), data.decode("utf-8", errors="replace"))
+
+
+def schema_text(store: Store, project: Project, tree: Tree | None, graph_id: str) -> str | None:
+    """The text of ``graph_id``'s schema in ``tree`` (None: the working tree), if committed."""
+    found = read_file(store, tree, schema_path(project, graph_id))
+    return found.text if found is not None else None
+
+
+def changed_graphs(
+    store: Store, old: tuple[Project, Tree | None], new: tuple[Project, Tree]
+) -> list[str]:
+    """Graphs of the new project whose committed schema differs between two trees."""
+    (old_project, old_tree), (new_project, new_tree) = old, new
+    out = []
+    for graph_id in new_project.graphs:
+        before = None
+        if old_tree is not None:
+            before = read_file(store, old_tree, schema_path(old_project, graph_id))
+        after = read_file(store, new_tree, schema_path(new_project, graph_id))
+        if (before.blob if before else None) != (after.blob if after else None):
+            out.append(graph_id)
+    return out
+
+
+def _compile(schema: dict[str, Any]) -> Any:
+    """A validator for ``schema`` (ValueError when it is not a valid JSON Schema). The one
+    place validators are built."""
+    from jsonschema.exceptions import SchemaError
+    from jsonschema.validators import validator_for
+
+    cls = validator_for(schema)
+    try:
+        cls.check_schema(schema)
+    except SchemaError as exc:
+        raise ValueError(exc.message) from None
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def _remember(cache: dict[str, Any], key: str, value: Any) -> Any:
+    if len(cache) >= _CACHE_SIZE:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
+    return value
+
+
+def _parse(found: SchemaFile) -> dict[str, Any]:
+    """The schema in ``found`` (cached by blob), or the ValueError saying why it is not one."""
+    cached = _PARSED.get(found.blob)
+    if cached is None:
+        try:
+            data = json.loads(found.text)
+            if not isinstance(data, dict):
+                raise ValueError(f"{found.path} is not a JSON object")
+            _remember(_VALIDATORS, found.blob, _compile(data))
+            cached = data
+        except ValueError as exc:  # JSONDecodeError is a ValueError
+            cached = exc
+        _remember(_PARSED, found.blob, cached)
+    if isinstance(cached, ValueError):
+        raise cached
+    return cached
+
+
+@dataclass
+class SchemaSet:
+    """Context schemas by graph id, with their validators (compiled once per blob)."""
+
+    schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
+    blobs: dict[str, str] = field(default_factory=dict)
+    _validators: dict[str, Any] = field(default_factory=dict)
+
+    def validator(self, graph_id: str) -> Any | None:
+        if graph_id not in self.schemas:
+            return None
+        if graph_id not in self._validators:
+            blob = self.blobs.get(graph_id)
+            known = _VALIDATORS.get(blob) if blob is not None else None
+            self._validators[graph_id] = known or _compile(self.schemas[graph_id])
+        return self._validators[graph_id]
+
+
+def _read_all(
+    store: Store, project: Project, tree: Tree | None
+) -> tuple[SchemaSet, list[tuple[SchemaFile, ValueError]]]:
+    schemas: dict[str, dict[str, Any]] = {}
+    blobs: dict[str, str] = {}
+    bad: list[tuple[SchemaFile, ValueError]] = []
+    for graph_id in project.graphs:
+        found = read_file(store, tree, schema_path(project, graph_id))
+        if found is None:
+            continue
+        try:
+            schemas[graph_id] = _parse(found)
+            blobs[graph_id] = found.blob
+        except ValueError as exc:
+            bad.append((found, exc))
+    return SchemaSet(schemas, blobs), bad
+
+
+def read_schemas(
+    store: Store, project: Project, tree: Tree | None, *, rev: str | None = None
+) -> tuple[SchemaSet, list[Problem]]:
+    """The committed context schemas (from ``tree``, else the working tree) and a problem on
+    each file that is not JSON, or not a valid JSON Schema (that graph then has no schema)."""
+    schemas, bad = _read_all(store, project, tree)
+    problems = []
+    for found, exc in bad:
+        line, col = getattr(exc, "lineno", None), getattr(exc, "colno", None)
+        message = f"invalid context schema: {exc}"
+        problems.append(Problem(found.path, message, "$", line, col, rev, "invalid_schema"))
+    return schemas, problems
+
+
+def load_schemas(
+    store: Store, project: Project, tree: Tree | None, *, rev: str | None = None
+) -> SchemaSet:
+    """The committed context schemas; a malformed one is a ConfigError naming its file."""
+    schemas, bad = _read_all(store, project, tree)
+    if bad:
+        found, exc = bad[0]
+        line, col = getattr(exc, "lineno", None), getattr(exc, "colno", None)
+        raise ConfigError(
+            f"invalid context schema: {getattr(exc, 'msg', exc)}",
+            hint="fix the file, or regenerate it with `gitassist schemas export` and commit it",
+            location=Location(found.path, line, col, rev),
+        )
+    return schemas
+
+
+# --------------------------------------------------------------------------- the document schema
+
+
+def document_schema_text() -> str:
+    """The JSON Schema of assistant documents (from the model), as committed."""
+    from gitassist.documents import document_json_schema
+
+    return json.dumps(document_json_schema(), indent=2, sort_keys=True) + "\n"
