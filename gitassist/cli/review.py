@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from gitassist.cli.options import format_option, json_option, repo_option, store_for
-from gitassist.cli.render import emit_json, err, out
+from gitassist.cli.render import emit_json, err, out, review_output
 from gitassist.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -60,6 +60,7 @@ def _summary(report: Report) -> str:
 )
 @click.option("--strict", is_flag=True, help="Fail on warnings too (e.g. secret-looking values).")
 @repo_option
+@review_output
 def validate(paths: tuple[str, ...], rev: str | None, fmt: str, strict: bool, repo: str) -> None:
     """Check every assistant document (or PATHS): format, graph_id, unique
     assistant_id, context against the committed schema of its graph.
@@ -71,9 +72,10 @@ def validate(paths: tuple[str, ...], rev: str | None, fmt: str, strict: bool, re
       gitassist validate
       gitassist validate --rev origin/main --format github
     """
+    from gitassist.redact import scrub
     from gitassist.validation import validate as run
 
-    report = run(store_for(repo), rev=rev, paths=paths or None)
+    report = scrub(run(store_for(repo), rev=rev, paths=paths or None))
     if fmt == "json":
         emit_json(report.to_dict())
     else:
@@ -99,6 +101,7 @@ def validate(paths: tuple[str, ...], rev: str | None, fmt: str, strict: bool, re
 )
 @click.option("--exit-code", is_flag=True, help="Exit 1 when there are changes (like git diff).")
 @repo_option
+@review_output
 def diff(base: str | None, head: str, fmt: str, exit_code: bool, repo: str) -> None:
     """Review assistant changes from BASE to HEAD, field by field.
 
@@ -112,9 +115,10 @@ def diff(base: str | None, head: str, fmt: str, exit_code: bool, repo: str) -> N
       gitassist diff
       gitassist diff origin/main HEAD --format markdown > comment.md
     """
+    from gitassist.redact import scrub
     from gitassist.review import render_markdown, render_text, review
 
-    result = review(store_for(repo), base, head)
+    result = scrub(review(store_for(repo), base, head))
     if fmt == "json":
         emit_json(result.to_dict())
     elif fmt == "markdown":
@@ -131,15 +135,17 @@ def diff(base: str | None, head: str, fmt: str, exit_code: bool, repo: str) -> N
 @click.argument("b", type=click.IntRange(min=1))
 @format_option("human", "json", "markdown")
 @repo_option
+@review_output
 def versions_diff(target: str, a: int, b: int, fmt: str, repo: str) -> None:
     """Compare version A with version B of TARGET, field by field (secrets redacted).
 
     \b
       gitassist versions diff support 1 2
     """
+    from gitassist.redact import scrub
     from gitassist.review import change_markdown, change_text, compare_versions
 
-    change = compare_versions(store_for(repo), target, a, b)
+    change = scrub(compare_versions(store_for(repo), target, a, b))
     if fmt == "json":
         emit_json({"from": a, "to": b, **change.to_dict()})
     elif fmt == "markdown":
