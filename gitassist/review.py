@@ -668,7 +668,7 @@ def _fenced(body: str, lang: str = "diff") -> list[str]:
     if len(lines) > _MAX_DIFF_LINES:
         lines = [*lines[:_MAX_DIFF_LINES], f"… ({len(lines) - _MAX_DIFF_LINES} more lines)"]
     start, end = markdown.fence(body, lang)
-    return [start, *lines, end]
+    return [start, *map(markdown.inert, lines), end]
 
 
 def _md_problem(problem: Problem, icon: str, with_path: bool = True) -> str:

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-
 from conftest import CONTEXT_SCHEMA, GRAPH_PY, Repo, git
 
 if TYPE_CHECKING:

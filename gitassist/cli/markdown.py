@@ -5,10 +5,10 @@ quotes one) goes through one of these before it is put into Markdown, so it rend
 text it is: no raw HTML (an unclosed ``<!--`` would hide the rest of the comment), no active
 ``@mention``, no image, no link, no emphasis, and a fence that nothing inside can close.
 
-* :func:`code`: an inline code span (names, paths, keys, values) whose backtick fence is
-  longer than any backtick run inside it; newlines become spaces.
+* :func:`code`: an inline code span (paths, keys, values) whose backtick fence is longer
+  than any backtick run inside it; newlines become spaces.
 * :func:`cell`: :func:`code` for a table cell (``|`` escaped, as GFM tables need).
-* :func:`text`: prose that quotes user values (problem messages): every ASCII punctuation
+* :func:`text`: prose (assistant names in headings and lists): every ASCII punctuation
   character backslash-escaped, and ``@``, ``://`` and ``www.`` broken with a zero-width space so
   neither GitHub's mentions nor its autolinks fire.
 * :func:`message`: a message we wrote, whose backticked parts stay code spans.
@@ -36,9 +36,20 @@ def _longest_run(value: str) -> int:
     return max((len(m.group(0)) for m in _BACKTICKS.finditer(value)), default=0)
 
 
+_INERT = re.compile(r"<!--|!\[|@")
+
+
+def inert(value: str) -> str:
+    """``value`` with a zero-width space in every ``<!--``, ``![`` and ``@``: for text inside a
+    code span or fence, where they do nothing on GitHub, so the source holds none either."""
+    return _INERT.sub(lambda m: m.group(0)[0] + ZWSP + m.group(0)[1:], value)
+
+
 def code(value: str) -> str:
-    """``value`` as an inline code span that nothing inside it can close."""
-    value = _one_line(value)
+    """``value`` as an inline code span that nothing inside it can close. ``<!--``, ``![``
+    and ``@`` (inert in a code span already) get a zero-width space too, so the Markdown
+    source holds none of them for a renderer or a scanner that reads it differently."""
+    value = inert(_one_line(value))
     if not value.strip():
         return "` `"
     fence = "`" * (_longest_run(value) + 1)
@@ -87,9 +98,10 @@ def html(value: str) -> str:
 
 
 def fence(body: str, lang: str = "") -> tuple[str, str]:
-    """The opening and closing lines of a fenced block that ``body`` cannot close."""
+    """The opening and closing lines of a fenced block that ``body`` cannot close (pass
+    the body's lines through :func:`inert`)."""
     ticks = "`" * max(3, _longest_run(body) + 1)
     return f"{ticks}{lang}", ticks
 
 
-__all__ = ["ZWSP", "cell", "code", "fence", "html", "message", "text"]
+__all__ = ["ZWSP", "cell", "code", "fence", "html", "inert", "message", "text"]
