@@ -42,21 +42,26 @@ class Rule:
     name: str
     what: str
     pattern: re.Pattern[str]
+    hints: tuple[str, ...]  # the rule can only match text that contains one of these
     keep: int = 0  # the match's group ``keep`` is kept (e.g. ``postgres://user:``)
 
+    def applies(self, text: str) -> bool:
+        return any(hint in text for hint in self.hints)
 
-def _rule(name: str, what: str, pattern: str, flags: int = 0, keep: int = 0) -> Rule:
-    return Rule(name, what, re.compile(pattern, flags), keep)
+
+def _rule(name: str, what: str, hints: str, pattern: str, flags: int = 0, keep: int = 0) -> Rule:
+    return Rule(name, what, re.compile(pattern, flags), tuple(hints.split()), keep)
 
 
 _B64 = r"[A-Za-z0-9+/]"
 _PEM_LABEL = r"(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?"
-_SEP = r"(?:\\[nr]|[ \t\r\n+\->|\"'])"  # between PEM lines: newlines, "\n" escapes, diff marks
+_SEP = r"(?:\\[nr]|%0[AD]|[ \t\r\n+\->|\"'])"  # between PEM lines: newlines, escapes, diff marks
 
 RULES: tuple[Rule, ...] = (
     _rule(
         "pem_private_key",
         "a PEM private-key block (`-----BEGIN … PRIVATE KEY-----` to its `-----END` line)",
+        "-----BEGIN",
         rf"-----BEGIN {_PEM_LABEL}-----(?:(?!-----(?:BEGIN|END) ).){{0,65536}}"
         rf"-----END {_PEM_LABEL}-----",
         re.S,
@@ -64,66 +69,78 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "pem_private_key_body",
         "a PEM BEGIN line without its END line, with the base64 lines that follow it",
+        "-----BEGIN",
         rf"-----BEGIN {_PEM_LABEL}-----(?:{_SEP}+(?:[A-Za-z-]+: [^\n\\]*|{_B64}{{8,}}={{0,2}}"
         rf"|{_B64}{{1,7}}={{1,2}}))*",
     ),
     _rule(
         "url_credentials",
         "a password in a URL (`scheme://user:password@host`)",
+        "://",
         r"(\b[A-Za-z][A-Za-z0-9+.\-]{1,30}://[^\s/:@'\"`<>]*:)[^\s/@'\"`<>]+(?=@[^\s@]+)",
         keep=1,
     ),
     _rule(
         "anthropic",
         "Anthropic API keys (`sk-ant-…`)",
+        "sk-ant-",
         r"\bsk-ant-[A-Za-z0-9_\-]{20,}",
     ),
     _rule(
         "openai",
         "OpenAI API keys (`sk-…`, `sk-proj-…`, `sk-svcacct-…`: 20+ characters with a digit and "
         "an upper-case letter)",
+        "sk-",
         r"\bsk-(?:proj-|svcacct-|admin-)?(?=[A-Za-z_\-]*[0-9])(?=[a-z0-9_\-]*[A-Z])"
         r"[A-Za-z0-9_\-]{20,}",
     ),
     _rule(
         "stripe",
         "Stripe secret and restricted keys (`sk_live_…`, `sk_test_…`, `rk_live_…`)",
+        "k_live_ k_test_",
         r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}",
     ),
     _rule(
         "github",
         "GitHub tokens (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_` and fine-grained `github_pat_`)",
+        "ghp_ gho_ ghu_ ghs_ ghr_ github_pat_",
         r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})",
     ),
     _rule(
         "slack",
         "Slack tokens (`xoxb-`, `xoxp-`, `xoxa-`, `xoxo-`, `xoxs-`, `xoxr-`, `xapp-`) and webhooks",
+        "xox xapp- hooks.slack.com",
         r"\b(?:xox[abposr]-[A-Za-z0-9-]{10,}|xapp-[0-9]-[A-Za-z0-9-]{10,}"
         r"|https://hooks\.slack\.com/services/[A-Za-z0-9/]{20,})",
     ),
     _rule(
         "aws_access_key_id",
         "AWS access key ids (`AKIA…`, `ASIA…`: 20 upper-case letters and digits)",
+        "AKIA ASIA ABIA ACCA",
         r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b",
     ),
     _rule(
         "google_api_key",
         "Google API keys (`AIza…`, 39 characters)",
+        "AIza",
         r"\bAIza[0-9A-Za-z_\-]{35}",
     ),
     _rule(
         "langsmith",
         "LangSmith keys (`lsv2_pt_…`, `lsv2_sk_…`)",
+        "lsv2_",
         r"\blsv2_[a-z]{2}_[A-Za-z0-9_]{20,}",
     ),
     _rule(
         "jwt",
         "JSON Web Tokens (`eyJ….eyJ….…`: a base64url JSON header and payload)",
+        "eyJ",
         r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*",
     ),
     _rule(
         "bearer",
         "an HTTP `Bearer` credential of 16+ characters",
+        "earer",
         r"(\b[Bb]earer\s+)[A-Za-z0-9._~+/\-]{16,}=*",
         keep=1,
     ),
@@ -160,10 +177,10 @@ _KEYS = "|".join(
 )
 # ``password: two words`` / ``"api_key": "…"`` in text: the value after a password-like key.
 _KEY_VALUE = re.compile(
-    rf"(?i)((?:^|(?<=[\s\"'`{{,.\[(]))[A-Za-z0-9_\-]*?(?-i:(?<![A-Za-z])|(?<=[a-z])(?=[A-Z]))"
-    rf"(?:{_KEYS})[\"'`\]]?[ \t]*[:=](?![:=])[ \t]*)"
+    rf"(?i)((?-i:(?<![A-Za-z])|(?<=[a-z])(?=[A-Z]))(?:{_KEYS})[\"'`\]]?[ \t]*[:=](?![:=])[ \t]*)"
     r"(\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'|[^\s\"',}\]][^\n,}\]]*)"
 )
+_KEY_HINTS = ("pass", "pwd", "secret", "token", "key", "credential", "auth", "cookie", "dsn")
 _HARMLESS = re.compile(r"^(?:«redacted»|null|none|true|false|~|-?[0-9.]+|\$\{?\w+\}?|\"\"|'')$")
 
 
@@ -178,11 +195,22 @@ def is_secret_key(key: str) -> bool:
 
 def find_secrets(text: str) -> list[tuple[str, str]]:
     """Every secret found in ``text``: (rule name, the matched text), in rule order."""
-    found = [(rule.name, m.group(0)) for rule in RULES for m in rule.pattern.finditer(text)]
-    for m in _KEY_VALUE.finditer(text):
-        if not _HARMLESS.match(m.group(2).strip()):
-            found.append(("secret_key_value", m.group(0)))
+    found = [
+        (rule.name, m.group(0))
+        for rule in RULES
+        if rule.applies(text)
+        for m in rule.pattern.finditer(text)
+    ]
+    if _has_key_hint(text):
+        for m in _KEY_VALUE.finditer(text):
+            if not _HARMLESS.match(m.group(2).strip()):
+                found.append(("secret_key_value", m.group(0)))
     return found
+
+
+def _has_key_hint(text: str) -> bool:
+    lower = text.lower()
+    return any(hint in lower for hint in _KEY_HINTS)
 
 
 def looks_secret(key: str, value: Any) -> bool:
@@ -190,7 +218,7 @@ def looks_secret(key: str, value: Any) -> bool:
     non-empty string under a password-like key (unless it names an environment variable)."""
     if not isinstance(value, str) or not value.strip():
         return False
-    if any(rule.pattern.search(value) for rule in RULES):
+    if any(rule.applies(value) and rule.pattern.search(value) for rule in RULES):
         return True
     return is_secret_key(key) and not _ENV_REFERENCE.match(value.strip())
 
@@ -207,7 +235,10 @@ def redact_text(text: str) -> str:
     if not text:
         return text
     for rule in RULES:
-        text = _sub(rule, text)
+        if rule.applies(text):
+            text = _sub(rule, text)
+    if not _has_key_hint(text):
+        return text
 
     def key_value(m: re.Match[str]) -> str:
         value = m.group(2)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from gitassist.documents import Locator, check_document
 from gitassist.errors import NotFound
 from gitassist.problems import Problem, json_path
-from gitassist.redact import is_secret_key, looks_secret, redact, redact_text
+from gitassist.redact import looks_secret, redact, redact_text
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -156,8 +156,6 @@ def _describe(value: Any, key: str = "") -> str:
 def _message(err: SchemaError) -> str:
     validator = err.validator
     key = next((str(p) for p in reversed(err.absolute_path) if isinstance(p, str)), "")
-    if is_secret_key(key) and looks_secret(key, err.instance):
-        return f"the value does not match the schema ({validator}); not shown: it is a secret"
     if validator == "type":
         expected = err.validator_value
         expected = " or ".join(expected) if isinstance(expected, list) else expected
@@ -165,13 +163,15 @@ def _message(err: SchemaError) -> str:
     if validator == "enum":
         values: Any = err.validator_value
         allowed = ", ".join(_describe(v) for v in values)
-        return f"{_describe(err.instance)} is not allowed; allowed values: {allowed}"
+        return f"{_describe(err.instance, key)} is not allowed; allowed values: {allowed}"
     if validator == "const":
         return f"must be {_describe(err.validator_value)}"
     if validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        return f"{_describe(err.instance)} is out of range ({validator} {err.validator_value})"
+        return f"{_describe(err.instance, key)} is out of range ({validator} {err.validator_value})"
     if validator in ("minLength", "maxLength", "minItems", "maxItems", "pattern", "format"):
-        return f"{_describe(err.instance)} does not match {validator} {err.validator_value}"
+        return f"{_describe(err.instance, key)} does not match {validator} {err.validator_value}"
+    if looks_secret(key, err.instance) or looks_secret(key, json.dumps(err.instance, default=str)):
+        return f"the value does not match the schema ({validator}); not shown: it is a secret"
     return redact_text(str(err.message))
 
 

@@ -12,7 +12,6 @@ text it is: no raw HTML (an unclosed ``<!--`` would hide the rest of the comment
   character backslash-escaped, and ``@``, ``://`` and ``www.`` broken with a zero-width space so
   neither GitHub's mentions nor its autolinks fire.
 * :func:`message`: a message we wrote, whose backticked parts stay code spans.
-* :func:`html`: text inside an HTML element we emit (``<summary>``).
 * :func:`fence`: a fenced block whose fence is longer than any backtick run in the body.
 
 Redact before escaping (``gitassist.redact.scrub``): escaping inserts characters into a token.
@@ -85,18 +84,6 @@ def message(value: str) -> str:
     return "".join(out)
 
 
-def html(value: str) -> str:
-    """``value`` inside an HTML element: ``&``, ``<``, ``>`` and quotes escaped."""
-    value = _one_line(value)
-    return (
-        value.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace('"', "&quot;")
-        .replace("@", "&#64;" + ZWSP)
-    )
-
-
 def fence(body: str, lang: str = "") -> tuple[str, str]:
     """The opening and closing lines of a fenced block that ``body`` cannot close (pass
     the body's lines through :func:`inert`)."""
@@ -104,4 +91,4 @@ def fence(body: str, lang: str = "") -> tuple[str, str]:
     return f"{ticks}{lang}", ticks
 
 
-__all__ = ["ZWSP", "cell", "code", "fence", "html", "inert", "message", "text"]
+__all__ = ["ZWSP", "cell", "code", "fence", "inert", "message", "text"]
