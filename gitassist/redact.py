@@ -84,58 +84,58 @@ RULES: tuple[Rule, ...] = (
         "anthropic",
         "Anthropic API keys (`sk-ant-…`)",
         "sk-ant-",
-        r"\bsk-ant-[A-Za-z0-9_\-]{20,}",
+        r"(?<![A-Za-z0-9])sk-ant-[A-Za-z0-9_\-]{20,}",
     ),
     _rule(
         "openai",
         "OpenAI API keys (`sk-…`, `sk-proj-…`, `sk-svcacct-…`: 20+ characters with a digit and "
         "an upper-case letter)",
         "sk-",
-        r"\bsk-(?:proj-|svcacct-|admin-)?(?=[A-Za-z_\-]*[0-9])(?=[a-z0-9_\-]*[A-Z])"
+        r"(?<![A-Za-z0-9])sk-(?:proj-|svcacct-|admin-)?(?=[A-Za-z_\-]*[0-9])(?=[a-z0-9_\-]*[A-Z])"
         r"[A-Za-z0-9_\-]{20,}",
     ),
     _rule(
         "stripe",
         "Stripe secret and restricted keys (`sk_live_…`, `sk_test_…`, `rk_live_…`)",
         "k_live_ k_test_",
-        r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}",
+        r"(?<![A-Za-z0-9])[rs]k_(?:live|test)_[A-Za-z0-9]{16,}",
     ),
     _rule(
         "github",
         "GitHub tokens (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_` and fine-grained `github_pat_`)",
         "ghp_ gho_ ghu_ ghs_ ghr_ github_pat_",
-        r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})",
+        r"(?<![A-Za-z0-9])(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})",
     ),
     _rule(
         "slack",
         "Slack tokens (`xoxb-`, `xoxp-`, `xoxa-`, `xoxo-`, `xoxs-`, `xoxr-`, `xapp-`) and webhooks",
         "xox xapp- hooks.slack.com",
-        r"\b(?:xox[abposr]-[A-Za-z0-9-]{10,}|xapp-[0-9]-[A-Za-z0-9-]{10,}"
+        r"(?<![A-Za-z0-9])(?:xox[abposr]-[A-Za-z0-9-]{10,}|xapp-[0-9]-[A-Za-z0-9-]{10,}"
         r"|https://hooks\.slack\.com/services/[A-Za-z0-9/]{20,})",
     ),
     _rule(
         "aws_access_key_id",
         "AWS access key ids (`AKIA…`, `ASIA…`: 20 upper-case letters and digits)",
         "AKIA ASIA ABIA ACCA",
-        r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b",
+        r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}(?![0-9A-Z])",
     ),
     _rule(
         "google_api_key",
         "Google API keys (`AIza…`, 39 characters)",
         "AIza",
-        r"\bAIza[0-9A-Za-z_\-]{35}",
+        r"(?<![A-Za-z0-9])AIza[0-9A-Za-z_\-]{35}",
     ),
     _rule(
         "langsmith",
         "LangSmith keys (`lsv2_pt_…`, `lsv2_sk_…`)",
         "lsv2_",
-        r"\blsv2_[a-z]{2}_[A-Za-z0-9_]{20,}",
+        r"(?<![A-Za-z0-9])lsv2_[a-z]{2}_[A-Za-z0-9_]{20,}",
     ),
     _rule(
         "jwt",
         "JSON Web Tokens (`eyJ….eyJ….…`: a base64url JSON header and payload)",
         "eyJ",
-        r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*",
+        r"(?<![A-Za-z0-9])eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*",
     ),
     _rule(
         "bearer",

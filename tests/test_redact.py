@@ -208,3 +208,21 @@ def test_code_span_and_fence_cannot_be_closed_from_inside() -> None:
         assert "<code>" in html and html.count("<code>") == 1
     start, end = markdown.fence("```\n````\n", "diff")
     assert start == "`````diff" and end == "`````"
+
+
+_AROUND = st.text(alphabet=st.characters(categories=["Zs", "P", "S"]), max_size=8)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    row=st.sampled_from([r for r in TRUE if r[0] != "secret_key_value"]),
+    before=_AROUND,
+    after=_AROUND,
+    glue=st.sampled_from(["", "_", "=", ":", "/", "'", "(", "\n"]),
+)
+def test_a_token_is_redacted_whatever_punctuation_surrounds_it(
+    row: tuple[str, ...], before: str, after: str, glue: str
+) -> None:
+    _, line, secret = row
+    text = f"{before}{glue}{line.replace(chr(92) + 'n', chr(10))}{glue}{after}"
+    assert secret not in redact_text(text)
