@@ -208,6 +208,18 @@ def find_secrets(text: str) -> list[tuple[str, str]]:
     return found
 
 
+_ALL_HINTS = tuple(
+    sorted({h.lower() for rule in RULES for h in rule.hints} | set(_KEY_HINTS), key=len)
+)
+
+
+def _may_hold_secret(text: str) -> bool:
+    """False when no rule can match ``text``: one lower-casing and a few substring checks,
+    which rule out most strings (names, paths, prompts) before any regular expression runs."""
+    lower = text.lower()
+    return any(hint in lower for hint in _ALL_HINTS)
+
+
 def _has_key_hint(text: str) -> bool:
     lower = text.lower()
     return any(hint in lower for hint in _KEY_HINTS)
@@ -218,7 +230,9 @@ def looks_secret(key: str, value: Any) -> bool:
     non-empty string under a password-like key (unless it names an environment variable)."""
     if not isinstance(value, str) or not value.strip():
         return False
-    if any(rule.applies(value) and rule.pattern.search(value) for rule in RULES):
+    if _may_hold_secret(value) and any(
+        rule.applies(value) and rule.pattern.search(value) for rule in RULES
+    ):
         return True
     return is_secret_key(key) and not _ENV_REFERENCE.match(value.strip())
 
@@ -232,7 +246,7 @@ def _sub(rule: Rule, text: str) -> str:
 def redact_text(text: str) -> str:
     """``text`` with every secret the rules find replaced by ``«redacted»``, and the value
     after every password-like key (``password: …``, ``"token": "…"``)."""
-    if not text:
+    if not text or not _may_hold_secret(text):  # one scan rules out most strings
         return text
     for rule in RULES:
         if rule.applies(text):
