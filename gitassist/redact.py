@@ -23,6 +23,7 @@ Pure functions of strings and data; nothing here prints.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import sys
 from contextlib import contextmanager
@@ -103,13 +104,13 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "github",
         "GitHub tokens (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_` and fine-grained `github_pat_`)",
-        "ghp_ gho_ ghu_ ghs_ ghr_ github_pat_",
+        "gh github_pat_",
         r"(?<![A-Za-z0-9])(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})",
     ),
     _rule(
         "slack",
         "Slack tokens (`xoxb-`, `xoxp-`, `xoxa-`, `xoxo-`, `xoxs-`, `xoxr-`, `xapp-`) and webhooks",
-        "xox xapp- hooks.slack.com",
+        "xox xapp- ://",
         r"(?<![A-Za-z0-9])(?:xox[abposr]-[A-Za-z0-9-]{10,}|xapp-[0-9]-[A-Za-z0-9-]{10,}"
         r"|https://hooks\.slack\.com/services/[A-Za-z0-9/]{20,})",
     ),
@@ -184,6 +185,7 @@ _KEY_HINTS = ("pass", "pwd", "secret", "token", "key", "credential", "auth", "co
 _HARMLESS = re.compile(r"^(?:«redacted»|null|none|true|false|~|-?[0-9.]+|\$\{?\w+\}?|\"\"|'')$")
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_key(key: str) -> bool:
     """Whether ``key`` names a secret: its last word(s) say password, token, secret, …"""
     words = [w.lower() for w in _WORD_SPLIT.split(key) if w]
@@ -200,7 +202,7 @@ def find_secrets(text: str) -> list[tuple[str, str]]:
         for rule in RULES
         if rule.applies(text)
         for m in rule.pattern.finditer(text)
-    ]
+    ]  # rule.applies: the same substring prefilter as redact_text
     if _has_key_hint(text):
         for m in _KEY_VALUE.finditer(text):
             if not _HARMLESS.match(m.group(2).strip()):
@@ -208,16 +210,19 @@ def find_secrets(text: str) -> list[tuple[str, str]]:
     return found
 
 
-_ALL_HINTS = tuple(
-    sorted({h.lower() for rule in RULES for h in rule.hints} | set(_KEY_HINTS), key=len)
+_TOKEN_HINTS = tuple(
+    sorted(
+        h
+        for h in {h for rule in RULES for h in rule.hints}
+        if not any(o != h and o in h for rule in RULES for o in rule.hints)
+    )
 )
 
 
-def _may_hold_secret(text: str) -> bool:
-    """False when no rule can match ``text``: one lower-casing and a few substring checks,
-    which rule out most strings (names, paths, prompts) before any regular expression runs."""
-    lower = text.lower()
-    return any(hint in lower for hint in _ALL_HINTS)
+def _may_hold_token(text: str) -> bool:
+    """False when no rule in :data:`RULES` can match ``text``: a few substring checks rule
+    out most strings (names, paths, prompts) before any regular expression runs."""
+    return any(hint in text for hint in _TOKEN_HINTS)
 
 
 def _has_key_hint(text: str) -> bool:
@@ -230,7 +235,7 @@ def looks_secret(key: str, value: Any) -> bool:
     non-empty string under a password-like key (unless it names an environment variable)."""
     if not isinstance(value, str) or not value.strip():
         return False
-    if _may_hold_secret(value) and any(
+    if _may_hold_token(value) and any(
         rule.applies(value) and rule.pattern.search(value) for rule in RULES
     ):
         return True
@@ -246,11 +251,12 @@ def _sub(rule: Rule, text: str) -> str:
 def redact_text(text: str) -> str:
     """``text`` with every secret the rules find replaced by ``«redacted»``, and the value
     after every password-like key (``password: …``, ``"token": "…"``)."""
-    if not text or not _may_hold_secret(text):  # one scan rules out most strings
+    if not text:
         return text
-    for rule in RULES:
-        if rule.applies(text):
-            text = _sub(rule, text)
+    if _may_hold_token(text):
+        for rule in RULES:
+            if rule.applies(text):
+                text = _sub(rule, text)
     if not _has_key_hint(text):
         return text
 
