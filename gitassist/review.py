@@ -655,6 +655,12 @@ def _md(text: str) -> str:
     return markdown.message(text)
 
 
+def _html(text: str) -> str:
+    from gitassist.cli import markdown
+
+    return markdown.html(text)
+
+
 def _md_name(text: str) -> str:
     from gitassist.cli import markdown
 
@@ -710,7 +716,8 @@ def _md_fields(fields: tuple[FieldChange, ...]) -> list[str]:
     for f in shown:
         if f.text_diff:
             lines += [
-                f"<details><summary>{_code(_short_path(f.path))} (text diff)</summary>",
+                f"<details><summary><code>{_html(_short_path(f.path))}</code> (text diff)"
+                "</summary>",
                 "",
                 *_fenced(f.text_diff),
                 "",

@@ -152,7 +152,7 @@ def _review(names: list[str], value: str) -> Any:
             f"assistants/{name[:20]}.yaml",
             (
                 FieldChange(f"$.context['{name}']", "changed", value, name),
-                FieldChange("$.context.system_prompt", "changed", "a", "b", f"-a\n+{value}"),
+                FieldChange(f"$.prompt['{name}']", "changed", "a", "b", f"-a\n+{value}"),
             ),
             problems=(Problem(f"assistants/{name}.yaml", f"unknown context key `{name}`"),),
         )

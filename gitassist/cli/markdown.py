@@ -12,6 +12,7 @@ text it is: no raw HTML (an unclosed ``<!--`` would hide the rest of the comment
   character backslash-escaped, and ``@``, ``://`` and ``www.`` broken with a zero-width space so
   neither GitHub's mentions nor its autolinks fire.
 * :func:`message`: a message we wrote, whose backticked parts stay code spans.
+* :func:`html`: the text of an HTML element we emit (the ``<summary>`` of a text diff).
 * :func:`fence`: a fenced block whose fence is longer than any backtick run in the body.
 
 Redact before escaping (``gitassist.redact.scrub``): escaping inserts characters into a token.
@@ -84,6 +85,17 @@ def message(value: str) -> str:
     return "".join(out)
 
 
+def html(value: str) -> str:
+    """``value`` as the text of an HTML element we emit (``<summary><code>…</code>``): inside
+    an HTML block nothing is Markdown, so entities, not backslashes; ``@`` and ``://`` broken."""
+    value = _one_line(value)
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    value = (
+        value.replace('"', "&quot;").replace("@", "&#64;" + ZWSP).replace("![", "!" + ZWSP + "[")
+    )
+    return value.replace("://", ":" + ZWSP + "//").replace("www.", "www" + ZWSP + ".")
+
+
 def fence(body: str, lang: str = "") -> tuple[str, str]:
     """The opening and closing lines of a fenced block that ``body`` cannot close (pass
     the body's lines through :func:`inert`)."""
@@ -91,4 +103,4 @@ def fence(body: str, lang: str = "") -> tuple[str, str]:
     return f"{ticks}{lang}", ticks
 
 
-__all__ = ["ZWSP", "cell", "code", "fence", "inert", "message", "text"]
+__all__ = ["ZWSP", "cell", "code", "fence", "html", "inert", "message", "text"]
