@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from gitassist.documents import FIELD_ORDER
 from gitassist.problems import json_path
-from gitassist.validation import REDACTED, redact
+from gitassist.redact import REDACTED, redact, redact_text
 
 if TYPE_CHECKING:
     from gitassist.documents import AssistantDocument
@@ -85,7 +85,7 @@ def _field(parts: tuple[str | int, ...], kind: FieldKind, old: Any, new: Any) ->
     text = ""
     if isinstance(old, str) and isinstance(new, str) and _is_long(old, new):
         text = text_diff(old, new, json_path(parts))
-    return FieldChange(json_path(parts), kind, old, new, text)
+    return FieldChange(redact_text(json_path(parts)), kind, old, new, text)
 
 
 def _is_long(*values: str) -> bool:

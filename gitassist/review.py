@@ -21,6 +21,7 @@ from gitassist.documents import check_document
 from gitassist.errors import GitassistError, NotFound
 from gitassist.field_diff import FieldChange, diff_documents, text_diff
 from gitassist.problems import Problem
+from gitassist.redact import redact_text
 from gitassist.schemas import read_schemas, schema_path, schema_text
 from gitassist.validation import (
     assistant_files,
@@ -28,7 +29,6 @@ from gitassist.validation import (
     context_problems,
     duplicate_id_problems,
     quick_ids,
-    redact_text,
 )
 
 if TYPE_CHECKING:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from gitassist.documents import Locator, check_document
 from gitassist.errors import NotFound
 from gitassist.problems import Problem, json_path
+from gitassist.redact import looks_secret, redact, redact_text
 from gitassist.schemas import SchemaSet, read_schemas, schema_path
 
 if TYPE_CHECKING:
@@ -34,15 +35,6 @@ if TYPE_CHECKING:
     from gitassist.project import Project
     from gitassist.store import Entry, Store
 
-SECRET_KEY = re.compile(
-    r"(api[_-]?key|secret|token|password|passwd|private[_-]?key|credential)", re.I
-)
-SECRET_VALUE = re.compile(
-    r"(sk-[A-Za-z0-9_\-]{16,}|sk-ant-[A-Za-z0-9_\-]{16,}|gh[pousr]_[A-Za-z0-9]{30,}|"
-    r"xox[abposr]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_\-]{35}|"
-    r"-----BEGIN [A-Z ]*PRIVATE KEY-----|lsv2_[a-z]{2}_[A-Za-z0-9_]{20,})"
-)
-REDACTED = "«redacted»"
 SECRETS_DOC = "docs/review.md#secrets"
 _ID_LINE = re.compile(r"^assistant_id:\s*['\"]?([0-9a-fA-F-]{36})", re.M)
 
@@ -79,27 +71,30 @@ def _problem(
 # --------------------------------------------------------------------------- messages
 
 
-def _describe(value: Any) -> str:
-    text = redact_text(json.dumps(value, ensure_ascii=False))
+def _describe(value: Any, key: str = "") -> str:
+    text = json.dumps(redact(value, key), ensure_ascii=False)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _message(err: SchemaError) -> str:
     validator = err.validator
+    key = next((str(p) for p in reversed(err.absolute_path) if isinstance(p, str)), "")
     if validator == "type":
         expected = err.validator_value
         expected = " or ".join(expected) if isinstance(expected, list) else expected
-        return f"expected {expected}, got {_describe(err.instance)}"
+        return f"expected {expected}, got {_describe(err.instance, key)}"
     if validator == "enum":
         values: Any = err.validator_value
         allowed = ", ".join(_describe(v) for v in values)
-        return f"{_describe(err.instance)} is not allowed; allowed values: {allowed}"
+        return f"{_describe(err.instance, key)} is not allowed; allowed values: {allowed}"
     if validator == "const":
         return f"must be {_describe(err.validator_value)}"
     if validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        return f"{_describe(err.instance)} is out of range ({validator} {err.validator_value})"
+        return f"{_describe(err.instance, key)} is out of range ({validator} {err.validator_value})"
     if validator in ("minLength", "maxLength", "minItems", "maxItems", "pattern", "format"):
-        return f"{_describe(err.instance)} does not match {validator} {err.validator_value}"
+        return f"{_describe(err.instance, key)} does not match {validator} {err.validator_value}"
+    if looks_secret(key, err.instance) or looks_secret(key, json.dumps(err.instance, default=str)):
+        return f"the value does not match the schema ({validator}); not shown: it is a secret"
     return redact_text(str(err.message))
 
 
@@ -217,33 +212,6 @@ def _schema_problems(
 # --------------------------------------------------------------------------- secrets
 
 
-def looks_secret(key: str, value: Any) -> bool:
-    if not isinstance(value, str) or not value:
-        return False
-    if SECRET_VALUE.search(value):
-        return True
-    return bool(SECRET_KEY.search(key)) and len(value) >= 8 and " " not in value.strip()
-
-
-def redact_text(text: str) -> str:
-    """``text`` with every secret-looking token (API keys, tokens, private keys) replaced."""
-    return SECRET_VALUE.sub(REDACTED, text)
-
-
-def redact(value: Any, key: str = "") -> Any:
-    """A copy of ``value`` with secrets replaced: whole values under secret-named keys,
-    secret-looking tokens inside any other string."""
-    if isinstance(value, dict):
-        return {k: redact(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v, key) for v in value]
-    if not isinstance(value, str):
-        return value
-    if SECRET_KEY.search(key) and looks_secret(key, value):
-        return REDACTED
-    return redact_text(value)
-
-
 def _leaves(value: Any, parts: Parts) -> Iterable[tuple[Parts, Any]]:
     if isinstance(value, dict):
         for key, item in value.items():
@@ -265,8 +233,20 @@ def secret_problems(
 ) -> list[Problem]:
     loc = locator or Locator(text)
     problems = []
+    flagged: set[Parts] = set()
     for section in ("context", "metadata"):
         for parts, value in _leaves(getattr(document, section), (section,)):
+            for i in range(2, len(parts) + 1):  # a mapping key that is itself a secret
+                part = parts[i - 1]
+                if parts[:i] not in flagged and isinstance(part, str) and looks_secret("", part):
+                    flagged.add(parts[:i])
+                    message = (
+                        "key looks like a secret (API key, token or private key); keep "
+                        f"secrets in the environment, not in the repository ({SECRETS_DOC})"
+                    )
+                    problems.append(
+                        _problem(loc, path, parts[:i], message, rev, "secret", "warning")
+                    )
             key = next((p for p in reversed(parts) if isinstance(p, str)), "")
             if looks_secret(key, value):
                 message = (

@@ -6,14 +6,37 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from gitassist.cli.markdown import code as md_code
+from gitassist.cli.markdown import message as md_message
+from gitassist.cli.markdown import text as md_text
 from gitassist.cli.options import format_option, json_option, repo_option, store_for
-from gitassist.cli.render import emit_json, out, problem_line, short
+from gitassist.cli.render import emit_json, out, review_output, short
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from gitassist.plan import Plan
 
 
+def shown(plan: Plan) -> Plan:
+    """``plan`` with every name, path and message it renders redacted (the rest untouched)."""
+    from dataclasses import replace
+
+    from gitassist.redact import scrub
+
+    return replace(
+        plan,
+        branch=scrub(plan.branch),
+        versions=scrub(plan.versions),
+        moves=scrub(plan.moves),
+        deletions=scrub(plan.deletions),
+        notes=scrub(plan.notes),
+        problems=scrub(plan.problems),
+    )
+
+
 def plan_json(plan: Plan, prune: bool) -> dict[str, Any]:
+    plan = shown(plan)
     return {
         "branch": plan.branch,
         "head": plan.head,
@@ -30,10 +53,13 @@ def plan_json(plan: Plan, prune: bool) -> dict[str, Any]:
 
 
 def plan_lines(plan: Plan, prune: bool, markdown: bool = False) -> list[str]:
+    plan = shown(plan)
     bullet = "- " if markdown else "  "
-    code = (lambda s: f"`{s}`") if markdown else (lambda s: s)
+    code: Callable[[str], str] = md_code if markdown else str
+    text: Callable[[str], str] = md_message if markdown else str
+    name: Callable[[str], str] = md_text if markdown else str
     lines = []
-    title = f"Plan for {plan.branch} at {short(plan.head)}"
+    title = f"Plan for {name(plan.branch)} at {short(plan.head)}"
     lines.append(f"### {title}" if markdown else title)
     since = short(plan.applied.commit) if plan.applied.commit else "the first commit"
     lines.append(f"{plan.commits_walked} commit(s) since {code(since)}")
@@ -43,29 +69,33 @@ def plan_lines(plan: Plan, prune: bool, markdown: bool = False) -> list[str]:
         what = {"created": "new assistant", "recreated": "re-created", "changed": "changed"}[v.kind]
         moved = f" (renamed from {code(v.previous_path)})" if v.previous_path else ""
         lines.append(
-            f"{bullet}{v.name} {code(v.assistant_id[:8])}: version {v.number} "
+            f"{bullet}{name(v.name)} {code(v.assistant_id[:8])}: version {v.number} "
             f"({what}{moved}) at {code(short(v.commit))}"
         )
     for m in plan.moves:
         was = f"{m.old} -> " if m.old else ""
-        lines.append(f"{bullet}{m.name}: latest {was}{m.new}")
+        lines.append(f"{bullet}{name(m.name)}: latest {was}{m.new}")
     for d in plan.deletions:
         action = (
             "will be marked deleted" if prune else "file removed; apply --prune marks it deleted"
         )
         lines.append(
-            f"{bullet}{d.name} {code(d.assistant_id[:8])}: {action} (last version {d.last_version})"
+            f"{bullet}{name(d.name)} {code(d.assistant_id[:8])}: {action} "
+            f"(last version {d.last_version})"
         )
     for n in plan.notes:
         if n.kind in ("renamed", "format_only", "readded_unchanged", "invalid_skipped"):
             detail = {
-                "renamed": f"renamed from {n.detail}: no new version",
+                "renamed": f"renamed from {code(n.detail)}: no new version",
                 "format_only": "format-only change: no new version",
                 "readded_unchanged": "re-added unchanged: no new version",
-                "invalid_skipped": f"invalid at this commit, skipped: {n.detail}",
+                "invalid_skipped": f"invalid at this commit, skipped: {text(n.detail)}",
             }[n.kind]
             lines.append(f"{bullet}{code(n.path)} at {code(short(n.commit))}: {detail}")
-    lines.extend(f"{bullet}{problem_line(p)}" for p in plan.problems)
+    for p in plan.problems:
+        where = f"{code(p.where())}: " if markdown else f"{p.where()}: "
+        path = "" if p.json_path == "$" else f" [{code(p.json_path)}]"
+        lines.append(f"{bullet}{where}{p.severity}: {text(p.message)}{path}")
     if not plan.has_changes(prune):
         lines.append("No changes: versions and latest refs are up to date.")
     return lines
@@ -88,6 +118,7 @@ def _render_plan(plan: Plan, prune: bool, fmt: str) -> None:
     "--deployment", metavar="URL|NAME", help="Also show what `gitassist sync` would do there."
 )
 @repo_option
+@review_output
 def plan(
     fmt: str,
     prune: bool,
@@ -139,6 +170,7 @@ def plan(
 )
 @format_option("human", "json", "markdown")
 @repo_option
+@review_output
 def apply(
     dry_run: bool,
     remote: str | None,

@@ -134,7 +134,17 @@ def cli() -> None:
     pass
 
 
-def _crash_log() -> Path:
+REVIEW_COMMANDS = (("validate",), ("diff",), ("plan",), ("apply",), ("versions", "diff"))
+"""What these print may be public (annotations, a PR comment, a job summary): all of their
+output, errors included, is redacted (docs/security.md#secrets)."""
+
+
+def _is_review(args: list[str]) -> bool:
+    words = [a for a in args if not a.startswith("-")][:2]
+    return any(tuple(words[: len(c)]) == c for c in REVIEW_COMMANDS)
+
+
+def _crash_log(redact: bool = False) -> Path:
     import datetime as dt
     import tempfile
     import traceback
@@ -146,7 +156,12 @@ def _crash_log() -> Path:
     except OSError:
         base = Path(tempfile.gettempdir())
     path = base / f"crash-{stamp}-{os.getpid()}.log"
-    path.write_text(traceback.format_exc(), encoding="utf-8")
+    text = traceback.format_exc()
+    if redact:
+        from gitassist.redact import redact_text
+
+        text = redact_text(text)
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -177,6 +192,16 @@ def _wants_json(args: list[str]) -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
+    if not _is_review(args):
+        _main(args, review=False)
+        return
+    from gitassist.redact import redacting
+
+    with redacting():
+        _main(args, review=True)
+
+
+def _main(args: list[str], *, review: bool) -> None:
     as_json = _wants_json(args)
     try:
         code = cli.main(args=args, prog_name="gitassist", standalone_mode=False)
@@ -187,7 +212,7 @@ def main(argv: list[str] | None = None) -> None:
         err("aborted")
         sys.exit(ExitCode.INTERRUPTED)
     except click.ClickException as exc:
-        exc.show()
+        exc.show(file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err("interrupted")
@@ -195,7 +220,7 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         sys.exit(ExitCode.OK)
     except Exception as exc:  # a bug: say where the traceback went, never dump it
-        path = _crash_log()
+        path = _crash_log(redact=review)
         err(f"internal error: {type(exc).__name__}: {exc}")
         err(f"this is a bug in gitassist; the traceback is in {path}")
         sys.exit(ExitCode.INTERNAL)

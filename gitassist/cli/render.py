@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from gitassist.problems import Problem
+
+F = TypeVar("F", bound="Callable[..., Any]")
+
+
+def review_output(fn: F) -> F:
+    """For a review command (what it prints may be public): redact every secret it writes to
+    stdout or stderr (``gitassist.redact.redacting``). ``main`` also redacts the error report
+    of these commands; this covers a caller that invokes the click command directly."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from gitassist.redact import redacting
+
+        with redacting():
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def dumps(data: Any) -> str:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from gitassist.cli.options import IntRange, format_option, json_option, repo_option, store_for
-from gitassist.cli.render import emit_json, err, out, problem_line
+from gitassist.cli.render import emit_json, err, out, problem_line, review_output
 from gitassist.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -55,6 +55,7 @@ def _summary(report: Report) -> str:
 )
 @click.option("--strict", is_flag=True, help="Fail on warnings too (e.g. secret-looking values).")
 @repo_option
+@review_output
 def validate(paths: tuple[str, ...], rev: str | None, fmt: str, strict: bool, repo: str) -> None:
     """Check every assistant document (or PATHS): format, graph_id, unique
     assistant_id, context against the committed schema of its graph.
@@ -66,9 +67,10 @@ def validate(paths: tuple[str, ...], rev: str | None, fmt: str, strict: bool, re
       gitassist validate
       gitassist validate --rev origin/main --format github
     """
+    from gitassist.redact import scrub
     from gitassist.validation import validate as run
 
-    report = run(store_for(repo), rev=rev, paths=paths or None)
+    report = scrub(run(store_for(repo), rev=rev, paths=paths or None))
     if fmt == "json":
         emit_json(report.to_dict())
     else:
@@ -94,6 +96,7 @@ def validate(paths: tuple[str, ...], rev: str | None, fmt: str, strict: bool, re
 )
 @click.option("--exit-code", is_flag=True, help="Exit 1 when there are changes (like git diff).")
 @repo_option
+@review_output
 def diff(base: str | None, head: str, fmt: str, exit_code: bool, repo: str) -> None:
     """Review assistant changes from BASE to HEAD, field by field.
 
@@ -108,9 +111,10 @@ def diff(base: str | None, head: str, fmt: str, exit_code: bool, repo: str) -> N
       gitassist diff origin/main HEAD --format markdown > comment.md
     """
     from gitassist.cli.review_render import render_markdown, render_text
+    from gitassist.redact import scrub
     from gitassist.review import review
 
-    result = review(store_for(repo), base, head)
+    result = scrub(review(store_for(repo), base, head))
     if fmt == "json":
         emit_json(result.to_dict())
     elif fmt == "markdown":
@@ -127,6 +131,7 @@ def diff(base: str | None, head: str, fmt: str, exit_code: bool, repo: str) -> N
 @click.argument("b", type=IntRange(min=1))
 @format_option("human", "json", "markdown")
 @repo_option
+@review_output
 def versions_diff(target: str, a: int, b: int, fmt: str, repo: str) -> None:
     """Compare version A with version B of TARGET, field by field (secrets redacted).
 
@@ -134,9 +139,10 @@ def versions_diff(target: str, a: int, b: int, fmt: str, repo: str) -> None:
       gitassist versions diff support 1 2
     """
     from gitassist.cli.review_render import change_markdown, change_text
+    from gitassist.redact import scrub
     from gitassist.review import compare_versions
 
-    change = compare_versions(store_for(repo), target, a, b)
+    change = scrub(compare_versions(store_for(repo), target, a, b))
     if fmt == "json":
         emit_json({"from": a, "to": b, **change.to_dict()})
     elif fmt == "markdown":

@@ -11,11 +11,15 @@ import json
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+from gitassist.cli import markdown
 from gitassist.cli.render import problem_line
-from gitassist.validation import REDACTED
+from gitassist.redact import REDACTED
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from gitassist.field_diff import FieldChange
+    from gitassist.problems import Problem
     from gitassist.review import AssistantChange, Review, SchemaChange
 
 MARKDOWN_LIMIT = 65_536  # GitHub's limit on a comment body
@@ -41,17 +45,18 @@ def _short_path(path: str) -> str:
     return path.removeprefix("$.")
 
 
-def _headline(change: AssistantChange) -> str:
+def _headline(change: AssistantChange, quote: Callable[[str], str] = str) -> str:
+    old_path = quote(change.old_path or "")
     what = {
         "added": "added",
         "changed": "changed",
         "deleted": "deleted",
-        "renamed": f"renamed from {change.old_path} (same content: no new version)",
+        "renamed": f"renamed from {old_path} (same content: no new version)",
         "reformatted": "reformatted (same content: no new version)",
         "unchanged": "unchanged",
     }[change.kind]
     if change.kind == "changed" and change.old_path and change.old_path != change.new_path:
-        what += f" (moved from {change.old_path})"
+        what += f" (moved from {old_path})"
     if change.version is not None:
         what += f", becomes version {change.version}"
     if change.kind == "deleted":
@@ -119,12 +124,12 @@ def _summary(result: Review) -> str:
     return ", ".join(parts) + f"; {status}"
 
 
-def _broken_summary(schema: SchemaChange) -> str:
+def _broken_summary(schema: SchemaChange, quote: Callable[[str], str] | None = None) -> str:
+    graph = quote(schema.graph_id) if quote else f"`{schema.graph_id}`"
     if not schema.broken:
-        return f"all {schema.assistants} assistant(s) of graph `{schema.graph_id}` still validate"
+        return f"all {schema.assistants} assistant(s) of graph {graph} still validate"
     return (
-        f"{len(schema.broken)} of {schema.assistants} assistant(s) of graph "
-        f"`{schema.graph_id}` stop validating"
+        f"{len(schema.broken)} of {schema.assistants} assistant(s) of graph {graph} stop validating"
     )
 
 
@@ -132,45 +137,52 @@ def _broken_summary(schema: SchemaChange) -> str:
 
 
 def _code(text: str) -> str:
-    text = text.replace("\n", " ")
-    fence = "``" if "`" in text else "`"
-    return f"{fence} {text} {fence}" if fence == "``" else f"`{text}`"
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return markdown.code(text)
 
 
 def _cell(text: str) -> str:
-    return _code(text).replace("|", "\\|")
+    return markdown.cell(text)
+
+
+def _md(text: str) -> str:
+    return markdown.message(text)
+
+
+def _html(text: str) -> str:
+    return markdown.html(text)
+
+
+def _md_name(text: str) -> str:
+    return markdown.text(text)
 
 
 def _fenced(body: str, lang: str = "diff") -> list[str]:
     lines = body.splitlines()
     if len(lines) > _MAX_DIFF_LINES:
         lines = [*lines[:_MAX_DIFF_LINES], f"… ({len(lines) - _MAX_DIFF_LINES} more lines)"]
-    fence = "````" if "```" in body else "```"
-    return [f"{fence}{lang}", *lines, fence]
+    start, end = markdown.fence(body, lang)
+    return [start, *map(markdown.inert, lines), end]
+
+
+def _md_problem(problem: Problem, icon: str, with_path: bool = True) -> str:
+    path = f" {_code(problem.json_path)}" if with_path else ""
+    return f"- {icon} {_code(problem.where())}{path}: {_md(problem.message)}"
 
 
 def change_markdown(change: AssistantChange) -> str:
     icon = {"added": "🆕", "changed": "✏️", "deleted": "🗑️", "renamed": "🚚"}.get(change.kind, "📄")
     status = "❌" if change.errors else ""
     lines = [
-        f"### {icon} {change.name} {status}".rstrip(),
+        f"### {icon} {_md_name(change.name)} {status}".rstrip(),
         "",
-        f"{_code(change.path)} · {_headline(change)}"
+        f"{_code(change.path)} · {_headline(change, _code)}"
         + (f" · id {_code(change.assistant_id)}" if change.assistant_id else ""),
         "",
     ]
     lines += _md_fields(change.fields)
     if change.problems:
         lines += ["**Problems at HEAD:**", ""]
-        lines += [
-            f"- {'❌' if p.severity == 'error' else '⚠️'} {_code(p.where())} "
-            f"{_code(p.json_path)}: {p.message}"
-            for p in change.problems
-        ]
+        lines += [_md_problem(p, "❌" if p.severity == "error" else "⚠️") for p in change.problems]
         lines.append("")
     return "\n".join(lines) + "\n"
 
@@ -209,13 +221,13 @@ def _md_schema(schema: SchemaChange) -> str:
     lines = [
         f"### 📐 Context schema {_code(schema.path)} {schema.kind}",
         "",
-        f"{icon} {_broken_summary(schema)}",
+        f"{icon} {_broken_summary(schema, _code)}",
         "",
     ]
     for item in schema.broken[:_MAX_BROKEN]:
         first = item.problems[0] if item.problems else None
-        why = f": {first.message}" if first else ""
-        lines.append(f"- {item.name} ({_code(item.path)}){why}")
+        why = f": {_md(first.message)}" if first else ""
+        lines.append(f"- {_md_name(item.name)} ({_code(item.path)}){why}")
     if len(schema.broken) > _MAX_BROKEN:
         lines.append(f"- … and {len(schema.broken) - _MAX_BROKEN} more")
     if schema.broken:
@@ -264,8 +276,8 @@ def _md_header(result: Review) -> str:
         f"{icon} {_code(result.base[:12])}..{_code(result.head[:12])}: {_summary(result)}",
         "",
     ]
-    lines += [f"- ❌ {_code(p.where())}: {p.message}" for p in result.problems]
-    lines += [f"> {n}" for n in result.notes]
+    lines += [_md_problem(p, "❌", with_path=False) for p in result.problems]
+    lines += [f"> {_md(n)}" for n in result.notes]
     return "\n".join(lines) + "\n"
 
 
@@ -282,7 +294,7 @@ def _md_cut(rest: list[AssistantChange], room: int) -> str:
     used = len(closing) + 40
     listed = 0
     for change in rest:
-        line = f"- {change.name} ({_code(change.path)}): {_headline(change)}\n"
+        line = f"- {_md_name(change.name)} ({_code(change.path)}): {_headline(change, _code)}\n"
         if used + len(line) > room - 200:
             break
         lines.append(line.rstrip("\n"))
