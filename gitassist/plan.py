@@ -162,11 +162,24 @@ def read_applied(store: Store) -> AppliedRecord:
     commit = store.repo.get(oid)
     if not isinstance(commit, pygit2.Commit):
         raise RepositoryError(f"{APPLIED_REF} does not point at a commit")
-    _, data = split_message(commit.message)
-    record = AppliedRecord(oid, data.get("commit"), data.get("absent", {}), commit.tree, store.repo)
+    record = AppliedRecord(oid, *applied_fields(commit), commit.tree, store.repo)
     store.memo.clear()
     store.memo[("applied", oid)] = record
     return record
+
+
+def applied_fields(commit: pygit2.Commit) -> tuple[str | None, dict[str, dict[str, str]]]:
+    """The branch commit and the absent map an apply-record commit holds (BadRef if it is not
+    one gitassist wrote)."""
+    from gitassist.versions import bad_ref
+
+    _, data = split_message(commit.message)
+    applied, absent = data.get("commit"), data.get("absent", {})
+    if not data or not (applied is None or (isinstance(applied, str) and len(applied) == 40)):
+        raise bad_ref(APPLIED_REF, "its commit holds no gitassist apply record")
+    if not isinstance(absent, dict) or not all(isinstance(v, dict) for v in absent.values()):
+        raise bad_ref(APPLIED_REF, "its apply record's 'absent' is not an object of objects")
+    return applied, absent
 
 
 def index_at(store: Store, tree: pygit2.Tree | None, applied: AppliedRecord | None = None) -> Index:

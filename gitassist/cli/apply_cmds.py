@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from gitassist.cli.options import format_option, json_option, repo_option, store_for
-from gitassist.cli.render import emit_json, out, short
+from gitassist.cli.render import emit_json, err, out, short
 
 if TYPE_CHECKING:
     from gitassist.plan import Plan
+    from gitassist.remote import RefusedRef
 
 
 def plan_json(plan: Plan, prune: bool) -> dict[str, Any]:
@@ -174,17 +175,21 @@ def apply(
         from_rewritten=from_rewritten,
         dry_run=dry_run,
     )
+    refused = outcome.fetched.refused if outcome.fetched else []
     if fmt == "json":
         data = plan_json(outcome.plan, prune)
         data.update(
             {
                 "applied": bool(outcome.result and outcome.result.applied) and not dry_run,
                 "pushed": outcome.pushed,
+                "pushed_refs": outcome.pushed_refs,
+                "refused": [r.to_dict() for r in refused],
                 "attempts": outcome.attempts,
             }
         )
         emit_json(data)
         return
+    _render_refused(remote or "", refused)
     _render_plan(outcome.plan, prune, fmt)
     if dry_run:
         out("(dry run: nothing recorded)")
@@ -192,9 +197,16 @@ def apply(
         out(
             f"Applied: {len(outcome.plan.versions)} version(s) recorded, "
             f"{len(outcome.plan.moves)} latest ref(s) moved"
-            + (f", pushed to {remote}" if outcome.pushed else "")
+            + (f", {len(outcome.pushed_refs)} ref(s) pushed to {remote}" if outcome.pushed else "")
             + "."
         )
+    elif outcome.pushed:
+        out(f"Pushed {len(outcome.pushed_refs)} ref(s) recorded here earlier to {remote}.")
+
+
+def _render_refused(remote: str, refused: list[RefusedRef]) -> None:
+    for r in refused:
+        err(f"warning: refused {remote}'s {r.name}: {r.reason}")
 
 
 @click.command()
@@ -208,9 +220,15 @@ def fetch(remote: str, force: bool, repo: str, as_json: bool) -> None:
 
     result = do_fetch(store_for(repo), remote, force=force)
     if as_json:
-        emit_json({"remote": remote, "updated": result.updated})
-    else:
-        out(f"fetched from {remote}: {len(result.updated)} ref(s) updated")
+        emit_json(result.to_dict())
+        return
+    _render_refused(remote, result.refused)
+    for name in result.merged:
+        out(f"took {remote}'s {name}: the same version as the local one (kept in the reflog)")
+    out(
+        f"fetched from {remote}: {len(result.updated)} ref(s) updated"
+        + (f", {len(result.refused)} refused" if result.refused else "")
+    )
 
 
 @click.command()
@@ -218,25 +236,19 @@ def fetch(remote: str, force: bool, repo: str, as_json: bool) -> None:
 @repo_option
 @json_option
 def push(remote: str, repo: str, as_json: bool) -> None:
-    """Push local assistant refs to REMOTE (e.g. after set-latest), atomically."""
-    from gitassist.refs import RefUpdate
-    from gitassist.remote import push as do_push
-    from gitassist.remote import remote_refs
+    """Push local assistant refs to REMOTE (e.g. after set-latest), atomically.
 
-    store = store_for(repo)
-    theirs = remote_refs(store, remote)
-    mine = {}
-    for raw in store.repo.raw_listall_references():
-        name = raw.decode()
-        if name.startswith(("refs/assistants/", "refs/gitassist/")):
-            oid = store.refdb.read(name)
-            if oid and theirs.get(name) != oid:
-                mine[name] = oid
-    do_push(store, remote, [RefUpdate(n, o) for n, o in sorted(mine.items())], theirs)
+    Versions the remote lacks are created; a latest pointer or the apply record moves only
+    forward. Nothing on REMOTE is moved back or replaced: such a push is refused with the
+    reason (fetch first).
+    """
+    from gitassist.remote import push_all
+
+    pushed = push_all(store_for(repo), remote)
     if as_json:
-        emit_json({"remote": remote, "pushed": sorted(mine)})
+        emit_json({"remote": remote, "pushed": pushed})
     else:
-        out(f"pushed {len(mine)} ref(s) to {remote}")
+        out(f"pushed {len(pushed)} ref(s) to {remote}")
 
 
 COMMANDS = [plan, apply, fetch, push]

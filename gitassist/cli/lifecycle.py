@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from gitassist.cli.options import apply_sets, json_option, parse_mapping, repo_option, store_for
-from gitassist.cli.render import emit_json, out, short, table, yaml_text
+from gitassist.cli.render import emit_json, err, out, short, table, yaml_text
 
 if TYPE_CHECKING:
     from gitassist.assistants import Resolved, WriteResult
@@ -234,6 +234,7 @@ def list_(
     """List assistants with their active versions (alias: search)."""
     from gitassist import assistants as ops
 
+    warnings: list[str] = []
     found = ops.search(
         store_for(repo),
         graph_id=graph_id,
@@ -243,7 +244,10 @@ def list_(
         offset=offset,
         sort_by=sort_by,
         sort_order=sort_order,
+        warnings=warnings,
     )
+    for warning in warnings:
+        err(f"warning: {warning}")
     if as_json:
         emit_json([assistant_json(r) for r in found])
         return
