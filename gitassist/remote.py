@@ -220,6 +220,16 @@ def fetch(store: Store, remote: str, *, force: bool = False) -> FetchResult:
             _reopen(store)
 
 
+def _descends(repo: pygit2.Repository, later: str | None, earlier: str | None) -> bool:
+    """Whether commit ``later`` has commit ``earlier`` in its history (False for anything
+    that is not two distinct commits of this repository)."""
+    if later is None or earlier is None or later == earlier:
+        return False
+    if not all(isinstance(repo.get(x), pygit2.Commit) for x in (later, earlier)):
+        return False
+    return bool(repo.descendant_of(later, earlier))
+
+
 def _same(a: VersionRecord, b: VersionRecord) -> bool:
     return (a.commit, a.path, a.blob) == (b.commit, b.path, b.blob)
 
@@ -409,10 +419,10 @@ class _Merge:
                 name, oid, f"it disagrees with version {state.version}'s record (commit, blob)"
             )
             return
-        if mine is None or self.force or self.repo.descendant_of(oid, mine):
+        if mine is None or self.force or _descends(self.repo, oid, mine):
             self.updates.append(RefUpdate(name, oid, mine))
             return
-        if self.repo.descendant_of(mine, oid):
+        if _descends(self.repo, mine, oid):
             return  # ours is ahead: `gitassist push` sends it
         try:
             local = latest_from_pointer(self.store, mine, name, assistant_id=assistant_id)
@@ -474,19 +484,17 @@ class _Merge:
         except BadRef as exc:
             self.refuse(name, oid, exc.message.removeprefix(f"{name}: "))
             return
-        if mine is None or self.force or self.repo.descendant_of(oid, mine):
+        if mine is None or self.force or _descends(self.repo, oid, mine):
             self.updates.append(RefUpdate(name, oid, mine))
             return
-        if self.repo.descendant_of(mine, oid):
+        if _descends(self.repo, mine, oid):
             return
         ours_commit = self.repo.get(mine)
-        assert isinstance(ours_commit, pygit2.Commit)
-        try:
-            ours = applied_fields(ours_commit)[0]
-        except BadRef:
-            ours = None
-        known = bool(ours and theirs and ours in self.repo and theirs in self.repo)
-        if known and ours != theirs and self.repo.descendant_of(ours, theirs):
+        ours = None
+        if isinstance(ours_commit, pygit2.Commit):
+            with contextlib.suppress(BadRef):
+                ours = applied_fields(ours_commit)[0]
+        if isinstance(ours_commit, pygit2.Commit) and _descends(self.repo, ours, theirs):
             # ours covers more of the branch: replay our record on top of theirs
             new = self.repo.create_commit(
                 None,
@@ -576,9 +584,9 @@ def plan_push(store: Store, remote: str, theirs: dict[str, str]) -> list[RefUpda
             refused.append(
                 RefusedRef(name, oid, f"{remote} has {have[:12]}, which this repository lacks")
             )
-        elif repo.descendant_of(oid, have):
+        elif _descends(repo, oid, have):
             updates.append(RefUpdate(name, oid, have))
-        elif not repo.descendant_of(have, oid):  # theirs ahead of ours: nothing to send
+        elif not _descends(repo, have, oid):  # theirs ahead of ours: nothing to send
             refused.append(
                 RefusedRef(
                     name,

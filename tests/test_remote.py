@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from conftest import Repo, doc_yaml, git
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gitassist.errors import ExitCode
 
@@ -371,3 +373,66 @@ def test_apply_push_with_an_empty_plan_pushes_what_was_recorded_here(make_repo, 
     assert len([n for n in gitassist_refs(remote) if "/versions/" in n]) == 2
     again = json.loads(cli("apply", "--push", "origin", "--json", *c).stdout)
     assert again["pushed"] is False
+
+
+# --------------------------------------------------------------------------- properties
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=6,
+)
+FIELDS = ("assistant_id", "version", "max_version", "previous", "tag", "commit", "path", "blob")
+EXTRA = ("deleted", "ci", "reason", "author", "committed_at")
+
+
+@given(st.text(max_size=80) | st.builds("refs/assistants/{}/{}".format, st.uuids(), st.text()))
+def test_parse_ref_accepts_only_canonical_names(name):
+    from gitassist.versions import latest_ref, parse_ref, version_ref
+
+    parsed = parse_ref(name)
+    if parsed is not None and parsed[0] != "applied":
+        kind, assistant_id, number = parsed
+        rebuilt = (
+            latest_ref(assistant_id) if kind == "latest" else version_ref(assistant_id, number)
+        )
+        assert rebuilt == name
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    data=st.dictionaries(st.sampled_from(FIELDS + EXTRA), JSON),
+    real=st.sets(st.sampled_from(FIELDS)),
+)
+def test_any_record_json_is_read_or_refused_naming_the_ref(world_repo, data, real):
+    """Whatever JSON a pointer or tag holds, reading it gives a record or BadRef, never
+    another exception."""
+    from gitassist.errors import BadRef
+    from gitassist.versions import latest_from_pointer, record_from_tag
+
+    store, good_pointer, good_tag = world_repo
+    base = {**good_pointer, **{k: v for k, v in data.items() if k not in real}}
+    repo = store.repo
+    head = repo.head.peel()
+    sig = store.signature()
+    message = "gitassist: x\n\n" + json.dumps(base)
+    pointer = str(repo.create_commit(None, sig, sig, message, head.tree.id, []))
+    try:
+        latest_from_pointer(store, pointer, "refs/assistants/x/latest", assistant_id=ASSISTANT)
+    except BadRef as exc:
+        assert exc.message.startswith("refs/assistants/x/latest: ")
+    tag_data = {**good_tag, **{k: v for k, v in data.items() if k not in real}}
+    tag = make_tag(store.root, str(head.id), tag_data)
+    try:
+        record_from_tag(store, tag, "refs/assistants/x/versions/1", number=1)
+    except BadRef as exc:
+        assert "\n" not in exc.message
+
+
+@pytest.fixture
+def world_repo(world):
+    from gitassist.store import Store
+
+    store = Store(world.ci.path)
+    return store, real_pointer(world.ci.path)[1], version_data(world.ci.path, 2)
