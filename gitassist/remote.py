@@ -80,12 +80,7 @@ class RefsRefused(Conflict):
 
     def __init__(self, message: str, issues: list[RefusedRef], *, hint: str) -> None:
         super().__init__(message, hint=hint)
-        self.issues = issues
-
-    def to_dict(self) -> dict[str, object]:
-        data = super().to_dict()
-        data["refused"] = [r.to_dict() for r in self.issues]
-        return data
+        self.issues = issues  # rendered like validation problems (--json: "problems")
 
 
 @dataclass(frozen=True)
