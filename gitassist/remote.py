@@ -284,8 +284,9 @@ class _Merge:
                 f"repository's (another commit or content under the same name); nothing fetched",
                 self.conflicts,
                 hint=f"`gitassist fetch {self.remote} --force` takes {self.remote}'s records "
-                "(yours stay in the reflog); pull the branch, then `gitassist apply` records "
-                "your commits again under the next numbers",
+                "(yours stay in the reflog); then redo your change: pull the branch and "
+                "`gitassist apply` (your commits get the next numbers), or `gitassist "
+                "set-latest` again (a rollback)",
             )
         self.store.refdb.update(self.updates, f"gitassist fetch {self.remote}", atomic=True)
         return FetchResult(

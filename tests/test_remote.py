@@ -436,3 +436,22 @@ def world_repo(world):
 
     store = Store(world.ci.path)
     return store, real_pointer(world.ci.path)[1], version_data(world.ci.path, 2)
+
+
+def test_apply_push_warns_about_refused_refs_and_carries_on(world):
+    push_forgery(world, forge_not_a_uuid)
+    world.ci.commit({"assistants/a.yaml": doc_yaml(ASSISTANT, name="Three")})
+    result = world.run("apply", "--push", "origin", repo=world.ci.path)
+    assert "warning: refused origin's refs/assistants/not-a-uuid/latest" in result.output
+    assert f"refs/assistants/{ASSISTANT}/versions/3" in world.remote_refs()
+    assert "refs/assistants/not-a-uuid/latest" not in gitassist_refs(world.ci.path)
+
+
+def test_a_quarantine_left_by_a_killed_fetch_is_removed(world):
+    victim = world.clone("victim")
+    left = "refs/gitassist/quarantine/origin/assistants/x/latest"
+    git(victim, "update-ref", left, git(victim, "rev-parse", "HEAD"))
+    before = {n: o for n, o in gitassist_refs(victim).items() if n != left}
+    world.run("fetch", "origin", repo=victim)
+    assert gitassist_refs(victim) == before
+    assert not (victim / ".git" / "refs" / "gitassist" / "quarantine").exists()
