@@ -265,8 +265,10 @@ def test_push_never_replaces_the_remotes_records(world):
         != ci_refs[f"refs/assistants/{ASSISTANT}/versions/1"]
     )  # the same version, recorded twice
 
+    local_refs, local_logs = refs_of(dev), reflogs_of(dev)
     result = world.run("push", "origin", "--json", repo=dev, code=ExitCode.CONFLICT)
     assert world.remote_refs() == ci_refs
+    assert refs_of(dev) == local_refs and reflogs_of(dev) == local_logs
     refused = {r.name for r in result.exception.issues}
     assert {f"refs/assistants/{ASSISTANT}/latest", "refs/gitassist/applied"} <= refused
     assert "fetch" in (result.exception.hint or "")

@@ -109,6 +109,8 @@ def plan(
 
     store = store_for(repo)
     outcome = run_apply(store, remote=remote, any_branch=any_branch, dry_run=True)
+    if outcome.fetched is not None:
+        _render_refused(outcome.fetched.remote, outcome.fetched.refused)
     if fmt == "json" and deployment:
         from gitassist.sync import deployment_plan
 
