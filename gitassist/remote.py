@@ -22,6 +22,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
+import shutil
+import subprocess
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +46,6 @@ from gitassist.versions import (
 )
 
 if TYPE_CHECKING:
-    import subprocess
     from collections.abc import Sequence
 
     from gitassist.store import Store
@@ -146,28 +147,27 @@ def _list(store: Store, prefix: str) -> list[tuple[str, str]]:
     ]
 
 
-def _drop(store: Store, prefix: str) -> None:
-    """Delete the quarantine refs and their empty directories."""
-    names = [name for _, name in _list(store, prefix)]
-    if names:
-        import subprocess
+def _git_input(store: Store, text: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", *args], cwd=store.root, input=text, capture_output=True, text=True, check=False
+    )
 
-        subprocess.run(
-            ["git", "update-ref", "--no-deref", "--stdin"],
-            cwd=store.root,
-            input="".join(f"delete {n}\n" for n in names),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    base = store.refdb.gitdir / QUARANTINE
-    if base.is_dir():
-        for path in sorted(base.rglob("*"), key=lambda p: len(p.parts), reverse=True):
-            if path.is_dir():
-                with contextlib.suppress(OSError):
-                    path.rmdir()
-        with contextlib.suppress(OSError):
-            base.rmdir()
+
+def _drop(store: Store, prefix: str) -> None:
+    """Delete the quarantine refs (loose files git fetch wrote, any that were packed since)
+    and their empty directories."""
+    gitdir = store.refdb.gitdir
+    for base in (gitdir / prefix, gitdir / "logs" / prefix):
+        shutil.rmtree(base, ignore_errors=True)
+    left = [name for _, name in _list(store, prefix)]
+    if left:
+        _git_input(store, "".join(f"delete {n}\n" for n in left), "update-ref", "--stdin")
+    for base in (gitdir / QUARANTINE, gitdir / "logs" / QUARANTINE):
+        for path in (base, *base.parents):
+            if path in (gitdir / "refs", gitdir / "logs" / "refs"):
+                break
+            with contextlib.suppress(OSError):
+                path.rmdir()
 
 
 def _snapshot(store: Store) -> dict[str, str]:
@@ -186,30 +186,50 @@ def _snapshot(store: Store) -> dict[str, str]:
 
 def fetch(store: Store, remote: str, *, force: bool = False) -> FetchResult:
     """Fetch, validate and merge the remote's gitassist refs (under the write lock, so no
-    gitassist write interleaves). ``force`` takes the remote's valid refs where they differ."""
+    gitassist write interleaves). ``force`` takes the remote's valid refs where they differ.
+
+    Only the refs that differ from ours are fetched (``git ls-remote`` first), so a fetch with
+    nothing new costs one round trip whatever the number of refs."""
     with store.refdb.lock():
+        theirs = remote_refs(store, remote)
+        local = _snapshot(store)
+        merge = _Merge(store, remote, force, local, theirs)
+        wanted = []
+        for name, oid in sorted(theirs.items()):
+            if local.get(name) == oid:
+                continue
+            if parse_ref(name) is None:
+                merge.refuse(
+                    name,
+                    oid,
+                    "not a gitassist ref name (refs/assistants/<uuid>/latest, "
+                    "refs/assistants/<uuid>/versions/<n>, refs/gitassist/applied)",
+                )
+            else:
+                wanted.append(name)
         prefix = quarantine_prefix(remote)
         _drop(store, prefix)  # what a killed fetch left
+        if not wanted:
+            return merge.run({})
         try:
-            proc = _run(
+            specs = "".join(f"+{n}:{prefix}/{n.removeprefix('refs/')}\n" for n in wanted)
+            proc = _git_input(
                 store,
+                specs,
                 "fetch",
                 "--no-tags",
                 "--no-write-fetch-head",
                 "--no-auto-gc",
+                "--stdin",
                 remote,
-                f"+refs/assistants/*:{prefix}/assistants/*",
-                f"+refs/gitassist/*:{prefix}/gitassist/*",
             )
             if proc.returncode != 0:
                 raise RemoteError(f"git fetch {remote} failed: {_last_line(proc.stderr)}")
             _reopen(store)
-            incoming = {}
-            for oid, name in _list(store, prefix):
-                rest = name[len(prefix) + 1 :]
-                if not rest.startswith("gitassist/quarantine/"):  # the remote's own quarantine
-                    incoming["refs/" + rest] = oid
-            return _Merge(store, remote, incoming, force).run()
+            incoming = {
+                "refs/" + name[len(prefix) + 1 :]: oid for oid, name in _list(store, prefix)
+            }
+            return merge.run(incoming)
         finally:
             _drop(store, prefix)
             _reopen(store)
@@ -236,13 +256,25 @@ def _same_state(a: LatestState, b: LatestState) -> bool:
 class _Merge:
     """Validate the quarantined refs and turn them into one ref transaction."""
 
-    def __init__(self, store: Store, remote: str, incoming: dict[str, str], force: bool) -> None:
+    def __init__(
+        self,
+        store: Store,
+        remote: str,
+        force: bool,
+        local: dict[str, str],
+        theirs: dict[str, str],
+    ) -> None:
         self.store = store
         self.repo = store.repo
         self.remote = remote
-        self.incoming = incoming
         self.force = force
-        self.local = _snapshot(store)
+        self.local = local
+        self.theirs = dict(theirs)
+        self.local_versions: dict[str, dict[int, str]] = {}
+        for name, oid in local.items():
+            parsed = parse_ref(name)
+            if parsed is not None and parsed[0] == "version":
+                self.local_versions.setdefault(parsed[1], {})[parsed[2]] = oid
         self.updates: list[RefUpdate] = []
         self.refused: list[RefusedRef] = []
         self.conflicts: list[RefusedRef] = []
@@ -251,18 +283,14 @@ class _Merge:
     def refuse(self, name: str, oid: str, reason: str) -> None:
         self.refused.append(RefusedRef(name, oid, reason))
 
-    def run(self) -> FetchResult:
+    def run(self, incoming: dict[str, str]) -> FetchResult:
+        self.repo = self.store.repo  # reopened after git fetch
+        self.theirs.update(incoming)  # what was fetched, if the remote moved since ls-remote
         by_id: dict[str, tuple[dict[int, str], list[str]]] = {}
         applied = None
-        for name, oid in sorted(self.incoming.items()):
+        for name, oid in sorted(incoming.items()):
             parsed = parse_ref(name)
-            if parsed is None:
-                self.refuse(
-                    name,
-                    oid,
-                    "not a gitassist ref name (refs/assistants/<uuid>/latest, "
-                    "refs/assistants/<uuid>/versions/<n>, refs/gitassist/applied)",
-                )
+            if parsed is None:  # fetched only names that parse
                 continue
             kind, assistant_id, number = parsed
             versions, latest = by_id.setdefault(assistant_id, ({}, []))
@@ -294,7 +322,7 @@ class _Merge:
             sorted(u.name for u in self.updates),
             self.refused,
             self.merged,
-            dict(self.incoming),
+            self.theirs,
         )
 
     # versions ---------------------------------------------------------------
@@ -310,13 +338,7 @@ class _Merge:
 
     def merge_versions(self, assistant_id: str, versions: dict[int, str]) -> dict[int, str]:
         """Accept the valid version refs; the record each number ends with."""
-        prefix = f"refs/assistants/{assistant_id}/versions/"
-        final: dict[int, str] = {}
-        for name, oid in self.local.items():
-            if name.startswith(prefix):
-                parsed = parse_ref(name)
-                if parsed is not None:
-                    final[parsed[2]] = oid
+        final = dict(self.local_versions.get(assistant_id, {}))
         for number in sorted(versions):
             oid, name = versions[number], version_ref(assistant_id, number)
             mine = self.local.get(name)
