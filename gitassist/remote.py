@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 
 QUARANTINE = "refs/gitassist/quarantine"
 OURS = ("refs/assistants/", "refs/gitassist/")
+EXPLICIT_LIMIT = 64  # more refs to fetch than this: fetch by glob
 
 
 @dataclass(frozen=True)
@@ -212,7 +213,10 @@ def fetch(store: Store, remote: str, *, force: bool = False) -> FetchResult:
         if not wanted:
             return merge.run({})
         try:
-            specs = "".join(f"+{n}:{prefix}/{n.removeprefix('refs/')}\n" for n in wanted)
+            if len(wanted) <= EXPLICIT_LIMIT:
+                specs = "".join(f"+{n}:{prefix}/{n.removeprefix('refs/')}\n" for n in wanted)
+            else:  # git matches explicit refspecs one by one: globs are faster for many
+                specs = "".join(f"+{p}*:{prefix}/{p.removeprefix('refs/')}*\n" for p in OURS)
             proc = _git_input(
                 store,
                 specs,
@@ -226,9 +230,11 @@ def fetch(store: Store, remote: str, *, force: bool = False) -> FetchResult:
             if proc.returncode != 0:
                 raise RemoteError(f"git fetch {remote} failed: {_last_line(proc.stderr)}")
             _reopen(store)
-            incoming = {
-                "refs/" + name[len(prefix) + 1 :]: oid for oid, name in _list(store, prefix)
-            }
+            incoming = {}
+            for oid, name in _list(store, prefix):
+                target = "refs/" + name[len(prefix) + 1 :]
+                if target not in merge.refused_names and not target.startswith(QUARANTINE + "/"):
+                    incoming[target] = oid
             return merge.run(incoming)
         finally:
             _drop(store, prefix)
@@ -277,11 +283,13 @@ class _Merge:
                 self.local_versions.setdefault(parsed[1], {})[parsed[2]] = oid
         self.updates: list[RefUpdate] = []
         self.refused: list[RefusedRef] = []
+        self.refused_names: set[str] = set()
         self.conflicts: list[RefusedRef] = []
         self.merged: list[str] = []
 
     def refuse(self, name: str, oid: str, reason: str) -> None:
         self.refused.append(RefusedRef(name, oid, reason))
+        self.refused_names.add(name)
 
     def run(self, incoming: dict[str, str]) -> FetchResult:
         self.repo = self.store.repo  # reopened after git fetch

@@ -178,8 +178,11 @@ def push_forgery(world: World, forge: Callable[[Path], str]) -> str:
     return ref
 
 
+@pytest.mark.parametrize("by_glob", [False, True], ids=["by-name", "by-glob"])
 @pytest.mark.parametrize("shape", list(FORGERIES))
-def test_fetch_quarantines_and_refuses_a_forged_ref(world, shape):
+def test_fetch_quarantines_and_refuses_a_forged_ref(world, shape, by_glob, monkeypatch):
+    if by_glob:  # many refs to fetch: one glob refspec instead of one per ref
+        monkeypatch.setattr("gitassist.remote.EXPLICIT_LIMIT", 0)
     victim = world.clone("victim")
     before = gitassist_refs(victim)
     forge, reason = FORGERIES[shape]
