@@ -582,6 +582,26 @@ def _same_version(store: Store, theirs: str, mine: str, name: str) -> bool:
     return _same(a, b)
 
 
+def _invalid(store: Store, name: str, oid: str, parsed: tuple[str, str, int]) -> str | None:
+    """Why a local ref must not be sent (a ref gitassist did not write), or None."""
+    from gitassist.plan import applied_fields
+
+    kind, assistant_id, number = parsed
+    try:
+        if kind == "version":
+            record_from_tag(store, oid, name, assistant_id=assistant_id, number=number)
+        elif kind == "latest":
+            latest_from_pointer(store, oid, name, assistant_id=assistant_id)
+        else:
+            commit = store.repo.get(oid)
+            if not isinstance(commit, pygit2.Commit):
+                return f"{oid[:12]} is not an apply-record commit"
+            applied_fields(commit)
+    except BadRef as exc:
+        return exc.message.removeprefix(f"{name}: ")
+    return None
+
+
 def plan_push(store: Store, remote: str, theirs: dict[str, str]) -> list[RefUpdate]:
     """What to send so the remote holds our refs, by the rules (docs/refs.md): a version ref
     only if the remote lacks it; a pointer or the apply record only as a fast-forward of the
@@ -594,7 +614,10 @@ def plan_push(store: Store, remote: str, theirs: dict[str, str]) -> list[RefUpda
         parsed = parse_ref(name)
         if have == oid or parsed is None:
             continue
-        if have is None:
+        problem = _invalid(store, name, oid, parsed)
+        if problem:
+            refused.append(RefusedRef(name, oid, problem))
+        elif have is None:
             updates.append(RefUpdate(name, oid, None))
         elif parsed[0] == "version":
             if not _same_version(store, have, oid, name):

@@ -460,3 +460,13 @@ def test_a_quarantine_left_by_a_killed_fetch_is_removed(world):
     world.run("fetch", "origin", repo=victim)
     assert gitassist_refs(victim) == before
     assert not (victim / ".git" / "refs" / "gitassist" / "quarantine").exists()
+
+
+def test_push_refuses_to_send_a_ref_gitassist_did_not_write(world):
+    dev = world.clone("dev")
+    ref = forge_far_version(dev)
+    before = world.remote_refs()
+    result = world.run("push", "origin", repo=dev, code=ExitCode.CONFLICT)
+    assert [r.name for r in result.exception.issues] == [ref]
+    assert "records version 2, not 999" in result.exception.issues[0].reason
+    assert world.remote_refs() == before
