@@ -116,6 +116,7 @@ def _attempt(
         proc = store.git("fetch", "--unshallow", remote, check=False)
         if proc.returncode != 0:
             raise
+        remotes.reopen_repo(store)  # libgit2 keeps the shallow boundary it read at open
         return None
     if dry_run:
         return ApplyOutcome(None, plan, False, attempts, fetched=fetched)

@@ -106,7 +106,7 @@ def _run(store: Store, *args: str) -> subprocess.CompletedProcess[str]:
     return store.git(*args, check=False)
 
 
-def _reopen(store: Store) -> None:
+def reopen_repo(store: Store) -> None:
     """Drop libgit2's cached refs and packs after git itself wrote some."""
     store.repo = type(store.repo)(store.repo.path)
     store.refdb.repo = store.repo
@@ -229,7 +229,7 @@ def fetch(store: Store, remote: str, *, force: bool = False) -> FetchResult:
             )
             if proc.returncode != 0:
                 raise RemoteError(f"git fetch {remote} failed: {_last_line(proc.stderr)}")
-            _reopen(store)
+            reopen_repo(store)
             incoming = {}
             for oid, name in _list(store, prefix):
                 target = "refs/" + name[len(prefix) + 1 :]
@@ -238,7 +238,7 @@ def fetch(store: Store, remote: str, *, force: bool = False) -> FetchResult:
             return merge.run(incoming)
         finally:
             _drop(store, prefix)
-            _reopen(store)
+            reopen_repo(store)
 
 
 def _descends(repo: pygit2.Repository, later: str | None, earlier: str | None) -> bool:
