@@ -15,7 +15,7 @@ import pygit2
 
 from gitassist.errors import RepositoryError
 from gitassist.index import Index, advance, full_index, read_index
-from gitassist.versions import APPLIED_REF, split_message
+from gitassist.versions import APPLIED_REF, applied_fields
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -79,8 +79,7 @@ def read_applied(store: Store) -> AppliedRecord:
     commit = store.repo.get(oid)
     if not isinstance(commit, pygit2.Commit):
         raise RepositoryError(f"{APPLIED_REF} does not point at a commit")
-    _, data = split_message(commit.message)
-    applied_commit = data.get("commit")
+    applied_commit, absent = applied_fields(commit)
 
     def rebuild(why: str) -> Index:
         store.warn(
@@ -90,9 +89,7 @@ def read_applied(store: Store) -> AppliedRecord:
         base = store.repo.get(applied_commit) if isinstance(applied_commit, str) else None
         return full_index(store, base.tree if isinstance(base, pygit2.Commit) else None)
 
-    record = AppliedRecord(
-        oid, applied_commit, data.get("absent", {}), commit.tree, store.repo, rebuild=rebuild
-    )
+    record = AppliedRecord(oid, applied_commit, absent, commit.tree, store.repo, rebuild=rebuild)
     _APPLIED.put(store, record)
     return record
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import pygit2
@@ -12,6 +12,7 @@ from gitassist.plan import Plan, make_plan
 from gitassist.record import ApplyResult, execute
 
 if TYPE_CHECKING:
+    from gitassist.remote import FetchResult
     from gitassist.store import Store
 
 PUSH_ATTEMPTS = 5
@@ -23,6 +24,8 @@ class ApplyOutcome:
     plan: Plan
     pushed: bool
     attempts: int
+    pushed_refs: list[str] = field(default_factory=list)
+    fetched: FetchResult | None = None  # with a remote: what the fetch took and refused
 
 
 def check_guards(store: Store, *, any_branch: bool) -> str:
@@ -126,9 +129,10 @@ def _attempt(
     expected: dict[str, str] = {}
     if not dry_run:
         store.check_writable()
+    fetched = None
     if remote is not None:
-        remotes.fetch(store, remote)
-        expected = remotes.remote_refs(store, remote)
+        fetched = remotes.fetch(store, remote)
+        expected = fetched.remote_refs
     try:
         plan = plan_for(store, any_branch=any_branch, from_rewritten=from_rewritten)
     except ShallowClone:
@@ -137,15 +141,19 @@ def _attempt(
         proc = store.git("fetch", "--unshallow", remote, check=False)
         if proc.returncode != 0:
             raise
+        store.reopen()  # libgit2 keeps the shallow boundary it read at open
         return None
     if dry_run:
-        return ApplyOutcome(None, plan, False, attempts)
+        return ApplyOutcome(None, plan, False, attempts, fetched=fetched)
     store.clean_temp_files()
     result = execute(store, plan, prune=prune, allow_delete_all=allow_delete_all)
-    if remote is None or not result.updates:
+    if remote is None:
         return ApplyOutcome(result, plan, False, attempts)
+    # Everything the remote lacks goes, not only this apply's refs: versions an update
+    # recorded here and never pushed are part of what was applied.
     try:
-        remotes.push(store, remote, result.updates, expected)
+        updates = remotes.plan_push(store, remote, expected)
+        remotes.push(store, remote, updates, expected)
     except Conflict:
         remotes.revert(
             store, result.updates, {u.name: u.old for u in result.updates if u.old != "any"}
@@ -153,4 +161,5 @@ def _attempt(
         if attempts >= PUSH_ATTEMPTS:
             raise
         return None
-    return ApplyOutcome(result, plan, True, attempts)
+    pushed = [u.name for u in updates]
+    return ApplyOutcome(result, plan, bool(pushed), attempts, pushed, fetched)

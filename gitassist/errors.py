@@ -130,6 +130,13 @@ class RepositoryError(GitassistError):
     code = "repository"
 
 
+class BadRef(RepositoryError):
+    """A ref under refs/assistants or refs/gitassist that gitassist did not write (forged,
+    corrupt, or from a remote that holds such a ref): names the ref, exit 6."""
+
+    code = "bad_ref"
+
+
 class UserCodeError(GitassistError):
     """The user's graph code failed to import or raised while running."""
 

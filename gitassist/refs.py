@@ -65,6 +65,7 @@ class RefUpdate:
     new: str | None
     old: str | None = ANY
     reflog: bool = True  # False for write-once refs whose object already says who and why
+    message: str | None = None  # this ref's reflog message, if not the transaction's
 
 
 @dataclass(frozen=True)
@@ -327,7 +328,7 @@ class RefDB:
                 os.rename(path, self.gitdir / u.name)
                 made.remove(path)
                 if u.reflog:
-                    self._reflog(u.name, current[u.name], u.new, message)
+                    self._reflog(u.name, current[u.name], u.new, u.message or message)
         finally:
             for path in made:
                 with contextlib.suppress(FileNotFoundError):
@@ -427,7 +428,7 @@ class RefDB:
                 self._journal().unlink()
         for u in updates:
             if u.reflog:
-                self._reflog(u.name, current[u.name], u.new, message)
+                self._reflog(u.name, current[u.name], u.new, u.message or message)
 
     def _reflog(self, name: str, old: str | None, new: str | None, message: str) -> None:
         path = self.gitdir / "logs" / name

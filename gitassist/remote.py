@@ -1,32 +1,105 @@
-"""Sharing gitassist's refs with a git remote: fetch them, push them atomically with a lease.
+"""Sharing gitassist's refs with a git remote: fetch them through a quarantine, push them by
+the rules that keep records immutable.
 
 Refs travel as ordinary git refs (``refs/assistants/*``, ``refs/gitassist/*``), so any git
-host stores them. Pushes are ``git push --atomic`` with ``--force-with-lease`` on every ref
-at the value fetched just before: when two CI jobs race, exactly one push lands; the other
-is told, rolls its local refs back, and re-plans against what won.
+host stores them. Nothing on a remote is trusted (see docs/refs.md, "Sharing the refs"):
+
+* ``fetch`` brings the remote's refs into ``refs/gitassist/quarantine/<remote>/``, validates
+  each one (its name, its JSON, tag <-> ref agreement, that the commit holds the document,
+  contiguous numbering), merges them with the local refs, and moves the accepted ones in one
+  compare-and-swap transaction. Refused refs are returned with the reason; the quarantine is
+  removed afterwards, whatever happened. Two records of one version number for the same
+  commit and content are the same version: the remote's is taken (the local one stays in the
+  reflog); another commit or content under one number is a conflict.
+* ``push`` creates version refs that the remote lacks and never moves one; a latest pointer
+  or the apply record moves only forward (the remote's value is an ancestor of ours). The push
+  is ``git push --atomic`` with a lease on every ref at the value read from the remote, so of
+  two racing CI jobs exactly one lands; the other rolls back its local refs and re-plans.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+import contextlib
+import hashlib
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from gitassist.errors import Conflict, RemoteError
+import pygit2
+
+from gitassist.errors import BadRef, Conflict, RemoteError
 from gitassist.refs import RefUpdate
+from gitassist.versions import (
+    APPLIED_REF,
+    LatestState,
+    VersionRecord,
+    iso,
+    join_message,
+    latest_from_pointer,
+    latest_ref,
+    parse_ref,
+    record_from_tag,
+    split_message,
+    version_ref,
+)
 
 if TYPE_CHECKING:
-    import subprocess
     from collections.abc import Sequence
 
     from gitassist.store import Store
 
-REFSPECS = ("refs/assistants/*:refs/assistants/*", "refs/gitassist/*:refs/gitassist/*")
+QUARANTINE = "refs/gitassist/quarantine"
+OURS = ("refs/assistants/", "refs/gitassist/")
+EXPLICIT_LIMIT = 64  # more refs to fetch than this: fetch by glob
+
+
+@dataclass(frozen=True)
+class RefusedRef:
+    """A ref that was not taken (fetch) or not sent (push), and why."""
+
+    name: str
+    oid: str
+    reason: str
+
+    @property
+    def message(self) -> str:
+        return self.reason
+
+    def where(self) -> str:
+        return self.name
+
+    def to_dict(self) -> dict[str, str]:
+        return {"ref": self.name, "oid": self.oid, "reason": self.reason}
+
+
+class RefsRefused(Conflict):
+    """A fetch met a real divergence, or a push would move or replace a remote record;
+    ``issues`` lists every such ref with the reason. Nothing was changed."""
+
+    code = "refs_refused"
+
+    def __init__(self, message: str, issues: list[RefusedRef], *, hint: str) -> None:
+        super().__init__(message, hint=hint)
+        self.issues = issues  # rendered like validation problems (--json: "problems")
 
 
 @dataclass(frozen=True)
 class FetchResult:
     remote: str
     updated: list[str]
+    refused: list[RefusedRef] = field(default_factory=list)
+    merged: list[str] = field(default_factory=list)  # local record replaced by the same version
+    remote_refs: dict[str, str] = field(default_factory=dict)  # what the remote had
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "remote": self.remote,
+            "updated": self.updated,
+            "merged": self.merged,
+            "refused": [r.to_dict() for r in self.refused],
+        }
 
 
 def _run(store: Store, *args: str) -> subprocess.CompletedProcess[str]:
@@ -38,40 +111,542 @@ def remote_refs(store: Store, remote: str) -> dict[str, str]:
     proc = _run(store, "ls-remote", remote, "refs/assistants/*", "refs/gitassist/*")
     if proc.returncode != 0:
         raise RemoteError(
-            f"cannot read remote {remote!r}: {proc.stderr.strip()}",
+            f"cannot read remote {remote!r}: {_last_line(proc.stderr)}",
             hint="check `git remote -v` and your credentials",
         )
     refs = {}
     for line in proc.stdout.splitlines():
         oid, _, name = line.partition("\t")
-        if not name.endswith("^{}"):
+        if not name.endswith("^{}") and not name.startswith(QUARANTINE + "/"):
             refs[name] = oid
     return refs
 
 
+def _last_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[-1] if lines else "(no output)"
+
+
+def quarantine_prefix(remote: str) -> str:
+    """Where ``fetch`` puts ``remote``'s refs before they are validated."""
+    if re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,63}", remote):
+        return f"{QUARANTINE}/{remote}"
+    safe = re.sub(r"[^A-Za-z0-9_-]+", "-", remote).strip("-")[-40:] or "remote"
+    return f"{QUARANTINE}/{safe}-{hashlib.sha1(remote.encode()).hexdigest()[:10]}"
+
+
+def _list(store: Store, prefix: str) -> list[tuple[str, str]]:
+    proc = store.git("for-each-ref", "--format=%(objectname) %(refname)", prefix + "/")
+    return [
+        (oid, name) for oid, _, name in (line.partition(" ") for line in proc.stdout.splitlines())
+    ]
+
+
+def _git_input(store: Store, text: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", *args], cwd=store.root, input=text, capture_output=True, text=True, check=False
+    )
+
+
+def _drop(store: Store, prefix: str) -> None:
+    """Delete the quarantine refs (loose files git fetch wrote, any that were packed since)
+    and their empty directories."""
+    gitdir = store.refdb.gitdir
+    for base in (gitdir / prefix, gitdir / "logs" / prefix):
+        shutil.rmtree(base, ignore_errors=True)
+    left = [name for _, name in _list(store, prefix)]
+    if left:
+        _git_input(store, "".join(f"delete {n}\n" for n in left), "update-ref", "--stdin")
+    for base in (gitdir / QUARANTINE, gitdir / "logs" / QUARANTINE):
+        for path in (base, *base.parents):
+            if path in (gitdir / "refs", gitdir / "logs" / "refs"):
+                break
+            with contextlib.suppress(OSError):
+                path.rmdir()
+
+
+def _snapshot(store: Store) -> dict[str, str]:
+    """Our gitassist refs, leaving out the quarantine."""
+    return {n: o for n, o in store.refdb.listing().items() if not n.startswith(QUARANTINE + "/")}
+
+
+# --------------------------------------------------------------------------- fetch
+
+
 def fetch(store: Store, remote: str, *, force: bool = False) -> FetchResult:
-    """Fetch the remote's gitassist refs into the same names locally (under the write lock, so
-    no gitassist write interleaves with git's)."""
+    """Fetch, validate and merge the remote's gitassist refs (under the write lock, so no
+    gitassist write interleaves). ``force`` takes the remote's valid refs where they differ.
+
+    Only the refs that differ from ours are fetched (``git ls-remote`` first), so a fetch with
+    nothing new costs one round trip whatever the number of refs."""
     with store.refdb.lock():
-        return _fetch(store, remote, force)
-
-
-def _fetch(store: Store, remote: str, force: bool) -> FetchResult:
-    before = store.refdb.listing()
-    specs = [("+" if force else "") + spec for spec in REFSPECS]
-    proc = _run(store, "fetch", "--no-tags", remote, *specs)
-    if proc.returncode != 0:
-        text = proc.stderr.strip()
-        if "non-fast-forward" in text or "rejected" in text:
-            raise Conflict(
-                f"local gitassist refs have diverged from {remote}'s: {text.splitlines()[-1]}",
-                hint=f"push your local moves first, or take {remote}'s with "
-                "`gitassist fetch --force`",
+        theirs = remote_refs(store, remote)
+        local = _snapshot(store)
+        merge = _Merge(store, remote, force, local, theirs)
+        wanted = []
+        for name, oid in sorted(theirs.items()):
+            if local.get(name) == oid:
+                continue
+            if parse_ref(name) is None:
+                merge.refuse(
+                    name,
+                    oid,
+                    "not a gitassist ref name (refs/assistants/<uuid>/latest, "
+                    "refs/assistants/<uuid>/versions/<n>, refs/gitassist/applied)",
+                )
+            else:
+                wanted.append(name)
+        prefix = quarantine_prefix(remote)
+        _drop(store, prefix)  # what a killed fetch left
+        if not wanted:
+            return merge.run({})
+        try:
+            if len(wanted) <= EXPLICIT_LIMIT:
+                specs = "".join(f"+{n}:{prefix}/{n.removeprefix('refs/')}\n" for n in wanted)
+            else:  # git matches explicit refspecs one by one: globs are faster for many
+                specs = "".join(f"+{p}*:{prefix}/{p.removeprefix('refs/')}*\n" for p in OURS)
+            proc = _git_input(
+                store,
+                specs,
+                "fetch",
+                "--no-tags",
+                "--no-write-fetch-head",
+                "--no-auto-gc",
+                "--stdin",
+                remote,
             )
-        raise RemoteError(f"git fetch {remote} failed: {text}")
-    store.reopen()  # git changed refs behind libgit2's back
-    after = store.refdb.listing()
-    return FetchResult(remote, sorted(n for n in after if after.get(n) != before.get(n)))
+            if proc.returncode != 0:
+                raise RemoteError(f"git fetch {remote} failed: {_last_line(proc.stderr)}")
+            store.reopen()
+            incoming = {}
+            for oid, name in _list(store, prefix):
+                target = "refs/" + name[len(prefix) + 1 :]
+                if target not in merge.refused_names and not target.startswith(QUARANTINE + "/"):
+                    incoming[target] = oid
+            return merge.run(incoming)
+        finally:
+            _drop(store, prefix)
+            store.reopen()
+
+
+def _descends(repo: pygit2.Repository, later: str | None, earlier: str | None) -> bool:
+    """Whether commit ``later`` has commit ``earlier`` in its history (False for anything
+    that is not two distinct commits of this repository)."""
+    if later is None or earlier is None or later == earlier:
+        return False
+    if not all(isinstance(repo.get(x), pygit2.Commit) for x in (later, earlier)):
+        return False
+    return bool(repo.descendant_of(later, earlier))
+
+
+def _same(a: VersionRecord, b: VersionRecord) -> bool:
+    return (a.commit, a.path, a.blob) == (b.commit, b.path, b.blob)
+
+
+def _same_state(a: LatestState, b: LatestState) -> bool:
+    return (a.version, a.deleted, a.commit, a.blob) == (b.version, b.deleted, b.commit, b.blob)
+
+
+class _Merge:
+    """Validate the quarantined refs and turn them into one ref transaction."""
+
+    def __init__(
+        self,
+        store: Store,
+        remote: str,
+        force: bool,
+        local: dict[str, str],
+        theirs: dict[str, str],
+    ) -> None:
+        self.store = store
+        self.repo = store.repo
+        self.remote = remote
+        self.force = force
+        self.local = local
+        self.theirs = dict(theirs)
+        self.local_versions: dict[str, dict[int, str]] = {}
+        for name, oid in local.items():
+            parsed = parse_ref(name)
+            if parsed is not None and parsed[0] == "version":
+                self.local_versions.setdefault(parsed[1], {})[parsed[2]] = oid
+        self.updates: list[RefUpdate] = []
+        self.refused: list[RefusedRef] = []
+        self.refused_names: set[str] = set()
+        self.conflicts: list[RefusedRef] = []
+        self.merged: list[str] = []
+
+    def refuse(self, name: str, oid: str, reason: str) -> None:
+        self.refused.append(RefusedRef(name, oid, reason))
+        self.refused_names.add(name)
+
+    def run(self, incoming: dict[str, str]) -> FetchResult:
+        self.repo = self.store.repo  # reopened after git fetch
+        self.theirs.update(incoming)  # what was fetched, if the remote moved since ls-remote
+        by_id: dict[str, tuple[dict[int, str], list[str]]] = {}
+        applied = None
+        for name, oid in sorted(incoming.items()):
+            parsed = parse_ref(name)
+            if parsed is None:  # fetched only names that parse
+                continue
+            kind, assistant_id, number = parsed
+            versions, latest = by_id.setdefault(assistant_id, ({}, []))
+            if kind == "applied":
+                applied = oid
+            elif kind == "latest":
+                latest.append(oid)
+            else:
+                versions[number] = oid
+        for assistant_id, (versions, latest) in by_id.items():
+            final = self.merge_versions(assistant_id, versions)
+            if latest:
+                self.merge_latest(assistant_id, latest[0], final)
+        if applied is not None:
+            self.merge_applied(applied)
+        if self.conflicts:
+            raise RefsRefused(
+                f"{len(self.conflicts)} of {self.remote}'s gitassist refs disagree with this "
+                f"repository's (another commit or content under the same name); nothing fetched",
+                self.conflicts,
+                hint=f"`gitassist fetch {self.remote} --force` takes {self.remote}'s records "
+                "(yours stay in the reflog); then redo your change: pull the branch and "
+                "`gitassist apply` (your commits get the next numbers), or `gitassist "
+                "set-latest` again (a rollback)",
+            )
+        self.store.refdb.update(self.updates, f"gitassist fetch {self.remote}", atomic=True)
+        return FetchResult(
+            self.remote,
+            sorted(u.name for u in self.updates),
+            self.refused,
+            self.merged,
+            self.theirs,
+        )
+
+    # versions ---------------------------------------------------------------
+
+    def _local_record(self, name: str, assistant_id: str, number: int) -> VersionRecord | None:
+        oid = self.local.get(name)
+        if oid is None:
+            return None
+        try:
+            return record_from_tag(self.store, oid, name, assistant_id=assistant_id, number=number)
+        except BadRef:
+            return None
+
+    def merge_versions(self, assistant_id: str, versions: dict[int, str]) -> dict[int, str]:
+        """Accept the valid version refs; the record each number ends with."""
+        final = dict(self.local_versions.get(assistant_id, {}))
+        for number in sorted(versions):
+            oid, name = versions[number], version_ref(assistant_id, number)
+            mine = self.local.get(name)
+            if mine == oid:
+                continue
+            try:
+                record = record_from_tag(
+                    self.store, oid, name, assistant_id=assistant_id, number=number
+                )
+            except BadRef as exc:
+                self.refuse(name, oid, exc.message.removeprefix(f"{name}: "))
+                continue
+            if number > 1 and number - 1 not in final:
+                self.refuse(
+                    name, oid, f"version {number - 1} is missing: version numbers are contiguous"
+                )
+                continue
+            if mine is None:
+                final[number] = oid
+                self.updates.append(RefUpdate(name, oid, None, reflog=False))
+                continue
+            local = self._local_record(name, assistant_id, number)
+            if local is not None and not _same(local, record) and not self.force:
+                self.conflicts.append(
+                    RefusedRef(
+                        name,
+                        oid,
+                        f"{self.remote} records version {number} as commit {record.commit[:12]} "
+                        f"({record.path}), this repository as commit {local.commit[:12]} "
+                        f"({local.path})",
+                    )
+                )
+                continue
+            final[number] = oid
+            if local is None:
+                why = "the local record is not valid"
+            elif _same(local, record):
+                why = "same commit and content"
+                self.merged.append(name)
+            else:
+                why = "--force"
+            was = (
+                f"local record {mine[:12]} by {local.recorded_by} at {iso(local.recorded_at)}"
+                if local is not None
+                else f"local record {mine[:12]}"
+            )
+            self.updates.append(
+                RefUpdate(
+                    name,
+                    oid,
+                    mine,
+                    message=f"gitassist fetch {self.remote}: took its version {number} ({why}); "
+                    f"replaced {was}",
+                )
+            )
+        return final
+
+    # latest -----------------------------------------------------------------
+
+    def _check_chain(self, oid: str, name: str, assistant_id: str, stop: str | None) -> None:
+        """Every earlier move in the pointer's history is a pointer for this assistant."""
+        commit = self.repo.get(oid)
+        while isinstance(commit, pygit2.Commit) and commit.parent_ids:
+            parent = str(commit.parent_ids[0])
+            if parent == stop:
+                return
+            latest_from_pointer(
+                self.store, parent, f"{name} (move {parent[:12]})", assistant_id=assistant_id
+            )
+            commit = self.repo.get(parent)
+
+    def merge_latest(self, assistant_id: str, oid: str, final: dict[int, str]) -> None:
+        name = latest_ref(assistant_id)
+        mine = self.local.get(name)
+        if mine == oid:
+            return
+        try:
+            state = latest_from_pointer(self.store, oid, name, assistant_id=assistant_id)
+            self._check_chain(oid, name, assistant_id, mine)
+        except BadRef as exc:
+            self.refuse(name, oid, exc.message.removeprefix(f"{name}: "))
+            return
+        tag = final.get(state.version)
+        record = None
+        if tag is not None:
+            with contextlib.suppress(BadRef):
+                record = record_from_tag(
+                    self.store, tag, assistant_id=assistant_id, number=state.version
+                )
+        if record is None:
+            self.refuse(name, oid, f"it names version {state.version}, which has no valid record")
+            return
+        agrees = record.blob == state.blob and (state.deleted or record.commit == state.commit)
+        if not agrees:
+            self.refuse(
+                name, oid, f"it disagrees with version {state.version}'s record (commit, blob)"
+            )
+            return
+        if mine is None or self.force or _descends(self.repo, oid, mine):
+            self.updates.append(RefUpdate(name, oid, mine))
+            return
+        if _descends(self.repo, mine, oid):
+            return  # ours is ahead: `gitassist push` sends it
+        try:
+            local = latest_from_pointer(self.store, mine, name, assistant_id=assistant_id)
+        except BadRef:
+            self.updates.append(RefUpdate(name, oid, mine))
+            return
+        if _same_state(local, state):
+            self.merged.append(name)
+            self.updates.append(
+                RefUpdate(
+                    name,
+                    oid,
+                    mine,
+                    message=f"gitassist fetch {self.remote}: took its pointer (same active "
+                    f"version {state.version}); replaced local pointer {mine[:12]} moved by "
+                    f"{local.moved_by} at {iso(local.moved_at)}",
+                )
+            )
+        elif local.version > state.max_version and local.version in final:
+            # ours moved to a version the remote has never had: replay that move on theirs
+            self.updates.append(RefUpdate(name, self._replay(mine, oid, state), mine))
+        else:
+            self.conflicts.append(
+                RefusedRef(
+                    name,
+                    oid,
+                    f"{self.remote}'s latest is version {state.version}, this repository's is "
+                    f"version {local.version}, and neither pointer history contains the other",
+                )
+            )
+
+    def _replay(self, mine: str, theirs: str, state: LatestState) -> str:
+        """Our pointer commit's move, made again on top of the remote's pointer."""
+        commit = self.repo.get(mine)
+        assert isinstance(commit, pygit2.Commit)
+        summary, data = split_message(commit.message)
+        data["previous"] = state.version
+        data["max_version"] = max(int(data.get("max_version", 0)), state.max_version)
+        oid = self.repo.create_commit(
+            None,
+            commit.author,
+            self.store.signature(),
+            join_message(summary, data),
+            commit.tree_id,
+            [pygit2.Oid(hex=theirs)],
+        )
+        return str(oid)
+
+    # apply record -----------------------------------------------------------
+
+    def merge_applied(self, oid: str) -> None:
+        from gitassist.versions import applied_fields
+
+        name, mine = APPLIED_REF, self.local.get(APPLIED_REF)
+        if mine == oid:
+            return
+        try:
+            theirs = self._applied_chain(oid, mine)
+        except BadRef as exc:
+            self.refuse(name, oid, exc.message.removeprefix(f"{name}: "))
+            return
+        if mine is None or self.force or _descends(self.repo, oid, mine):
+            self.updates.append(RefUpdate(name, oid, mine))
+            return
+        if _descends(self.repo, mine, oid):
+            return
+        ours_commit = self.repo.get(mine)
+        ours = None
+        if isinstance(ours_commit, pygit2.Commit):
+            with contextlib.suppress(BadRef):
+                ours = applied_fields(ours_commit)[0]
+        if isinstance(ours_commit, pygit2.Commit) and _descends(self.repo, ours, theirs):
+            # ours covers more of the branch: replay our record on top of theirs
+            new = self.repo.create_commit(
+                None,
+                ours_commit.author,
+                self.store.signature(),
+                ours_commit.message,
+                ours_commit.tree_id,
+                [pygit2.Oid(hex=oid)],
+            )
+            self.updates.append(RefUpdate(name, str(new), mine))
+            return
+        # Diverged: the remote's record is taken; versions recorded only here are above its
+        # pointers' numbers, where the next apply finds and reuses them.
+        self.updates.append(
+            RefUpdate(
+                name,
+                oid,
+                mine,
+                message=f"gitassist fetch {self.remote}: took its apply record; replaced "
+                f"local record {mine[:12]}",
+            )
+        )
+
+    def _applied_chain(self, oid: str, stop: str | None) -> str | None:
+        """Validate the apply record and its history; the branch commit it records."""
+        from gitassist.versions import applied_fields, bad_ref
+
+        first: str | None = None
+        current: str | None = oid
+        top = True
+        while current is not None and current != stop:
+            commit = self.repo.get(current)
+            where = APPLIED_REF if top else f"{APPLIED_REF} (record {current[:12]})"
+            if not isinstance(commit, pygit2.Commit):
+                raise bad_ref(where, f"{current[:12]} is not an apply-record commit")
+            try:
+                branch_commit = applied_fields(commit)[0]
+            except BadRef as exc:
+                raise bad_ref(where, exc.message.removeprefix(f"{APPLIED_REF}: ")) from None
+            if top:
+                first, top = branch_commit, False
+            current = str(commit.parent_ids[0]) if commit.parent_ids else None
+        return first
+
+
+# --------------------------------------------------------------------------- push
+
+
+def _same_version(store: Store, theirs: str, mine: str, name: str) -> bool:
+    parsed = parse_ref(name)
+    if parsed is None or theirs not in store.repo:
+        return False
+    try:
+        a = record_from_tag(store, theirs, name, assistant_id=parsed[1], number=parsed[2])
+        b = record_from_tag(store, mine, name, assistant_id=parsed[1], number=parsed[2])
+    except BadRef:
+        return False
+    return _same(a, b)
+
+
+def _invalid(store: Store, name: str, oid: str, parsed: tuple[str, str, int]) -> str | None:
+    """Why a local ref must not be sent (a ref gitassist did not write), or None."""
+    from gitassist.versions import applied_fields
+
+    kind, assistant_id, number = parsed
+    try:
+        if kind == "version":
+            record_from_tag(store, oid, name, assistant_id=assistant_id, number=number)
+        elif kind == "latest":
+            latest_from_pointer(store, oid, name, assistant_id=assistant_id)
+        else:
+            commit = store.repo.get(oid)
+            if not isinstance(commit, pygit2.Commit):
+                return f"{oid[:12]} is not an apply-record commit"
+            applied_fields(commit)
+    except BadRef as exc:
+        return exc.message.removeprefix(f"{name}: ")
+    return None
+
+
+def plan_push(store: Store, remote: str, theirs: dict[str, str]) -> list[RefUpdate]:
+    """What to send so the remote holds our refs, by the rules (docs/refs.md): a version ref
+    only if the remote lacks it; a pointer or the apply record only as a fast-forward of the
+    remote's. :class:`RefsRefused` lists every ref that would break a rule."""
+    repo = store.repo
+    updates: list[RefUpdate] = []
+    refused: list[RefusedRef] = []
+    for name, oid in sorted(_snapshot(store).items()):
+        have = theirs.get(name)
+        parsed = parse_ref(name)
+        if have == oid or parsed is None:
+            continue
+        problem = _invalid(store, name, oid, parsed)
+        if problem:
+            refused.append(RefusedRef(name, oid, problem))
+        elif have is None:
+            updates.append(RefUpdate(name, oid, None))
+        elif parsed[0] == "version":
+            if not _same_version(store, have, oid, name):
+                refused.append(
+                    RefusedRef(
+                        name,
+                        oid,
+                        f"{remote} has another record of this version ({have[:12]}); "
+                        "version refs are created once and never replaced",
+                    )
+                )
+        elif have not in repo:
+            refused.append(
+                RefusedRef(name, oid, f"{remote} has {have[:12]}, which this repository lacks")
+            )
+        elif _descends(repo, oid, have):
+            updates.append(RefUpdate(name, oid, have))
+        elif not _descends(repo, have, oid):  # theirs ahead of ours: nothing to send
+            refused.append(
+                RefusedRef(
+                    name,
+                    oid,
+                    f"not a fast-forward of {remote}'s {have[:12]}: the histories diverged",
+                )
+            )
+    if refused:
+        raise RefsRefused(
+            f"refusing to push {len(refused)} ref(s): {remote}'s records would be moved or "
+            "replaced; nothing pushed",
+            refused,
+            hint=f"run `gitassist fetch {remote}` first: it takes {remote}'s records where they "
+            "are the same versions and explains any real conflict",
+        )
+    return updates
+
+
+def push_all(store: Store, remote: str) -> list[str]:
+    """Push every local gitassist ref the remote lacks or is behind on; the names pushed."""
+    theirs = remote_refs(store, remote)
+    updates = plan_push(store, remote, theirs)
+    push(store, remote, updates, theirs)
+    return [u.name for u in updates]
 
 
 def push(store: Store, remote: str, updates: Sequence[RefUpdate], expected: dict[str, str]) -> None:
@@ -88,10 +663,11 @@ def push(store: Store, remote: str, updates: Sequence[RefUpdate], expected: dict
         text = (proc.stdout + proc.stderr).strip()
         if "stale info" in text or "rejected" in text or "fetch first" in text:
             raise Conflict(
-                f"{remote} moved while applying (another apply won the race)",
-                hint="run apply again: it re-plans against what landed",
+                f"{remote} moved while pushing (another apply or push won the race)",
+                hint="run it again: apply re-plans against what landed; push after "
+                f"`gitassist fetch {remote}`",
             )
-        raise RemoteError(f"git push {remote} failed: {text}")
+        raise RemoteError(f"git push {remote} failed: {_last_line(text)}")
 
 
 def revert(store: Store, updates: Sequence[RefUpdate], before: dict[str, str | None]) -> None:

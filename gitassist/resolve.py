@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from gitassist.applied import index_at
 from gitassist.documents import AssistantDocument
-from gitassist.errors import Conflict, NotFound
+from gitassist.errors import BadRef, Conflict, NotFound
 from gitassist.project import default_assistant_id
 from gitassist.store import Entry
 from gitassist.versions import LatestState, iso, max_version, read_latest, read_version
@@ -280,13 +280,23 @@ def get(store: Store, target: str) -> Resolved:
     return resolve(store, target)
 
 
-def recorded_ids(store: Store) -> list[str]:
-    """Ids of every assistant that has a latest ref."""
+def recorded_ids(store: Store, warnings: list[str] | None = None) -> list[str]:
+    """Ids of every assistant that has a latest ref; a ref under refs/assistants/ that is not
+    one of gitassist's is skipped (and noted in ``warnings``)."""
+    from gitassist.versions import parse_ref
+
     out = []
     for raw in store.repo.raw_listall_references():
         name = raw.decode("utf-8", "replace")
-        if name.startswith("refs/assistants/") and name.endswith("/latest"):
-            out.append(name.split("/")[2])
+        if not name.startswith("refs/assistants/"):
+            continue
+        parsed = parse_ref(name)
+        if parsed is None:
+            if warnings is not None:
+                warnings.append(f"skipped {name!r}: not a gitassist ref name")
+            continue
+        if parsed[0] == "latest":
+            out.append(parsed[1])
     return out
 
 
@@ -300,13 +310,16 @@ def search(
     offset: int = 0,
     sort_by: str | None = None,
     sort_order: str | None = None,
+    warnings: list[str] | None = None,
 ) -> list[Resolved]:
-    """Active assistants (plus each graph's default), filtered like the LangGraph API."""
+    """Active assistants (plus each graph's default), filtered like the LangGraph API.
+
+    A bad ref (see docs/refs.md) is skipped, with a line appended to ``warnings``."""
     if limit < 1 or offset < 0:
         raise ValueError("limit must be >= 1 and offset >= 0")
     if sort_by is not None and sort_by not in SORT_KEYS:
         raise ValueError(f"sort_by must be one of {', '.join(SORT_KEYS)}")
-    found = _all_active(store)
+    found = _all_active(store, warnings)
     items = [
         r
         for r in found
@@ -336,16 +349,22 @@ def _contains(have: dict[str, Any], want: dict[str, Any]) -> bool:
     return all(k in have and have[k] == v for k, v in want.items())
 
 
-def _all_active(store: Store) -> list[Resolved]:
+def _all_active(store: Store, warnings: list[str] | None = None) -> list[Resolved]:
     out: dict[str, Resolved] = {}
-    for assistant_id in recorded_ids(store):
-        state = read_latest(store, assistant_id)
-        if state is not None and not state.deleted:
-            out[assistant_id] = from_latest(store, state)
+    bad: set[str] = set()
+    for assistant_id in recorded_ids(store, warnings):
+        try:
+            state = read_latest(store, assistant_id)
+            if state is not None and not state.deleted:
+                out[assistant_id] = from_latest(store, state)
+        except BadRef as exc:
+            bad.add(assistant_id)
+            if warnings is not None:
+                warnings.append(f"skipped {exc.message}")
     head = store.head_commit()
     if head is not None:
         for assistant_id in index_at(store, head.tree):
-            if assistant_id not in out:
+            if assistant_id not in out and assistant_id not in bad:
                 out[assistant_id] = at_tree(store, assistant_id, head, source="unrecorded")
     for graph_id in store.project.graphs:
         default_id = default_assistant_id(graph_id)

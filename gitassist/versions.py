@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pygit2
 
-from gitassist.errors import NotFound
+from gitassist.errors import BadRef
 
 if TYPE_CHECKING:
     from gitassist.documents import AssistantDocument
@@ -40,6 +42,97 @@ def version_ref(assistant_id: str, number: int) -> str:
     return f"{NAMESPACE}/{assistant_id}/versions/{number}"
 
 
+MAX_NUMBER = 10**9  # version numbers above this are not ours (and would make huge loops)
+_HEX = re.compile(r"[0-9a-f]{40}\Z")
+_NUMBER = re.compile(r"[1-9][0-9]{0,8}\Z")
+BAD_REF_HINT = (
+    "gitassist did not write this ref (forged, corrupt, or fetched with plain `git fetch`): "
+    "inspect it with `git show REF`, remove it with `git update-ref -d REF`; "
+    "`gitassist fetch` validates what it brings in"
+)
+
+
+def is_assistant_id(text: str) -> bool:
+    """A canonical (lower-case, hyphenated) UUID, as documents and refs spell assistant ids."""
+    try:
+        return str(uuid.UUID(text)) == text
+    except ValueError:
+        return False
+
+
+def parse_number(text: str) -> int | None:
+    """A version number as a ref spells it: ASCII digits, no leading zero, at most 10**9."""
+    return int(text) if _NUMBER.match(text) and int(text) <= MAX_NUMBER else None
+
+
+RefKind = Literal["latest", "version", "applied"]
+
+
+def parse_ref(name: str) -> tuple[RefKind, str, int] | None:
+    """``("latest", id, 0)``, ``("version", id, n)``, ``("applied", "", 0)``, or None for a
+    name that is not one of gitassist's refs."""
+    if name == APPLIED_REF:
+        return "applied", "", 0
+    parts = name.split("/")
+    if parts[:2] != ["refs", "assistants"] or len(parts) < 4 or not is_assistant_id(parts[2]):
+        return None
+    if len(parts) == 4 and parts[3] == "latest":
+        return "latest", parts[2], 0
+    if len(parts) == 5 and parts[3] == "versions":
+        number = parse_number(parts[4])
+        if number is not None:
+            return "version", parts[2], number
+    return None
+
+
+def bad_ref(ref: str, why: str) -> BadRef:
+    return BadRef(f"{ref}: {why}", hint=BAD_REF_HINT.replace("REF", ref.split(" ", 1)[0]))
+
+
+def _str(data: dict[str, Any], key: str, ref: str, *, default: str | None = None) -> str:
+    value = data.get(key, default)
+    if not isinstance(value, str):
+        raise bad_ref(ref, f"its JSON has no string {key!r} (got {type(value).__name__})")
+    return value
+
+
+def _oid(data: dict[str, Any], key: str, ref: str) -> str:
+    value = _str(data, key, ref)
+    if not _HEX.match(value):
+        raise bad_ref(ref, f"its JSON {key!r} is not an object id: {value[:50]!r}")
+    return value
+
+
+def _int(data: dict[str, Any], key: str, ref: str, *, default: int | None = None) -> int:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise bad_ref(ref, f"its JSON {key!r} is not a whole number: {str(value)[:50]!r}")
+    return value
+
+
+def _number(data: dict[str, Any], key: str, ref: str, *, default: int | None = None) -> int:
+    value = _int(data, key, ref, default=default)
+    if not 1 <= value <= MAX_NUMBER:
+        raise bad_ref(ref, f"its JSON {key!r} is not a version number: {value}")
+    return value
+
+
+def _ci(data: dict[str, Any], ref: str) -> dict[str, str]:
+    value = data.get("ci", {})
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise bad_ref(ref, "its JSON 'ci' is not an object of strings")
+    return value
+
+
+def _record_data(message: str, ref: str) -> dict[str, Any]:
+    _, data = split_message(message)
+    if not data:
+        raise bad_ref(ref, "its message holds no gitassist JSON record")
+    return data
+
+
 def iso(timestamp: int | float) -> str:
     """ISO-8601 UTC with microseconds, as the LangGraph API writes timestamps."""
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat(timespec="microseconds")
@@ -51,9 +144,9 @@ def split_message(message: str) -> tuple[str, dict[str, Any]]:
     start = body.find("{")
     try:
         data = json.loads(body[start:]) if start >= 0 else {}
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         data = {}
-    return summary, data
+    return summary, data if isinstance(data, dict) else {}
 
 
 def join_message(summary: str, data: dict[str, Any]) -> str:
@@ -103,61 +196,121 @@ def _sig_text(sig: pygit2.Signature) -> str:
 
 
 def read_version(store: Store, assistant_id: str, number: int) -> VersionRecord | None:
-    oid = store.refdb.read(version_ref(assistant_id, number))
+    ref = version_ref(assistant_id, number)
+    oid = store.refdb.read(ref)
     if oid is None:
         return None
-    return record_from_tag(store, oid)
+    return record_from_tag(store, oid, ref, assistant_id=assistant_id, number=number)
 
 
-def record_from_tag(store: Store, oid: str) -> VersionRecord:
+def record_from_tag(
+    store: Store,
+    oid: str,
+    ref: str | None = None,
+    *,
+    assistant_id: str | None = None,
+    number: int | None = None,
+) -> VersionRecord:
+    """The version record in tag ``oid``; :class:`BadRef` (naming ``ref``) if it is not one
+    gitassist wrote, or disagrees with the ref's name (id, number)."""
+    where = ref or oid[:12]
     tag = store.repo.get(oid)
     if not isinstance(tag, pygit2.Tag):
-        raise NotFound(f"{oid[:12]} is not a gitassist version tag")
-    _, data = split_message(tag.message)
+        raise bad_ref(where, f"{oid[:12]} is not a gitassist version tag")
+    data = _record_data(tag.message, where)
+    record_id = _str(data, "assistant_id", where)
+    version = _number(data, "version", where)
+    commit = _oid(data, "commit", where)
+    if assistant_id is not None and record_id != assistant_id:
+        raise bad_ref(where, f"its tag records assistant {record_id[:40]!r}, not {assistant_id}")
+    if number is not None and version != number:
+        raise bad_ref(where, f"its tag records version {version}, not {number}")
+    if str(tag.target) != commit:
+        raise bad_ref(where, f"its tag points at {str(tag.target)[:12]}, its JSON at {commit[:12]}")
+    blob = _oid(data, "blob", where)
+    path = _str(data, "path", where)
+    if not holds_document(store, commit, path, blob):
+        raise bad_ref(
+            where,
+            f"its commit {commit[:12]} does not hold the document it records ({path[:200]!r})",
+        )
     tagger = tag.tagger
     return VersionRecord(
-        assistant_id=data["assistant_id"],
-        version=int(data["version"]),
-        commit=data["commit"],
-        path=data["path"],
-        blob=data["blob"],
-        committed_at=int(data.get("committed_at", 0)),
-        author=data.get("author", ""),
+        assistant_id=record_id,
+        version=version,
+        commit=commit,
+        path=path,
+        blob=blob,
+        committed_at=_int(data, "committed_at", where, default=0),
+        author=_str(data, "author", where, default=""),
         recorded_by=_sig_text(tagger) if tagger else "",
         recorded_at=tagger.time if tagger else 0,
         tag=oid,
-        reason=data.get("reason", ""),
-        ci=data.get("ci", {}),
+        reason=_str(data, "reason", where, default=""),
+        ci=_ci(data, where),
     )
 
 
+def holds_document(store: Store, commit: str, path: str, blob: str) -> bool:
+    """Whether ``commit``'s tree has ``blob`` at ``path`` (what a version tag claims)."""
+    obj = store.repo.get(commit)
+    if not isinstance(obj, pygit2.Commit):
+        return False
+    try:
+        entry = obj.tree[path]
+    except (KeyError, ValueError):
+        return False
+    return str(entry.id) == blob
+
+
 def read_latest(store: Store, assistant_id: str) -> LatestState | None:
-    oid = store.refdb.read(latest_ref(assistant_id))
+    ref = latest_ref(assistant_id)
+    oid = store.refdb.read(ref)
     if oid is None:
         return None
-    return latest_from_pointer(store, oid)
+    return latest_from_pointer(store, oid, ref, assistant_id=assistant_id)
 
 
-def latest_from_pointer(store: Store, oid: str) -> LatestState:
+def latest_from_pointer(
+    store: Store, oid: str, ref: str | None = None, *, assistant_id: str | None = None
+) -> LatestState:
+    """The state in pointer commit ``oid``; :class:`BadRef` (naming ``ref``) if it is not a
+    pointer gitassist wrote for ``assistant_id``."""
+    where = ref or oid[:12]
     commit = store.repo.get(oid)
     if not isinstance(commit, pygit2.Commit):
-        raise NotFound(f"{oid[:12]} is not a gitassist pointer commit")
-    _, data = split_message(commit.message)
+        raise bad_ref(where, f"{oid[:12]} is not a gitassist pointer commit")
+    data = _record_data(commit.message, where)
+    record_id = _str(data, "assistant_id", where)
+    if assistant_id is not None and record_id != assistant_id:
+        raise bad_ref(
+            where, f"its pointer records assistant {record_id[:40]!r}, not {assistant_id}"
+        )
+    version = _number(data, "version", where)
+    top = _number(data, "max_version", where, default=version)
+    if top < version:
+        raise bad_ref(where, f"its pointer's max_version {top} is below its version {version}")
+    previous = data.get("previous")
+    if previous is not None:
+        previous = _number(data, "previous", where)
+    deleted = data.get("deleted", False)
+    if not isinstance(deleted, bool):
+        raise bad_ref(where, "its JSON 'deleted' is not true or false")
     return LatestState(
-        assistant_id=data["assistant_id"],
+        assistant_id=record_id,
         pointer=oid,
-        version=int(data["version"]),
-        max_version=int(data.get("max_version", data["version"])),
-        tag=data["tag"],
-        commit=data["commit"],
-        path=data["path"],
-        blob=data["blob"],
-        deleted=bool(data.get("deleted", False)),
+        version=version,
+        max_version=top,
+        tag=_oid(data, "tag", where),
+        commit=_oid(data, "commit", where),
+        path=_str(data, "path", where),
+        blob=_oid(data, "blob", where),
+        deleted=deleted,
         moved_at=commit.committer.time,
         moved_by=_sig_text(commit.committer),
-        reason=data.get("reason", ""),
-        previous=data.get("previous"),
-        ci=data.get("ci", {}),
+        reason=_str(data, "reason", where, default=""),
+        previous=previous,
+        ci=_ci(data, where),
     )
 
 
@@ -172,10 +325,12 @@ def max_version(store: Store, assistant_id: str, latest: LatestState | None = No
 
 def latest_history(store: Store, assistant_id: str, limit: int | None = None) -> list[LatestState]:
     """Every move of the latest pointer, newest first (the pointer commits' first parents)."""
-    oid = store.refdb.read(latest_ref(assistant_id))
+    ref = latest_ref(assistant_id)
+    oid = store.refdb.read(ref)
     out: list[LatestState] = []
     while oid is not None and (limit is None or len(out) < limit):
-        state = latest_from_pointer(store, oid)
+        where = ref if not out else f"{ref} (move {oid[:12]})"
+        state = latest_from_pointer(store, oid, where, assistant_id=assistant_id)
         out.append(state)
         commit = store.repo.get(oid)
         parents: list[pygit2.Oid] = (
@@ -274,3 +429,15 @@ def make_pointer(
         None, sig, sig, join_message(summary, data), source.tree.id, parents
     )
     return str(oid)
+
+
+def applied_fields(commit: pygit2.Commit) -> tuple[str | None, dict[str, dict[str, str]]]:
+    """The branch commit and the absent map an apply-record commit holds (BadRef if it is not
+    one gitassist wrote)."""
+    _, data = split_message(commit.message)
+    applied, absent = data.get("commit"), data.get("absent", {})
+    if not data or not (applied is None or (isinstance(applied, str) and len(applied) == 40)):
+        raise bad_ref(APPLIED_REF, "its commit holds no gitassist apply record")
+    if not isinstance(absent, dict) or not all(isinstance(v, dict) for v in absent.values()):
+        raise bad_ref(APPLIED_REF, "its apply record's 'absent' is not an object of objects")
+    return applied, absent

@@ -10,12 +10,13 @@ from gitassist.cli.markdown import code as md_code
 from gitassist.cli.markdown import message as md_message
 from gitassist.cli.markdown import text as md_text
 from gitassist.cli.options import format_option, json_option, repo_option, store_for
-from gitassist.cli.render import emit_json, out, review_output, short
+from gitassist.cli.render import emit_json, err, out, review_output, short
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from gitassist.plan import Plan
+    from gitassist.remote import RefusedRef
 
 
 def shown(plan: Plan) -> Plan:
@@ -136,6 +137,8 @@ def plan(
 
     store = store_for(repo)
     outcome = run_apply(store, remote=remote, any_branch=any_branch, dry_run=True)
+    if outcome.fetched is not None:
+        _render_refused(outcome.fetched.remote, outcome.fetched.refused)
     if fmt == "json" and deployment:
         from gitassist.sync import deployment_plan
 
@@ -203,17 +206,21 @@ def apply(
         from_rewritten=from_rewritten,
         dry_run=dry_run,
     )
+    refused = outcome.fetched.refused if outcome.fetched else []
     if fmt == "json":
         data = plan_json(outcome.plan, prune)
         data.update(
             {
                 "applied": bool(outcome.result and outcome.result.applied) and not dry_run,
                 "pushed": outcome.pushed,
+                "pushed_refs": outcome.pushed_refs,
+                "refused": [r.to_dict() for r in refused],
                 "attempts": outcome.attempts,
             }
         )
         emit_json(data)
         return
+    _render_refused(remote or "", refused)
     _render_plan(outcome.plan, prune, fmt)
     if dry_run:
         out("(dry run: nothing recorded)")
@@ -221,9 +228,16 @@ def apply(
         out(
             f"Applied: {len(outcome.plan.versions)} version(s) recorded, "
             f"{len(outcome.plan.moves)} latest ref(s) moved"
-            + (f", pushed to {remote}" if outcome.pushed else "")
+            + (f", {len(outcome.pushed_refs)} ref(s) pushed to {remote}" if outcome.pushed else "")
             + "."
         )
+    elif outcome.pushed:
+        out(f"Pushed {len(outcome.pushed_refs)} ref(s) recorded here earlier to {remote}.")
+
+
+def _render_refused(remote: str, refused: list[RefusedRef]) -> None:
+    for r in refused:
+        err(f"warning: refused {remote}'s {r.name}: {r.reason}")
 
 
 @click.command()
@@ -237,9 +251,15 @@ def fetch(remote: str, force: bool, repo: str, as_json: bool) -> None:
 
     result = do_fetch(store_for(repo), remote, force=force)
     if as_json:
-        emit_json({"remote": remote, "updated": result.updated})
-    else:
-        out(f"fetched from {remote}: {len(result.updated)} ref(s) updated")
+        emit_json(result.to_dict())
+        return
+    _render_refused(remote, result.refused)
+    for name in result.merged:
+        out(f"took {remote}'s {name}: the same version as the local one (kept in the reflog)")
+    out(
+        f"fetched from {remote}: {len(result.updated)} ref(s) updated"
+        + (f", {len(result.refused)} refused" if result.refused else "")
+    )
 
 
 @click.command()
@@ -247,19 +267,19 @@ def fetch(remote: str, force: bool, repo: str, as_json: bool) -> None:
 @repo_option
 @json_option
 def push(remote: str, repo: str, as_json: bool) -> None:
-    """Push local assistant refs to REMOTE (e.g. after set-latest), atomically."""
-    from gitassist.refs import RefUpdate
-    from gitassist.remote import push as do_push
-    from gitassist.remote import remote_refs
+    """Push local assistant refs to REMOTE (e.g. after set-latest), atomically.
 
-    store = store_for(repo)
-    theirs = remote_refs(store, remote)
-    mine = {n: o for n, o in store.refdb.listing().items() if theirs.get(n) != o}
-    do_push(store, remote, [RefUpdate(n, o) for n, o in sorted(mine.items())], theirs)
+    Versions the remote lacks are created; a latest pointer or the apply record moves only
+    forward. Nothing on REMOTE is moved back or replaced: such a push is refused with the
+    reason (fetch first).
+    """
+    from gitassist.remote import push_all
+
+    pushed = push_all(store_for(repo), remote)
     if as_json:
-        emit_json({"remote": remote, "pushed": sorted(mine)})
+        emit_json({"remote": remote, "pushed": pushed})
     else:
-        out(f"pushed {len(mine)} ref(s) to {remote}")
+        out(f"pushed {len(pushed)} ref(s) to {remote}")
 
 
 COMMANDS = [plan, apply, fetch, push]

@@ -14,7 +14,7 @@ from gitassist.cli.options import (
     repo_option,
     store_for,
 )
-from gitassist.cli.render import emit_json, out, short, table, yaml_text
+from gitassist.cli.render import emit_json, err, out, short, table, yaml_text
 
 if TYPE_CHECKING:
     from gitassist.assistants import WriteResult
@@ -242,6 +242,7 @@ def list_(
     """List assistants with their active versions (alias: search)."""
     from gitassist.resolve import search
 
+    warnings: list[str] = []
     found = search(
         store_for(repo),
         graph_id=graph_id,
@@ -251,7 +252,10 @@ def list_(
         offset=offset,
         sort_by=sort_by,
         sort_order=sort_order,
+        warnings=warnings,
     )
+    for warning in warnings:
+        err(f"warning: {warning}")
     if as_json:
         emit_json([assistant_json(r) for r in found])
         return

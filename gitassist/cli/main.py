@@ -177,7 +177,12 @@ def report(exc: GitassistError, as_json: bool) -> None:
     from gitassist.problems import Problem
 
     for problem in problems:
-        err(f"  {problem_line(problem) if isinstance(problem, Problem) else problem}")
+        if isinstance(problem, Problem):
+            err(f"  {problem_line(problem)}")
+        elif hasattr(problem, "where") and hasattr(problem, "message"):
+            err(f"  {problem.where()}: {problem.message}")
+        else:
+            err(f"  {problem}")
     if exc.hint:
         err(f"hint: {exc.hint}")
 
