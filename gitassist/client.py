@@ -708,6 +708,7 @@ class SyncRunsClient:
             self._pool.shutdown(wait=True)
             del self.__dict__["_pool"]
 
+    @sdk_errors
     def stream(
         self,
         thread_id: str | None,
@@ -747,6 +748,7 @@ class SyncRunsClient:
         parts = self.runner.stream(thread_id, assistant_id, **options)
         return sdk_errors_iter(_announce(parts, on_run_created))
 
+    @sdk_errors
     def wait(
         self,
         thread_id: str | None,
@@ -779,18 +781,13 @@ class SyncRunsClient:
         pin: bool = False,
     ) -> Any:
         options = _run_options("runs.wait", locals())
-        try:
-            return self.runner.wait(
-                thread_id,
-                assistant_id,
-                raise_error=raise_error,
-                on_run_created=on_run_created,
-                **options,
-            )
-        except GitassistError as exc:
-            from gitassist.sdk_errors import to_sdk
-
-            raise to_sdk(exc) from exc.__cause__
+        return self.runner.wait(
+            thread_id,
+            assistant_id,
+            raise_error=raise_error,
+            on_run_created=on_run_created,
+            **options,
+        )
 
     @sdk_errors
     def create(
@@ -867,6 +864,7 @@ class SyncRunsClient:
         background.future.exception()
         return self.runner.threads.get(thread_id)["values"] or {}
 
+    @sdk_errors
     def join_stream(
         self,
         thread_id: str,
@@ -972,7 +970,12 @@ def _astream_of(
 
     def call(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> AsyncIterator[StreamPart]:
         given = _bound(method, self._sync, args, kwargs)
-        options = _run_options("runs.stream", given)
+        try:
+            options = _run_options("runs.stream", given)
+        except GitassistError as exc:
+            from gitassist.sdk_errors import to_sdk
+
+            raise to_sdk(exc) from exc.__cause__
         parts = self.runner.astream(given["thread_id"], given["assistant_id"], **options)
         return sdk_errors_aiter(_aannounce(parts, given.get("on_run_created")))
 
@@ -985,8 +988,8 @@ def _await_of(
 ) -> Callable[Concatenate[Any, P], Coroutine[Any, Any, Any]]:
     async def call(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> Any:
         given = _bound(method, self._sync, args, kwargs)
-        options = _run_options("runs.wait", given)
         try:
+            options = _run_options("runs.wait", given)
             return await self.runner.await_(
                 given["thread_id"],
                 given["assistant_id"],

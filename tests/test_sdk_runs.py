@@ -1,0 +1,188 @@
+"""Runs as on the server: configurable, human-in-the-loop, interrupts, background runs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import gitassist
+
+HITL_PY = """
+import operator
+from typing import Annotated
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import interrupt
+from typing_extensions import TypedDict
+
+
+class State(TypedDict, total=False):
+    answer: str
+    log: Annotated[list, operator.add]
+    seen: dict
+
+
+def look(state: State, config: RunnableConfig) -> dict:
+    conf = config.get("configurable", {})
+    return {"seen": {k: v for k, v in conf.items() if not k.startswith(("__", "checkpoint"))
+                     and k not in ("thread_id", "langgraph_auth_user_id")}}
+
+
+def ask(state: State) -> dict:
+    value = interrupt("ok?")
+    return {"answer": value, "log": [f"got {value}"]}
+
+
+def done(state: State) -> dict:
+    return {"log": ["done"]}
+
+
+graph = (
+    StateGraph(State)
+    .add_node("look", look)
+    .add_node("ask", ask)
+    .add_node("done", done)
+    .add_edge(START, "look")
+    .add_edge("look", "ask")
+    .add_edge("ask", "done")
+    .add_edge("done", END)
+    .compile()
+)
+"""
+
+
+@pytest.fixture
+def hitl_repo(make_repo):
+    return make_repo(
+        {
+            "langgraph.json": json.dumps(
+                {
+                    "dependencies": ["."],
+                    "graphs": {"agent": "./graph.py:graph", "hitl": "./hitl.py:graph"},
+                }
+            ),
+            "hitl.py": HITL_PY,
+        }
+    )
+
+
+def test_config_configurable_maps_to_context_and_back(make_repo):
+    client = make_repo().client()
+    made = client.assistants.create(
+        "agent", config={"configurable": {"model_name": "echo"}, "tags": ["t"]}
+    )
+    assert made["context"] == {"model_name": "echo"}
+    assert made["config"] == {"tags": ["t"], "configurable": {"model_name": "echo"}}
+    updated = client.assistants.update(
+        made["assistant_id"], config={"configurable": {"model_name": "openai"}}
+    )
+    assert updated["context"] == {"model_name": "openai"}
+    assert updated["config"] == {"configurable": {"model_name": "openai"}}  # as the server
+    files = list((client.store.root / "assistants").glob("*.yaml"))
+    assert files
+    assert all("configurable" not in p.read_text() for p in files)  # documents keep context
+
+
+def test_run_sees_the_merged_context_in_config_configurable(hitl_repo):
+    client = hitl_repo.client()
+    made = client.assistants.create("hitl", context={"a": 1, "b": 2})
+    out = client.runs.wait(None, made["assistant_id"], input={}, config={"configurable": {"b": 3}})
+    assert out["seen"] == {"a": 1, "b": 3}
+
+
+SCRIPT = """
+import json, sys
+import gitassist
+client = gitassist.get_sync_client(repo=sys.argv[1])
+step = sys.argv[2]
+thread_id = sys.argv[3]
+if step == "start":
+    client.threads.create(thread_id=thread_id)
+    events = [p.event for p in client.runs.stream(thread_id, "hitl", input={}, stream_mode="updates")]
+    thread = client.threads.get(thread_id)
+    state = client.threads.get_state(thread_id)
+    print(json.dumps({"events": events, "status": thread["status"], "interrupts": thread["interrupts"],
+                      "next": state["next"], "checkpoint_id": state["checkpoint_id"]}))
+else:
+    out = client.runs.wait(thread_id, "hitl", command={"resume": sys.argv[4]})
+    print(json.dumps({"values": out, "status": client.threads.get(thread_id)["status"]}))
+"""
+
+
+def test_interrupt_in_one_process_and_resume_in_another(hitl_repo, tmp_path):
+    script = tmp_path / "hitl_script.py"
+    script.write_text(textwrap.dedent(SCRIPT), encoding="utf-8")
+    thread_id = "11111111-1111-1111-1111-111111111111"
+
+    def run(*args: str) -> dict:
+        proc = subprocess.run(
+            [sys.executable, str(script), str(hitl_repo.path), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+
+    first = run("start", thread_id)
+    assert first["status"] == "interrupted"
+    assert first["next"] == ["ask"]
+    assert first["checkpoint_id"]
+    assert "updates" in first["events"]
+    [(task, interrupts)] = first["interrupts"].items()
+    assert interrupts[0]["value"] == "ok?"
+    second = run("resume", thread_id, "yes")
+    assert second["status"] == "idle"
+    assert second["values"]["answer"] == "yes"
+    assert second["values"]["log"] == ["got yes", "done"]
+
+
+def test_interrupt_before_stops_before_the_node(hitl_repo):
+    client = hitl_repo.client()
+    thread = client.threads.create()
+    parts = list(
+        client.runs.stream(
+            thread["thread_id"], "hitl", input={}, stream_mode="updates", interrupt_before=["look"]
+        )
+    )
+    assert [p.event for p in parts] == ["metadata", "updates"]
+    assert "__interrupt__" in parts[1].data
+    state = client.threads.get_state(thread["thread_id"])
+    assert state["next"] == ["look"]
+    assert client.threads.get(thread["thread_id"])["status"] == "interrupted"
+
+
+def test_history_and_fork_at_a_checkpoint(hitl_repo):
+    client = hitl_repo.client()
+    thread_id = client.threads.create()["thread_id"]
+    assert client.threads.get(thread_id)["values"] is None
+    client.runs.wait(thread_id, "hitl", input={})
+    history = client.threads.get_history(thread_id)
+    assert len(history) >= 3
+    assert history[0]["checkpoint_id"] == client.threads.get_state(thread_id)["checkpoint_id"]
+    assert history[0]["parent_checkpoint_id"] == history[1]["checkpoint_id"]
+    # resume from the newest checkpoint, then compare with an older one
+    client.runs.wait(thread_id, "hitl", command={"resume": "no"})
+    old = client.threads.get_state(thread_id, checkpoint_id=history[0]["checkpoint_id"])
+    assert old["next"] == ["ask"]
+
+
+def test_background_run_create_and_join(hitl_repo):
+    with gitassist.get_sync_client(repo=hitl_repo.path) as client:
+        thread_id = client.threads.create()["thread_id"]
+        run = client.runs.create(
+            thread_id, "agent", input={"question": "q"}, context={"model_name": "echo"}
+        )
+        values = client.runs.join(thread_id, run["run_id"])
+        assert values["answer"].startswith("echo")
+        events = [p.event for p in client.runs.join_stream(thread_id, run["run_id"])]
+        assert events == ["values", "values"]
+        assert client.runs.get(thread_id, run["run_id"])["status"] == "success"
+        client.runs.delete(thread_id, run["run_id"])
+        assert client.runs.list(thread_id) == []
