@@ -103,10 +103,12 @@ step = sys.argv[2]
 thread_id = sys.argv[3]
 if step == "start":
     client.threads.create(thread_id=thread_id)
-    events = [p.event for p in client.runs.stream(thread_id, "hitl", input={}, stream_mode="updates")]
+    parts = client.runs.stream(thread_id, "hitl", input={}, stream_mode="updates")
+    events = [p.event for p in parts]
     thread = client.threads.get(thread_id)
     state = client.threads.get_state(thread_id)
-    print(json.dumps({"events": events, "status": thread["status"], "interrupts": thread["interrupts"],
+    print(json.dumps({"events": events, "status": thread["status"],
+                      "interrupts": thread["interrupts"],
                       "next": state["next"], "checkpoint_id": state["checkpoint_id"]}))
 else:
     out = client.runs.wait(thread_id, "hitl", command={"resume": sys.argv[4]})
@@ -135,7 +137,7 @@ def test_interrupt_in_one_process_and_resume_in_another(hitl_repo, tmp_path):
     assert first["next"] == ["ask"]
     assert first["checkpoint_id"]
     assert "updates" in first["events"]
-    [(task, interrupts)] = first["interrupts"].items()
+    [(_task, interrupts)] = first["interrupts"].items()
     assert interrupts[0]["value"] == "ok?"
     second = run("resume", thread_id, "yes")
     assert second["status"] == "idle"

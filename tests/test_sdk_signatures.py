@@ -24,14 +24,32 @@ from gitassist.sdk_compat import EXTRAS, TRANSPORT
 sdk = pytest.importorskip("langgraph_sdk.client")
 
 SCOPE = {
-    "assistants": (
-        "create get update delete search count get_versions set_latest get_schemas "
-        "get_graph get_subgraphs"
-    ).split(),
-    "threads": (
-        "create get update delete search count copy get_state update_state get_history"
-    ).split(),
-    "runs": "stream wait create join join_stream cancel list get delete".split(),
+    "assistants": [
+        "create",
+        "get",
+        "update",
+        "delete",
+        "search",
+        "count",
+        "get_versions",
+        "set_latest",
+        "get_schemas",
+        "get_graph",
+        "get_subgraphs",
+    ],
+    "threads": [
+        "create",
+        "get",
+        "update",
+        "delete",
+        "search",
+        "count",
+        "copy",
+        "get_state",
+        "update_state",
+        "get_history",
+    ],
+    "runs": ["stream", "wait", "create", "join", "join_stream", "cancel", "list", "get", "delete"],
 }
 PAIRS = {  # group: ((sdk async, ours async), (sdk sync, ours sync))
     "assistants": (
@@ -68,7 +86,9 @@ def _compare(theirs: list[inspect.Parameter], ours: list[inspect.Parameter], whe
     extras = {p.name for p in ours} - {p.name for p in theirs}
     for name in extras:
         assert mine[name].kind is inspect.Parameter.KEYWORD_ONLY, f"{where}: {name} not kw-only"
-    assert extras <= set(EXTRAS.get(where.split(" ")[0], ())), f"{where}: unlisted {extras}"
+    assert extras <= set(EXTRAS.get(where.split(" ", maxsplit=1)[0], ())), (
+        f"{where}: unlisted {extras}"
+    )
     assert not any(p.kind is p.VAR_KEYWORD for p in ours), f"{where}: a catch-all **kwargs"
 
 
