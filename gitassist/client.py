@@ -434,6 +434,10 @@ class AssistantsClient:
 # --------------------------------------------------------------------------- threads
 
 
+#: Keys the server's ``threads.create`` leaves out (``threads.get`` has them).
+_NOT_ON_CREATE = ("interrupts", "error")
+
+
 class SyncThreadsClient:
     """``client.threads`` (sync): threads in ``.gitassist/threads.sqlite``."""
 
@@ -456,9 +460,10 @@ class SyncThreadsClient:
         params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         _refuse("threads.create", supersteps=supersteps, ttl=ttl)
-        return self.threads.create(
+        thread = self.threads.create(
             metadata=metadata, thread_id=thread_id, if_exists=if_exists, graph_id=graph_id
         )
+        return {k: v for k, v in thread.items() if k not in _NOT_ON_CREATE}
 
     @sdk_errors
     def get(

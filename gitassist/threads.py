@@ -18,7 +18,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from gitassist import assistants as ops
-from gitassist.errors import Conflict, NotFound, ValidationFailed
+from gitassist.errors import Conflict, GitassistError, NotFound, ValidationFailed
 from gitassist.events import jsonable
 from gitassist.graph_code import code_source, graph_spec, load_cached
 from gitassist.state_dir import STATE_DIR, state_dir
@@ -289,7 +289,11 @@ class ThreadStore:
             for task_id, channel, value in found.pending_writes or ():
                 if channel == "__interrupt__":
                     interrupts.setdefault(task_id, []).extend(jsonable(list(value)))
+        runs = self.db.runs(thread_id)
+        if found is not None and runs:
+            values = self._graph_values(thread_id, runs[-1]["metadata"], values)
         config = self.db.thread_config(thread_id)
+        error = runs[-1]["error"] if runs and thread["status"] == "error" else None
         return {
             "thread_id": thread["thread_id"],
             "created_at": thread["created_at"],
@@ -300,7 +304,20 @@ class ThreadStore:
             "config": config,
             "values": values,
             "interrupts": interrupts,
+            "error": error,
         }
+
+    def _graph_values(self, thread_id: str, provenance: Mapping[str, Any], fallback: Any) -> Any:
+        """The state values as the graph reads them (channels never written show as empty)."""
+        try:
+            graph = self._graph_of(provenance)
+        except GitassistError:  # the code no longer loads: the raw channel values still do
+            return fallback
+        with self.saver() as saver:
+            snap = graph.copy(update={"checkpointer": saver}).get_state(
+                {"configurable": {"thread_id": thread_id}}
+            )
+        return jsonable(snap.values)
 
     def update(self, thread_id: str, *, metadata: Mapping[str, Any]) -> dict[str, Any]:
         """Merge ``metadata`` into the thread's."""

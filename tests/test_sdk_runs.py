@@ -188,3 +188,16 @@ def test_background_run_create_and_join(hitl_repo):
         assert client.runs.get(thread_id, run["run_id"])["status"] == "success"
         client.runs.delete(thread_id, run["run_id"])
         assert client.runs.list(thread_id) == []
+
+
+def test_cli_resume_answers_an_interrupt(hitl_repo, cli):
+    thread_id = "22222222-2222-2222-2222-222222222222"
+    repo = str(hitl_repo.path)
+    first = cli("run", "hitl", "--thread", thread_id, "--input", "{}", "--json", "-C", repo)
+    assert "__interrupt__" in first.output
+    client = hitl_repo.client()
+    assert client.threads.get(thread_id)["status"] == "interrupted"
+    done = cli("run", "--thread", thread_id, "--resume", "yes", "--wait", "--json", "-C", repo)
+    assert json.loads(done.output)["values"]["answer"] == "yes"
+    assert client.threads.get(thread_id)["status"] == "idle"
+    cli("run", "hitl", "--resume", "yes", "-C", repo, code=2)  # --resume needs --thread
