@@ -31,9 +31,13 @@ def _state_schema(graph: Any) -> dict[str, Any]:
 
 
 def _configurable_schema(graph: Any) -> dict[str, Any] | None:
+    import warnings
+
     from pydantic import TypeAdapter
 
-    model = graph.config_schema()
+    with warnings.catch_warnings():  # deprecated in langgraph 1.0; the server still calls it
+        warnings.simplefilter("ignore")
+        model = graph.config_schema()
     fields = getattr(model, "model_fields", None) or {}
     if "configurable" not in fields:
         return None

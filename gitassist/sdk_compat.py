@@ -94,6 +94,13 @@ DIFFERENCES: tuple[Difference, ...] = (
         "they need a server (queues, webhooks, tracing, TTL sweeps)",
     ),
     Difference(
+        "timestamps",
+        "assistants' created_at / updated_at",
+        "microseconds",
+        "the git commit's time: whole seconds (threads and runs have microseconds)",
+        "a version is a commit, and git records seconds",
+    ),
+    Difference(
         "stream_metadata",
         "runs.stream: the first (metadata) event",
         "{run_id, attempt}",

@@ -34,7 +34,7 @@ THREAD_SORT_KEYS = ("thread_id", "status", "created_at", "updated_at")
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat()
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
 def _iso(ts: Any) -> str | None:
@@ -42,7 +42,7 @@ def _iso(ts: Any) -> str | None:
     if not isinstance(ts, str):
         return None
     try:
-        return dt.datetime.fromisoformat(ts).astimezone(dt.UTC).isoformat()
+        return dt.datetime.fromisoformat(ts).astimezone(dt.UTC).isoformat(timespec="microseconds")
     except ValueError:
         return None
 

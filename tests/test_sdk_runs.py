@@ -201,3 +201,81 @@ def test_cli_resume_answers_an_interrupt(hitl_repo, cli):
     assert json.loads(done.output)["values"]["answer"] == "yes"
     assert client.threads.get(thread_id)["status"] == "idle"
     cli("run", "hitl", "--resume", "yes", "-C", repo, code=2)  # --resume needs --thread
+
+
+def test_default_assistant_created_at_is_stable(make_repo, monkeypatch):
+    repo = make_repo()
+    client = repo.client()
+    before = client.assistants.get("agent")["created_at"]
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2031-01-01T00:00:00+00:00")
+    repo.commit({"notes.txt": "x"}, "another commit")
+    assert repo.git("log", "-1", "--format=%cI").startswith("2031")
+    assert client.assistants.get("agent")["created_at"] == before
+    [default] = [a for a in client.assistants.search() if a["name"] == "agent"]
+    assert default["created_at"] == before
+
+
+def test_default_assistant_versions_and_set_latest(make_repo):
+    client = make_repo().client()
+    rows = client.assistants.get_versions("agent")
+    assert [r["version"] for r in rows] == [1]
+    assert rows[0]["metadata"] == {"created_by": "system"}
+    assert client.assistants.set_latest("agent", 1)["version"] == 1
+
+
+def test_get_versions_filters_before_paging_and_404s_past_the_end(make_repo):
+    from langgraph_sdk.errors import NotFoundError
+
+    client = make_repo().client()
+    a = client.assistants.create("agent", context={"model_name": "echo"}, metadata={"k": "old"})
+    for prompt in ("a", "b", "c"):
+        client.assistants.update(
+            a["assistant_id"],
+            context={"model_name": "echo", "system_prompt": prompt},
+            metadata={"k": "new"},
+        )
+    rows = client.assistants.get_versions(a["assistant_id"], metadata={"k": "old"}, limit=1)
+    assert [r["version"] for r in rows] == [1]
+    with pytest.raises(NotFoundError):
+        client.assistants.get_versions(a["assistant_id"], offset=10)
+
+
+def test_search_select_and_object_format(make_repo):
+    client = make_repo().client()
+    client.assistants.create("agent", context={"model_name": "echo"}, name="Bot")
+    rows = client.assistants.search(select=["assistant_id", "name"], limit=1)
+    assert [sorted(r) for r in rows] == [["assistant_id", "name"]]
+    page = client.assistants.search(response_format="object", limit=1)
+    assert sorted(page) == ["assistants", "next"] and page["next"] == "1"
+    assert client.assistants.search(response_format="object", limit=5)["next"] is None
+
+
+def test_schemas_graph_and_subgraphs_come_from_the_compiled_graph(make_repo):
+    client = make_repo().client()
+    schemas = client.assistants.get_schemas("agent")
+    for key in ("input_schema", "output_schema", "state_schema", "config_schema"):
+        assert key in schemas
+    assert "question" in schemas["input_schema"]["properties"]
+    assert "answer" in schemas["state_schema"]["properties"]
+    graph = client.assistants.get_graph("agent")
+    assert {n["id"] for n in graph["nodes"]} == {"__start__", "answer", "__end__"}
+    assert client.assistants.get_subgraphs("agent") == {}
+
+
+def test_async_hitl_and_thread_fields(hitl_repo):
+    import asyncio
+
+    async def main() -> None:
+        async with gitassist.get_client(repo=hitl_repo.path) as client:
+            thread = await client.threads.create()
+            assert thread["values"] is None and "state_updated_at" in thread
+            tid = thread["thread_id"]
+            events = [p.event async for p in client.runs.stream(tid, "hitl", input={})]
+            assert events[0] == "metadata"
+            got = await client.threads.get(tid)
+            assert got["status"] == "interrupted" and got["interrupts"]
+            out = await client.runs.wait(tid, "hitl", command={"resume": "ok"})
+            assert out["answer"] == "ok"
+            assert (await client.threads.get(tid))["status"] == "idle"
+
+    asyncio.run(main())
