@@ -669,8 +669,8 @@ _REFUSED = (
 def _run_options(method: str, given: Mapping[str, Any]) -> dict[str, Any]:
     """The runner's keyword arguments from a runs method's arguments; refuse what we can't do."""
     _refuse(method, **{k: given[k] for k in _REFUSED if k in given})
-    if given.get("version", "v1") != "v1":
-        raise unsupported(method, "version", given["version"])
+    if given.get("version", "v1") not in ("v1", "v2"):
+        raise ValidationFailed(f"version must be 'v1' or 'v2', not {given['version']!r}", [])
     if given.get("multitask_strategy") not in (None, "reject"):
         raise unsupported(method, "multitask_strategy", given["multitask_strategy"])
     if given.get("on_completion") not in (None, "delete", "keep"):
@@ -751,7 +751,8 @@ class SyncRunsClient:
     ) -> Iterator[StreamPart]:
         options = _run_options("runs.stream", locals())
         parts = self.runner.stream(thread_id, assistant_id, **options)
-        return sdk_errors_iter(_announce(parts, on_run_created))
+        shaped = sdk_errors_iter(_announce(parts, on_run_created))
+        return _as_v2(shaped) if version == "v2" else shaped  # type: ignore[return-value]
 
     @sdk_errors
     def wait(
@@ -961,6 +962,20 @@ class SyncRunsClient:
         self.runner.threads.db.delete_run(run_id)
 
 
+def _as_v2(parts: Iterator[StreamPart]) -> Iterator[dict[str, Any]]:
+    from gitassist.events import v2_part
+
+    for part in parts:
+        yield v2_part(part)
+
+
+async def _aas_v2(parts: AsyncIterator[StreamPart]) -> AsyncIterator[dict[str, Any]]:
+    from gitassist.events import v2_part
+
+    async for part in parts:
+        yield v2_part(part)
+
+
 def _announce(parts: Iterator[StreamPart], on_run_created: Any) -> Iterator[StreamPart]:
     for part in parts:
         if part.event == "metadata" and on_run_created is not None:
@@ -982,7 +997,8 @@ def _astream_of(
 
             raise to_sdk(exc) from exc.__cause__
         parts = self.runner.astream(given["thread_id"], given["assistant_id"], **options)
-        return sdk_errors_aiter(_aannounce(parts, given.get("on_run_created")))
+        shaped = sdk_errors_aiter(_aannounce(parts, given.get("on_run_created")))
+        return _aas_v2(shaped) if given["version"] == "v2" else shaped  # type: ignore[return-value]
 
     functools.update_wrapper(call, method)
     return call

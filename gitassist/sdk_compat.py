@@ -88,7 +88,7 @@ DIFFERENCES: tuple[Difference, ...] = (
     Difference(
         "unsupported_parameters",
         "webhook=, after_seconds=, feedback_keys=, langsmith_tracing=, stream_resumable=, "
-        "version='v2', multitask_strategy other than 'reject', ttl=, supersteps=, ...",
+        "stream_mode='events', multitask_strategy other than 'reject', ttl=, supersteps=, ...",
         "honoured by the server",
         "422 naming the parameter (never silently ignored)",
         "they need a server (queues, webhooks, tracing, TTL sweeps)",
@@ -99,6 +99,13 @@ DIFFERENCES: tuple[Difference, ...] = (
         "microseconds",
         "the git commit's time: whole seconds (threads and runs have microseconds)",
         "a version is a commit, and git records seconds",
+    ),
+    Difference(
+        "runs.stream.events",
+        "runs.stream(stream_mode='events')",
+        "LangChain callback events",
+        "422 naming the mode",
+        "not implemented yet (use updates, messages or debug)",
     ),
     Difference(
         "stream_metadata",

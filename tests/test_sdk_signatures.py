@@ -152,7 +152,7 @@ def test_async_unknown_keyword_is_a_type_error(make_repo):
     [
         (lambda c: c.runs.wait(None, "agent", input={}, webhook="http://x"), "webhook"),
         (lambda c: c.runs.wait(None, "agent", input={}, after_seconds=3), "after_seconds"),
-        (lambda c: list(c.runs.stream(None, "agent", input={}, version="v2")), "version"),
+        (lambda c: list(c.runs.stream(None, "agent", feedback_keys=["k"])), "feedback_keys"),
         (lambda c: c.runs.wait(None, "agent", multitask_strategy="enqueue"), "multitask_strategy"),
         (lambda c: c.threads.create(ttl=60), "ttl"),
         (lambda c: c.threads.create(supersteps=[{}]), "supersteps"),

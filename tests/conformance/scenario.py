@@ -251,6 +251,16 @@ def run(client: Any) -> list[tuple[str, Any]]:
         "runs.wait.configurable_and_context",
         lambda: R.wait(None, aid, input={}, config={"configurable": {"a": 1}}, context={"b": 2}),
     )
+    step(
+        "runs.stream.v2",
+        lambda: list(R.stream(None, aid, input={"text": "v"}, stream_mode="updates", version="v2")),
+        lambda ps: [p for p in ps if p["type"] != "metadata"],
+    )
+    step(
+        "runs.stream.events",
+        lambda: list(R.stream(None, aid, input={}, stream_mode="events")),
+        lambda ps: sorted({p.event for p in ps}),
+    )
     step("runs.stream.bad_mode", lambda: list(R.stream(None, aid, input={}, stream_mode="bogus")))
     step("runs.wait.missing_thread", lambda: R.wait(MISSING, aid, input={}))
     step("threads.get", lambda: T.get(THREAD_ID), _thread)
