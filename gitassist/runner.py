@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import threading
 import traceback
 import uuid
 from dataclasses import dataclass
@@ -265,6 +266,13 @@ class RunOptions:
         return out
 
 
+#: Threads with a run in progress in this process: another run on one is refused (409, as
+#: the server's multitask_strategy="reject"). A thread left "busy" by a crashed process is not
+#: in it, so a crash never locks a thread.
+_ACTIVE: set[str] = set()
+_ACTIVE_LOCK = threading.Lock()
+
+
 class _Run:
     """The bookkeeping of one run: its id, its records, and its event shaping."""
 
@@ -315,23 +323,37 @@ class _Run:
     def record_start(self) -> None:
         """Record the run on its thread (once) and mark the thread busy."""
         if self.thread_id is not None and not self.recorded_start:
+            with _ACTIVE_LOCK:
+                if self.thread_id in _ACTIVE:
+                    raise Conflict(
+                        f"Thread {self.thread_id} is already running a task",
+                        hint="wait for the run to end (multitask_strategy='reject')",
+                    )
+                _ACTIVE.add(self.thread_id)
+            try:
+                self._add_record()
+            except BaseException:
+                with _ACTIVE_LOCK:
+                    _ACTIVE.discard(self.thread_id)
+                raise
             self.recorded_start = True
-            prov = self.prepared.provenance
-            self.db.add_run(
-                self.run_id,
-                self.thread_id,
-                prov.assistant_id,
-                self.metadata,
-                {
-                    "input": self.input,
-                    "command": self.options.command,
-                    "context": self.prepared.context,
-                    "config": {
-                        k: v for k, v in self.prepared.config.items() if k != "configurable"
-                    },
-                },
-            )
-            self.db.update(self.thread_id, status="busy")
+
+    def _add_record(self) -> None:
+        assert self.thread_id is not None
+        prov = self.prepared.provenance
+        self.db.add_run(
+            self.run_id,
+            self.thread_id,
+            prov.assistant_id,
+            self.metadata,
+            {
+                "input": self.input,
+                "command": self.options.command,
+                "context": self.prepared.context,
+                "config": {k: v for k, v in self.prepared.config.items() if k != "configurable"},
+            },
+        )
+        self.db.update(self.thread_id, status="busy")
 
     def record(self) -> dict[str, Any]:
         """The run as ``runs.get`` returns it (a minimal one for a stateless run)."""
@@ -397,8 +419,12 @@ class _Run:
         prov = self.prepared.provenance
         meta.setdefault("graph_id", prov.graph_id)
         meta.setdefault("assistant_id", prov.assistant_id)
-        thread_status = {"error": "error", "interrupted": "interrupted"}.get(status, "idle")
+        thread_status = (
+            "error" if status == "error" else "interrupted" if self.interrupted else "idle"
+        )
         self.db.update(self.thread_id, metadata=meta, status=thread_status)
+        with _ACTIVE_LOCK:
+            _ACTIVE.discard(self.thread_id)
 
     def failed(self, exc: Exception) -> GitassistError:
         error = exc if isinstance(exc, GitassistError) else _user_error(exc, self.prepared)
@@ -454,7 +480,9 @@ class Runner:
                 f"Thread with ID {thread_id} not found",
                 hint="create it first (gitassist threads create), or pass if_not_exists='create'",
             )
-        if thread is not None and thread["status"] == "busy":
+        with _ACTIVE_LOCK:
+            busy = thread_id in _ACTIVE
+        if busy:
             raise Conflict(
                 f"Thread {thread_id} is already running a task",
                 hint="wait for the run to end (multitask_strategy='reject')",

@@ -279,3 +279,20 @@ def test_async_hitl_and_thread_fields(hitl_repo):
             assert (await client.threads.get(tid))["status"] == "idle"
 
     asyncio.run(main())
+
+
+def test_a_second_run_on_a_busy_thread_is_a_409(make_repo):
+    from langgraph_sdk.errors import ConflictError
+
+    client = make_repo().client()
+    thread_id = client.threads.create()["thread_id"]
+    first = client.runs.stream(
+        thread_id, "agent", input={"question": "q"}, context={"model_name": "echo"}
+    )
+    assert next(first).event == "metadata"  # the run has started
+    with pytest.raises(ConflictError):
+        client.runs.wait(thread_id, "agent", input={}, context={"model_name": "echo"})
+    assert [p.event for p in first] == ["values", "values"]
+    # the thread is free again (a crashed process's "busy" would not block it either)
+    client.runs.wait(thread_id, "agent", input={"question": "r"}, context={"model_name": "echo"})
+    assert client.threads.get(thread_id)["status"] == "idle"
