@@ -296,3 +296,64 @@ def test_a_second_run_on_a_busy_thread_is_a_409(make_repo):
     # the thread is free again (a crashed process's "busy" would not block it either)
     client.runs.wait(thread_id, "agent", input={"question": "r"}, context={"model_name": "echo"})
     assert client.threads.get(thread_id)["status"] == "idle"
+
+
+NESTED_PY = """
+from langgraph.graph import END, START, StateGraph
+from typing_extensions import TypedDict
+
+
+class State(TypedDict, total=False):
+    text: str
+
+
+def inner_step(state: State) -> dict:
+    return {"text": state.get("text", "") + "!"}
+
+
+inner = StateGraph(State).add_node("inner_step", inner_step)
+inner = inner.add_edge(START, "inner_step").add_edge("inner_step", END).compile()
+
+graph = (
+    StateGraph(State)
+    .add_node("child", inner)
+    .add_edge(START, "child")
+    .add_edge("child", END)
+    .compile()
+)
+"""
+
+
+def test_stream_subgraphs_and_get_subgraphs(make_repo):
+    repo = make_repo(
+        {
+            "langgraph.json": json.dumps(
+                {
+                    "dependencies": ["."],
+                    "graphs": {"agent": "./graph.py:graph", "nested": "./nested.py:graph"},
+                }
+            ),
+            "nested.py": NESTED_PY,
+        }
+    )
+    client = repo.client()
+    parts = list(
+        client.runs.stream(
+            None, "nested", input={"text": "a"}, stream_mode="updates", stream_subgraphs=True
+        )
+    )
+    events = [p.event for p in parts]
+    assert "updates" in events
+    assert any(e.startswith("updates|child:") for e in events), events
+    assert set(client.assistants.get_subgraphs("nested")) == {"child"}
+    v2 = list(
+        client.runs.stream(
+            None,
+            "nested",
+            input={"text": "a"},
+            stream_mode="updates",
+            stream_subgraphs=True,
+            version="v2",
+        )
+    )
+    assert any(p["type"] == "updates" and p["ns"] and p["ns"][0].startswith("child:") for p in v2)
