@@ -210,6 +210,21 @@ class SyncAssistantsClient:
         message: str | None = None,
     ) -> dict[str, Any]:
         run_config, ctx = split_configurable(config, context)
+        current = ops.get(self._store, assistant_id)
+        if current.source == "default":
+            return _api(
+                self._update_default(
+                    current,
+                    graph_id=graph_id,
+                    config=run_config,
+                    context=ctx,
+                    metadata=metadata,
+                    name=name,
+                    description=description,
+                    author=author,
+                    message=message,
+                )
+            )
         result = ops.update(
             self._store,
             assistant_id,
@@ -223,6 +238,78 @@ class SyncAssistantsClient:
             message=message,
         )
         return _api(result.assistant)
+
+    def _update_default(
+        self,
+        current: Resolved,
+        *,
+        graph_id: str | None,
+        config: dict[str, Any] | None,
+        context: dict[str, Any] | None,
+        metadata: Mapping[str, Any] | None,
+        name: str | None,
+        description: str | None,
+        author: str | None,
+        message: str | None,
+    ) -> Resolved:
+        """The first update of a graph's default assistant makes version 2, as on the server.
+
+        Version 1 is the implicit default, recorded first (a version tag on a commit beside
+        the branch holding the default's document); then the assistant's file is created on
+        the branch, which records it as version 2. ``set_latest(id, 1)`` returns to the
+        default. If the file cannot be written, the version-1 record is removed again.
+        """
+        from gitassist.documents import render_new
+        from gitassist.refs import RefUpdate
+        from gitassist.store import ci_context
+        from gitassist.versions import make_version_tag, version_ref
+
+        store = self._store
+        doc = current.document
+        new_name = name or doc.name
+        with store.refdb.lock():
+            head = store.head_commit()
+            path = ops.new_path(store, new_name, head.tree if head is not None else None)
+            schema_ref = f"../{store.project.settings.schemas_dir}/assistant.schema.json"
+            beside = store.make_commit(
+                head,
+                {path: render_new(doc, schema_ref=schema_ref)},
+                f"The default assistant of graph {doc.graph_id!r}: version 1 (implicit)",
+            )
+            tag = make_version_tag(
+                store,
+                doc.assistant_id,
+                1,
+                beside,
+                path,
+                str(beside.tree[path].id),
+                doc,
+                "the implicit default assistant, recorded before its first update",
+                ci_context(),
+            )
+            ref = version_ref(doc.assistant_id, 1)
+            store.refdb.update(
+                [RefUpdate(ref, tag, None, reflog=False)], "record the default assistant"
+            )
+            try:
+                result = ops.create(
+                    store,
+                    graph_id or doc.graph_id,
+                    assistant_id=doc.assistant_id,
+                    name=new_name,
+                    description=description if description is not None else doc.description,
+                    context=context if context is not None else dict(doc.context),
+                    config=config,
+                    metadata={**doc.metadata, **(metadata or {})},
+                    author=parse_author(author),
+                    message=message
+                    or f"Update the default assistant of graph {doc.graph_id!r}: version 2, "
+                    f"creates {path} (version 1 is the implicit default)",
+                )
+            except BaseException:
+                store.refdb.update([RefUpdate(ref, None, tag)], "undo: the update failed")
+                raise
+        return result.assistant
 
     @sdk_errors
     def delete(

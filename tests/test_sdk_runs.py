@@ -357,3 +357,33 @@ def test_stream_subgraphs_and_get_subgraphs(make_repo):
         )
     )
     assert any(p["type"] == "updates" and p["ns"] and p["ns"][0].startswith("child:") for p in v2)
+
+
+def test_updating_the_default_assistant_makes_version_2(make_repo):
+    repo = make_repo()
+    client = repo.client()
+    default_id = client.assistants.get("agent")["assistant_id"]
+    updated = client.assistants.update(default_id, context={"model_name": "echo"})
+    assert updated["version"] == 2
+    assert updated["metadata"] == {"created_by": "system"} and updated["name"] == "agent"
+    subject = repo.git("log", "-1", "--format=%s")
+    assert "version 2" in subject and "assistants/agent.yaml" in subject
+    assert (repo.path / "assistants" / "agent.yaml").is_file()
+    rows = client.assistants.get_versions(default_id)
+    assert [(r["version"], r["context"]) for r in rows] == [(2, {"model_name": "echo"}), (1, {})]
+    back = client.assistants.set_latest(default_id, 1)
+    assert (back["version"], back["context"]) == (1, {})
+    assert client.assistants.get(default_id)["metadata"] == {"created_by": "system"}
+    assert client.assistants.update(default_id, context={"model_name": "openai"})["version"] == 3
+
+
+def test_a_failed_default_update_changes_nothing(make_repo):
+    from gitassist.errors import ValidationFailed
+
+    repo = make_repo()
+    client = repo.client()
+    before = (repo.refs(), repo.git("status", "--porcelain"))
+    with pytest.raises(ValidationFailed):
+        client.assistants.update("agent", context={"model_name": "gpt5"})
+    assert (repo.refs(), repo.git("status", "--porcelain")) == before
+    assert [r["version"] for r in client.assistants.get_versions("agent")] == [1]
