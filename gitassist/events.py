@@ -35,6 +35,17 @@ class StreamPart(NamedTuple):
     id: str | None = None
 
 
+def v2_part(part: StreamPart) -> dict[str, Any]:
+    """A part as ``version="v2"`` streams yield it: ``{type, ns, data, interrupts}``."""
+    event, *ns = part.event.split("|")
+    data = part.data
+    interrupts: Any = []
+    if event == "values" and isinstance(data, dict) and "__interrupt__" in data:
+        data = {k: v for k, v in data.items() if k != "__interrupt__"}
+        interrupts = part.data["__interrupt__"]
+    return {"type": event, "ns": ns, "data": data, "interrupts": interrupts}
+
+
 def jsonable(value: Any) -> Any:
     """Plain JSON data, as a LangGraph server would send it (messages become dicts)."""
     from pydantic_core import to_jsonable_python
@@ -46,6 +57,12 @@ def stream_modes(stream_mode: str | Sequence[str]) -> list[str]:
     """The modes asked for, each once; ValidationFailed on an unknown one."""
     modes = [stream_mode] if isinstance(stream_mode, str) else list(stream_mode)
     unknown = [m for m in modes if m not in STREAM_MODES]
+    if "events" in unknown:
+        raise ValidationFailed(
+            "stream mode 'events' (LangChain callback events) is not supported by gitassist",
+            [],
+            hint=f"use one or more of: {', '.join(STREAM_MODES)}",
+        )
     if unknown or not modes:
         raise ValidationFailed(
             f"unknown stream mode {', '.join(unknown) or '(none)'}",

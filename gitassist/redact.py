@@ -78,7 +78,7 @@ RULES: tuple[Rule, ...] = (
         "url_credentials",
         "a password in a URL (`scheme://user:password@host`)",
         "://",
-        r"(\b[A-Za-z][A-Za-z0-9+.\-]{1,30}://[^\s/:@'\"`<>]*:)[^\s/@'\"`<>]+(?=@[^\s@]+)",
+        r"([A-Za-z][A-Za-z0-9+.\-]{1,30}://[^\s/:@'\"`<>]*:)[^\s/@'\"`<>]+(?=@[^\s@]+)",
         keep=1,
     ),
     _rule(

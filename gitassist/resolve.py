@@ -214,8 +214,32 @@ def _default(store: Store, graph_id: str, commit: Commit | None) -> Resolved:
         context={},
         metadata={"created_by": "system"},
     )
-    when = iso(commit.committer.time if commit is not None else 0)
+    when = iso(_first_commit_time(store, commit))
     return Resolved(doc, 1, "default", str(commit.id) if commit else None, None, None, when, when)
+
+
+_FIRST_COMMIT: dict[str, tuple[str, int]] = {}  # repository root -> (root commit, its time)
+
+
+def _first_commit_time(store: Store, commit: Commit | None) -> int:
+    """When the history began: a default assistant's created_at, stable across commits."""
+    if commit is None:
+        return 0
+    key = str(store.root)
+    cached = _FIRST_COMMIT.get(key)
+    if cached is not None:
+        root = cached[0]
+        if root == str(commit.id) or store.repo.descendant_of(commit.id, root):
+            return cached[1]
+    import pygit2
+
+    walker = store.repo.walk(commit.id, pygit2.enums.SortMode.NONE)
+    walker.simplify_first_parent()
+    first = commit
+    for first in walker:  # noqa: B007 (the last one is the root)
+        pass
+    _FIRST_COMMIT[key] = (str(first.id), first.committer.time)
+    return first.committer.time
 
 
 def at_tree(store: Store, assistant_id: str, commit: Commit, source: Source = "rev") -> Resolved:

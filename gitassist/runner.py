@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,7 @@ from gitassist.tracebacks import user_frame
 from gitassist.validation import context_problems
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+    from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 
     from gitassist.graph_code import Code
     from gitassist.resolve import Resolved
@@ -131,9 +132,24 @@ def _run_config(resolved: Resolved, config: Mapping[str, Any] | None) -> dict[st
     limit = extra.pop("recursion_limit", None) or stored.recursion_limit
     if limit is not None:
         out["recursion_limit"] = limit
-    out["configurable"] = dict(extra.pop("configurable", None) or {})
+    extra.pop("configurable", None)
     out.update(extra)
     return out
+
+
+def _configurable_as_context(
+    config: Mapping[str, Any] | None, context: Mapping[str, Any] | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A run's ``config.configurable`` is context, as on the server (both given: 400)."""
+    rest = dict(config or {})
+    configurable = rest.pop("configurable", None)
+    if configurable and context:
+        from gitassist.sdk_errors import bad_request
+
+        raise bad_request(
+            "Cannot specify both configurable and context. Prefer setting context alone."
+        )
+    return rest, dict(context or configurable or {})
 
 
 def prepare(
@@ -152,7 +168,7 @@ def prepare(
         raise NotFound(f"{doc.name} has no commit to pin its code to")
     code = code_source(store, resolved.commit if pin else None)
     spec = graph_spec(code, doc.graph_id)
-    run_context = dict(context or {})
+    config, run_context = _configurable_as_context(config, context)
     merged = {**doc.context, **run_context}
     checked = _validate(store, resolved, code, merged, run_context)
     graph, dirty = load_cached(code, doc.graph_id, spec, store)
@@ -169,9 +185,9 @@ def prepare(
         code_dirty=dirty,
         context_checked=checked,
     )
-    return PreparedRun(
-        resolved, merged, _run_config(resolved, config), graph, provenance, code.root.resolve()
-    )
+    run_config = _run_config(resolved, config)
+    run_config["configurable"] = dict(merged)  # graphs that read config["configurable"] see it
+    return PreparedRun(resolved, merged, run_config, graph, provenance, code.root.resolve())
 
 
 # --------------------------------------------------------------------------- user errors
@@ -199,6 +215,49 @@ def _user_error(exc: BaseException, prepared: PreparedRun) -> UserCodeError:
 # --------------------------------------------------------------------------- one run
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """How a run executes, beyond its input: the SDK's run parameters gitassist honours."""
+
+    command: Mapping[str, Any] | None = None
+    interrupt_before: str | Sequence[str] | None = None
+    interrupt_after: str | Sequence[str] | None = None
+    subgraphs: bool = False
+    durability: str | None = None
+    checkpoint_id: str | None = None
+    checkpoint_ns: str = ""
+
+    def graph_input(self, input: Any) -> Any:
+        if self.command is None:
+            return input
+        from langgraph.types import Command
+
+        allowed = {"update", "resume", "goto"}
+        unknown = set(self.command) - allowed
+        if unknown:
+            raise ValidationFailed(
+                f"command: unknown key {sorted(unknown)[0]!r}",
+                [],
+                hint="a command has resume, update and/or goto",
+            )
+        return Command(**self.command)
+
+    def stream_kwargs(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"subgraphs": self.subgraphs}
+        for key in ("interrupt_before", "interrupt_after", "durability"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+
+#: Threads with a run in progress in this process: another run on one is refused (409, as
+#: the server's multitask_strategy="reject"). A thread left "busy" by a crashed process is not
+#: in it, so a crash never locks a thread.
+_ACTIVE: set[str] = set()
+_ACTIVE_LOCK = threading.Lock()
+
+
 class _Run:
     """The bookkeeping of one run: its id, its records, and its event shaping."""
 
@@ -210,18 +269,25 @@ class _Run:
         shaper: StreamShaper,
         metadata: Mapping[str, Any] | None,
         input: Any,
+        options: RunOptions,
     ) -> None:
         self.db = db
         self.prepared = prepared
         self.thread_id = thread_id
         self.shaper = shaper
+        self.options = options
         self.run_id = str(uuid.uuid4())
         self.metadata = {**(metadata or {}), **prepared.provenance.to_dict()}
         self.input = input
+        self.interrupted = False
+        self.recorded_start = False
         configurable = {
             **prepared.config["configurable"],
             "thread_id": thread_id or f"stateless-{self.run_id}",
         }
+        if options.checkpoint_id is not None:
+            configurable["checkpoint_id"] = options.checkpoint_id
+            configurable["checkpoint_ns"] = options.checkpoint_ns
         self.config = {
             **prepared.config,
             "configurable": configurable,
@@ -230,22 +296,7 @@ class _Run:
         }
 
     def start(self) -> StreamPart:
-        if self.thread_id is not None:
-            prov = self.prepared.provenance
-            self.db.add_run(
-                self.run_id,
-                self.thread_id,
-                prov.assistant_id,
-                self.metadata,
-                {
-                    "input": self.input,
-                    "context": self.prepared.context,
-                    "config": {
-                        k: v for k, v in self.prepared.config.items() if k != "configurable"
-                    },
-                },
-            )
-            self.db.update(self.thread_id, status="busy")
+        self.record_start()
         data = {
             "run_id": self.run_id,
             "attempt": 1,
@@ -254,13 +305,86 @@ class _Run:
         }
         return StreamPart("metadata", data)
 
+    def record_start(self) -> None:
+        """Record the run on its thread (once) and mark the thread busy."""
+        if self.thread_id is not None and not self.recorded_start:
+            with _ACTIVE_LOCK:
+                if self.thread_id in _ACTIVE:
+                    raise Conflict(
+                        f"Thread {self.thread_id} is already running a task",
+                        hint="wait for the run to end (multitask_strategy='reject')",
+                    )
+                _ACTIVE.add(self.thread_id)
+            try:
+                self._add_record()
+            except BaseException:
+                with _ACTIVE_LOCK:
+                    _ACTIVE.discard(self.thread_id)
+                raise
+            self.recorded_start = True
+
+    def _add_record(self) -> None:
+        assert self.thread_id is not None
+        prov = self.prepared.provenance
+        self.db.add_run(
+            self.run_id,
+            self.thread_id,
+            prov.assistant_id,
+            self.metadata,
+            {
+                "input": self.input,
+                "command": self.options.command,
+                "context": self.prepared.context,
+                "config": {k: v for k, v in self.prepared.config.items() if k != "configurable"},
+            },
+        )
+        self.db.update(self.thread_id, status="busy")
+
+    def record(self) -> dict[str, Any]:
+        """The run as ``runs.get`` returns it (a minimal one for a stateless run)."""
+        if self.thread_id is not None:
+            for run in self.db.runs(self.thread_id):
+                if run["run_id"] == self.run_id:
+                    return run
+        return {
+            "run_id": self.run_id,
+            "thread_id": self.thread_id,
+            "assistant_id": self.prepared.provenance.assistant_id,
+            "status": "pending",
+            "metadata": self.metadata,
+            "multitask_strategy": "reject",
+        }
+
+    def final_values(self) -> Any:
+        return jsonable(self.shaper.last_values)
+
+    def parts(self, item: Any) -> list[StreamPart]:
+        """The events for one item of the graph's stream (``(ns, mode, chunk)`` with subgraphs)."""
+        if not self.options.subgraphs:
+            mode, chunk = item
+            return self.shaper.parts(mode, chunk)
+        ns, mode, chunk = item
+        if not ns:
+            return self.shaper.parts(mode, chunk)
+        if mode == "values" and self.shaper.hidden_values:
+            return []
+        suffix = "|".join(ns)
+        return [
+            StreamPart(f"{p.event}|{suffix}", p.data, p.id)
+            for p in StreamShaper(self.shaper.modes).parts(mode, chunk)
+        ]
+
+    def saw_state(self, snapshot: Any) -> None:
+        """After the graph stopped: an interrupt or a pending node leaves the thread interrupted."""
+        self.interrupted = bool(snapshot.next) or bool(getattr(snapshot, "interrupts", ()))
+
     @contextlib.contextmanager
     def recorded(self) -> Iterator[None]:
         """Record how the run ends; an error in the graph's code becomes a UserCodeError."""
         status = "interrupted"
         try:
             yield
-            status = "success"
+            status = "interrupted" if self.interrupted else "success"
         except Exception as exc:
             status = "error"
             error = self.failed(exc)
@@ -280,9 +404,12 @@ class _Run:
         prov = self.prepared.provenance
         meta.setdefault("graph_id", prov.graph_id)
         meta.setdefault("assistant_id", prov.assistant_id)
-        self.db.update(
-            self.thread_id, metadata=meta, status="error" if status == "error" else "idle"
+        thread_status = (
+            "error" if status == "error" else "interrupted" if self.interrupted else "idle"
         )
+        self.db.update(self.thread_id, metadata=meta, status=thread_status)
+        with _ACTIVE_LOCK:
+            _ACTIVE.discard(self.thread_id)
 
     def failed(self, exc: Exception) -> GitassistError:
         error = exc if isinstance(exc, GitassistError) else _user_error(exc, self.prepared)
@@ -291,6 +418,14 @@ class _Run:
 
 
 # --------------------------------------------------------------------------- the runner
+
+
+def _checkpoint_target(
+    checkpoint: Mapping[str, Any] | None, checkpoint_id: str | None
+) -> tuple[str | None, str]:
+    if checkpoint is None:
+        return checkpoint_id, ""
+    return checkpoint.get("checkpoint_id") or checkpoint_id, checkpoint.get("checkpoint_ns") or ""
 
 
 class Runner:
@@ -306,10 +441,17 @@ class Runner:
         target: str | None,
         *,
         input: Any = None,
+        command: Mapping[str, Any] | None = None,
         stream_mode: str | Sequence[str] = "values",
+        stream_subgraphs: bool = False,
         context: Mapping[str, Any] | None = None,
         config: Mapping[str, Any] | None = None,
         metadata: Mapping[str, Any] | None = None,
+        checkpoint: Mapping[str, Any] | None = None,
+        checkpoint_id: str | None = None,
+        interrupt_before: str | Sequence[str] | None = None,
+        interrupt_after: str | Sequence[str] | None = None,
+        durability: str | None = None,
         rev: str | None = None,
         pin: bool = False,
         if_not_exists: str | None = None,
@@ -320,9 +462,18 @@ class Runner:
         thread = db.get(thread_id) if thread_id is not None else None
         if thread_id is not None and thread is None and if_not_exists != "create":
             raise NotFound(
-                f"thread {thread_id} not found",
+                f"Thread with ID {thread_id} not found",
                 hint="create it first (gitassist threads create), or pass if_not_exists='create'",
             )
+        with _ACTIVE_LOCK:
+            busy = thread_id in _ACTIVE
+        if busy:
+            raise Conflict(
+                f"Thread {thread_id} is already running a task",
+                hint="wait for the run to end (multitask_strategy='reject')",
+            )
+        if thread_id is None and command is not None:
+            raise ValidationFailed("a command needs a thread to resume", [])
         if target is None:
             target = (thread or {}).get("metadata", {}).get("assistant_id")
             if target is None:
@@ -340,7 +491,18 @@ class Runner:
             db.create(
                 thread_id, {"graph_id": graph_id, "assistant_id": prepared.provenance.assistant_id}
             )
-        return _Run(db, prepared, thread_id, shaper, metadata, input)
+        cp_id, cp_ns = _checkpoint_target(checkpoint, checkpoint_id)
+        options = RunOptions(
+            command=command,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+            subgraphs=stream_subgraphs,
+            durability=durability,
+            checkpoint_id=cp_id,
+            checkpoint_ns=cp_ns,
+        )
+        options.graph_input(None)  # a bad command is refused before anything is recorded
+        return _Run(db, prepared, thread_id, shaper, metadata, input, options)
 
     # ---------------------------------------------------------------- sync
 
@@ -356,13 +518,16 @@ class Runner:
     def stream_run(self, run: _Run) -> Iterator[StreamPart]:
         yield run.start()
         with run.recorded(), self._graph(run) as graph:
-            for mode, chunk in graph.stream(
-                run.input,
+            for item in graph.stream(
+                run.options.graph_input(run.input),
                 run.config,
                 context=run.prepared.context,
                 stream_mode=run.shaper.graph_modes,
+                **run.options.stream_kwargs(),
             ):
-                yield from run.shaper.parts(mode, chunk)
+                yield from run.parts(item)
+            if run.thread_id is not None:
+                run.saw_state(graph.get_state({"configurable": {"thread_id": run.thread_id}}))
 
     def stream(
         self, thread_id: str | None, target: str | None, **kwargs: Any
@@ -370,18 +535,26 @@ class Runner:
         return self.stream_run(self.begin(thread_id, target, **kwargs))
 
     def wait(
-        self, thread_id: str | None, target: str | None, *, raise_error: bool = True, **kwargs: Any
+        self,
+        thread_id: str | None,
+        target: str | None,
+        *,
+        raise_error: bool = True,
+        on_run_created: Callable[[Any], None] | None = None,
+        **kwargs: Any,
     ) -> Any:
         kwargs["stream_mode"] = "values"
         try:
             run = self.begin(thread_id, target, **kwargs)
+            if on_run_created is not None:
+                on_run_created({"run_id": run.run_id, "thread_id": thread_id})
             for _ in self.stream_run(run):
                 pass
         except UserCodeError as exc:
             if raise_error:
                 raise
             return _error_value(exc)
-        return jsonable(run.shaper.last_values)
+        return run.final_values()
 
     # ---------------------------------------------------------------- async
 
@@ -400,14 +573,18 @@ class Runner:
         yield run.start()
         with run.recorded():
             async with self._agraph(run) as graph:
-                async for mode, chunk in graph.astream(
-                    run.input,
+                async for item in graph.astream(
+                    run.options.graph_input(run.input),
                     run.config,
                     context=run.prepared.context,
                     stream_mode=run.shaper.graph_modes,
+                    **run.options.stream_kwargs(),
                 ):
-                    for part in run.shaper.parts(mode, chunk):
+                    for part in run.parts(item):
                         yield part
+                if run.thread_id is not None:
+                    config = {"configurable": {"thread_id": run.thread_id}}
+                    run.saw_state(await graph.aget_state(config))
 
     async def astream(
         self, thread_id: str | None, target: str | None, **kwargs: Any
@@ -417,18 +594,26 @@ class Runner:
             yield part
 
     async def await_(
-        self, thread_id: str | None, target: str | None, *, raise_error: bool = True, **kwargs: Any
+        self,
+        thread_id: str | None,
+        target: str | None,
+        *,
+        raise_error: bool = True,
+        on_run_created: Callable[[Any], None] | None = None,
+        **kwargs: Any,
     ) -> Any:
         kwargs["stream_mode"] = "values"
         try:
             run = await asyncio.to_thread(self.begin, thread_id, target, **kwargs)
+            if on_run_created is not None:
+                on_run_created({"run_id": run.run_id, "thread_id": thread_id})
             async for _ in self.astream_run(run):
                 pass
         except UserCodeError as exc:
             if raise_error:
                 raise
             return _error_value(exc)
-        return jsonable(run.shaper.last_values)
+        return run.final_values()
 
 
 def _error_value(exc: UserCodeError) -> dict[str, Any]:

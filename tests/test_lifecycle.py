@@ -163,7 +163,11 @@ def test_search_count_and_filters(make_repo):
     assert [a["name"] for a in client.assistants.search(name="alp")] == ["Alpha"]
     assert client.assistants.count(graph_id="agent") == 3
     ordered = client.assistants.search(sort_by="name", sort_order="asc")
-    assert [a["name"] for a in ordered] == ["Alpha", "Beta", "agent"]
+    assert [a["name"] for a in ordered] == [
+        "agent",
+        "Alpha",
+        "Beta",
+    ]  # case-insensitive, as the server
 
 
 def test_create_with_id_and_if_exists(make_repo):

@@ -443,7 +443,7 @@ def test_adopt_writes_a_hand_made_assistant_into_git(
     assert "gitassist_" not in text and "configurable" not in text
     mine = repo.client().assistants.get(hand["assistant_id"])
     assert mine["context"] == hand["context"]
-    assert mine["config"] == {"tags": ["studio"]}
+    assert mine["config"] == {"tags": ["studio"], "configurable": hand["context"]}  # mirrored
     assert mine["metadata"] == {"owner": "ops"}
     assert mine["description"] == "Started life on the server"
     assert mine["version"] == 1

@@ -33,6 +33,14 @@ def _threads(repo: str) -> ThreadStore:
     return ThreadStore(Store(repo))
 
 
+def _resume_value(text: str) -> Any:
+    """``--resume``: a JSON/YAML value, or the text itself when it is not one."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
 def _input(text: str | None) -> Any:
     """The graph input: a JSON/YAML mapping (or nothing), checked before anything runs."""
     if text is None:
@@ -157,6 +165,12 @@ def _render(part: StreamPart) -> str | None:
     metavar="ID",
     help="Continue this thread (created if it does not exist).",
 )
+@click.option(
+    "--resume",
+    "resume_text",
+    metavar="VALUE",
+    help="Answer the thread's interrupt (JSON/YAML value, or plain text); needs --thread.",
+)
 @click.option("--wait", is_flag=True, help="Print only the final state.")
 @click.option(
     "--pin", is_flag=True, help="Run the graph code as it was at the version's own commit."
@@ -170,6 +184,7 @@ def run(
     context_text: str | None,
     stream_modes: tuple[str, ...],
     thread_id: str | None,
+    resume_text: str | None,
     wait: bool,
     pin: bool,
     repo: str,
@@ -185,14 +200,23 @@ def run(
       gitassist run Bot --input '{"messages": [{"role": "user", "content": "hi"}]}'
       gitassist run Bot@1 --pin --wait --input @question.json
       gitassist run Bot --thread 6f1c... --input - < next-turn.json
+      gitassist run --thread 6f1c... --resume yes
     """
     if target is None and thread_id is None:
         raise click.UsageError("name an assistant to run, or a --thread to continue")
+    command = None
+    if resume_text is not None:
+        if thread_id is None:
+            raise click.UsageError("--resume answers a thread's interrupt: pass --thread too")
+        if input_text is not None:
+            raise click.UsageError("pass either --input or --resume, not both")
+        command = {"resume": _resume_value(resume_text)}
     runner = _runner(repo)
     modes = ["values"] if wait else _stream_modes(stream_modes)
     parts = runner.stream(
         thread_id,
         target,
+        command=command,
         input=_input(input_text),
         stream_mode=modes,
         context=parse_mapping(context_text, "--context"),
