@@ -17,7 +17,15 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+)
 
 from gitassist.errors import DocumentError, Location
 from gitassist.problems import Problem, json_path
@@ -34,8 +42,9 @@ class RunConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    tags: list[str] = Field(default_factory=list, description="Tags added to every run.")
-    recursion_limit: int | None = Field(
+    # Strict: ``recursion_limit: true`` is an error, not 1; ``tags: [1]`` is not ["1"].
+    tags: list[StrictStr] = Field(default_factory=list, description="Tags added to every run.")
+    recursion_limit: StrictInt | None = Field(
         default=None, ge=1, description="Maximum number of graph steps in one run."
     )
 
@@ -117,6 +126,8 @@ def _yaml_error(exc: Exception, path: str, rev: str | None) -> DocumentError:
     if name == "DuplicateKeyError":
         problem = "duplicate key: " + str(getattr(exc, "problem", "")).split(" with value")[0]
         problem = problem.replace("found duplicate key ", "")
+    elif name == "Refused":  # yaml12's own refusals say what is wrong already
+        pass
     elif name == "ConstructorError":
         problem = f"YAML tags are not allowed ({problem})"
     return DocumentError(f"invalid YAML: {problem}", location=Location(path, line, column, rev))
@@ -166,6 +177,10 @@ def load_yaml_data(text: str, path: str, rev: str | None = None) -> Any:
 
 
 def load_roundtrip(text: str) -> Any:
+    """The round-trip parse (comments, layout and positions), within yaml12's limits."""
+    from gitassist import yaml12
+
+    yaml12.check(text)  # ruamel does not bound aliases or nesting: never hand it more
     return _rt_yaml().load(text)
 
 
@@ -366,8 +381,17 @@ def _plain(value: Any) -> Any:
 
 
 def render_update(text: str, document: AssistantDocument) -> str:
-    """Rewrite ``text`` to hold ``document``, changing only what differs."""
-    data = load_roundtrip(text)
+    """Rewrite ``text`` to hold ``document``, changing only what differs.
+
+    Text the strict loader refuses (see :mod:`gitassist.yaml12`) is not edited but replaced:
+    the new text is fully determined by ``document``.
+    """
+    from yaml import YAMLError
+
+    try:
+        data = load_roundtrip(text)
+    except YAMLError:
+        return render_new(document)
     fields = document_fields(document)
     if not hasattr(data, "items"):
         return render_new(document)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gitassist.documents import Locator, check_document
-from gitassist.errors import NotFound
+from gitassist.errors import ConfigError, NotFound
 from gitassist.problems import Problem, json_path
 
 if TYPE_CHECKING:
@@ -65,16 +65,17 @@ class SchemaSet:
         if graph_id not in self.schemas:
             return None
         if graph_id not in self._validators:
-            from jsonschema.validators import validator_for
+            from gitassist.schema_engine import make_validator
 
-            schema = self.schemas[graph_id]
-            cls = validator_for(schema)
-            self._validators[graph_id] = cls(schema, format_checker=cls.FORMAT_CHECKER)
+            where = f"the context schema of graph {graph_id}"
+            self._validators[graph_id] = make_validator(self.schemas[graph_id], path=where)
         return self._validators[graph_id]
 
 
 def load_schema_text(text: str, path: str) -> dict[str, Any]:
-    data = json.loads(text)
+    from gitassist.limits import load_json
+
+    data = load_json(text)  # bounded: size, depth, finite numbers (see gitassist/limits.py)
     if not isinstance(data, dict):
         raise ValueError(f"{path} is not a JSON object")
     return data
@@ -87,6 +88,8 @@ def read_schemas(
 
     A schema file that is not JSON, or not a valid JSON Schema, is an error on that file.
     """
+    from gitassist.schema_engine import make_validator
+
     schemas: dict[str, dict[str, Any]] = {}
     problems: list[Problem] = []
     for graph_id in project.graphs:
@@ -97,6 +100,10 @@ def read_schemas(
         try:
             schema = load_schema_text(text, path)
             _check_schema(schema)
+            make_validator(schema, path=path)  # RE2 patterns, self-contained $refs
+        except ConfigError as exc:
+            problems.append(Problem(path, exc.message, "$", None, None, rev, "invalid_schema"))
+            continue
         except ValueError as exc:  # JSONDecodeError is a ValueError
             line, col = getattr(exc, "lineno", None), getattr(exc, "colno", None)
             problems.append(
@@ -551,9 +558,9 @@ def _texts(
 ) -> Iterable[tuple[str, str]]:
     for path, blob in files.items():
         if blob is not None:
-            yield path, store.blob_text(blob)
+            yield path, store.document_text(blob)
         else:
-            yield path, (store.root / path).read_text(encoding="utf-8", errors="replace")
+            yield path, (store.root / path).read_text(encoding="utf-8", errors="surrogateescape")
 
 
 def quick_ids(
