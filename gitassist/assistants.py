@@ -407,7 +407,7 @@ def validate_entries(store: Store, tree: Tree, entries: list[Entry]) -> list[Pro
     problems: list[Problem] = []
     for entry in entries:
         _, found = document_problems(
-            store.blob_text(entry.blob), entry.path, store.project, schemas
+            store.document_text(entry.blob), entry.path, store.project, schemas
         )
         problems.extend(found)
     return problems

@@ -317,6 +317,11 @@ def test_invalid_utf8_is_refused_with_its_byte_offset(make_repo):
     outcome = run_main("validate", "--rev", "HEAD", "-C", str(repo.path))
     _one_line_error(outcome, "assistants/x.yaml:5:17")
     assert f"invalid UTF-8 at byte {offset}" in outcome.output
+    before = repo.refs()
+    outcome = run_main("apply", "-C", str(repo.path))  # never recorded with U+FFFD
+    _one_line_error(outcome, "assistants/x.yaml:5:17")
+    assert f"invalid UTF-8 at byte {offset}" in outcome.output
+    assert repo.refs() == before
     assert "\ufffd" not in outcome.output
 
 
