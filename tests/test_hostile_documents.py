@@ -13,6 +13,7 @@ import uuid
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from gitassist import limits
 from gitassist.errors import ExitCode
@@ -364,25 +365,31 @@ def test_input_refuses_non_finite_numbers(make_repo):
 
 
 @hostile_settings()
-@given(doc=hostile_document())
-def test_review_commands_never_crash_on_hostile_documents(make_repo, doc: Hostile):
-    repo = _property_repo(make_repo)
+@given(
+    doc=hostile_document(),
+    validate_format=st.sampled_from(["human", "json", "github"]),
+    diff_format=st.sampled_from(["human", "json", "markdown"]),
+)
+def test_review_commands_never_crash_on_hostile_documents(
+    make_repo, doc: Hostile, validate_format: str, diff_format: str
+):
+    repo, base = _property_repo(make_repo)
+    repo.git("reset", "-q", "--hard", base)  # each example starts from the same history
     path = repo.path / "assistants" / "h.yaml"
     path.write_text(doc.text, encoding="utf-8", errors="surrogateescape")
     repo.git("add", "-A")
     repo.git("commit", "-q", "--allow-empty", "-m", "hostile")
+    where = ("-C", str(repo.path))
     outcomes = [
-        run_main("validate", "-C", str(repo.path)),
-        run_main("validate", "--format", "github", "-C", str(repo.path)),
-        run_main("diff", "HEAD~1", "HEAD", "-C", str(repo.path)),
-        run_main("diff", "HEAD~1", "HEAD", "--format", "markdown", "-C", str(repo.path)),
-        run_main("apply", "--dry-run", "-C", str(repo.path)),
+        run_main("validate", "--format", validate_format, *where),
+        run_main("diff", "HEAD~1", "HEAD", "--format", diff_format, *where),
+        run_main("apply", "--dry-run", *where),
     ]
     for outcome in outcomes:
         assert_user_outcome(outcome)
 
 
-_REPOS: dict[int, object] = {}
+_REPOS: dict[int, tuple[object, str]] = {}
 
 
 def _property_repo(make_repo):
@@ -391,5 +398,5 @@ def _property_repo(make_repo):
     if key not in _REPOS:
         _REPOS.clear()
         repo = make_repo({"assistants/base.yaml": doc_yaml(str(uuid.uuid4()), "Base")})
-        _REPOS[key] = repo
+        _REPOS[key] = (repo, repo.git("rev-parse", "HEAD"))
     return _REPOS[key]
