@@ -164,6 +164,7 @@ def _jsonable(value: Any, path: str, rev: str | None, where: tuple[str | int, ..
 def load_yaml_data(text: str, path: str, rev: str | None = None) -> Any:
     """Parse YAML into plain JSON-compatible data with the fast safe loader."""
     from yaml import MarkedYAMLError, YAMLError
+    from yaml.reader import ReaderError
 
     from gitassist import yaml12
 
@@ -171,8 +172,19 @@ def load_yaml_data(text: str, path: str, rev: str | None = None) -> Any:
         data = yaml12.load(text)
     except MarkedYAMLError as exc:
         raise _yaml_error(exc, path, rev) from None
+    except ReaderError as exc:  # a control character; the C reader gives only its position
+        from gitassist.limits import line_column
+
+        index = min(max(exc.position, 0), max(len(text) - 1, 0))
+        line, column = line_column(text, index)
+        char = f"U+{ord(text[index]):04X}" if text else "?"
+        raise DocumentError(
+            f"invalid YAML: character {char} is not allowed ({exc.reason})",
+            location=Location(path, line, column, rev),
+        ) from None
     except YAMLError as exc:
-        raise DocumentError(f"invalid YAML: {exc}", location=Location(path, rev=rev)) from None
+        problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DocumentError(f"invalid YAML: {problem}", location=Location(path, rev=rev)) from None
     return _jsonable(data, path, rev, ())
 
 

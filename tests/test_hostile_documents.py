@@ -294,6 +294,7 @@ DOC_ROWS = [
         "5:",
     ),
     ("context: {model_name: echo}\nconfig: {tags: [1]}\n", "config.tags", "5:"),
+    ("context: {model_name: echo}\ndescription: a\x00b\n", "U+0000 is not allowed", "5:15"),
 ]
 
 
@@ -302,6 +303,7 @@ def test_document_errors_are_one_line_with_line_and_column(make_repo, body, mess
     _, outcome = _validate(make_repo, {"assistants/x.yaml": HEAD + body})
     _one_line_error(outcome, f"assistants/x.yaml:{where}")
     assert message in outcome.output, outcome.output
+    assert len(outcome.stdout.strip().splitlines()) == 1, outcome.stdout  # one line
     assert "tag" not in outcome.output or "tags" in message or "tags" in body
 
 
@@ -339,6 +341,7 @@ CLI_ROWS = [
     ("--metadata", "{d: 2024-13-45}", "not a valid date"),
     ("--metadata", "[" * 200 + "]" * 200, "nested deeper than 100"),
     ("--config", '{"recursion_limit": true}', "recursion_limit"),
+    ("--set", "x=caf\udce9", "invalid UTF-8 at byte 3"),  # argv bytes that are not UTF-8
 ]
 
 
