@@ -46,7 +46,7 @@ def line_column(text: str, index: int) -> tuple[int, int]:
 
 
 def utf8_size(text: str) -> int:
-    """Bytes of ``text`` in UTF-8 (lone surrogates from undecodable bytes count as one)."""
+    """Bytes of ``text`` in UTF-8 (a lone surrogate, an undecodable byte, counts as three)."""
     return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 

@@ -106,6 +106,11 @@ def assert_user_outcome(outcome: Outcome) -> None:
     assert "internal error" not in outcome.output, outcome.output[-2000:]
 
 
+def printed_secrets(outcome: Outcome, planted: list[str]) -> list[str]:
+    """The planted secrets that appear in the output (for "never prints a planted secret")."""
+    return [secret for secret in planted if secret in outcome.output]
+
+
 # --------------------------------------------------------------------------- building YAML
 
 SECRET_PREFIXES = ("sk-proj-", "sk-ant-api03-", "ghp_", "github_pat_11", "xoxb-", "AKIA")
