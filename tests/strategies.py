@@ -238,20 +238,24 @@ secrets = st.builds(
 class _Builder:
     """Renders random nodes in flow style, tracking anchors for aliases."""
 
-    def __init__(self, draw: st.DrawFn) -> None:
+    def __init__(self, draw: st.DrawFn, *, mild: bool = False) -> None:
         self.draw = draw
+        self.mild = mild  # only valid JSON values, no cycles: documents that get further
         self.anchors: list[str] = []
         self.open: list[str] = []
         self.secrets: list[str] = []
 
     def scalar(self) -> str:
-        kind = self.draw(st.integers(0, 6))
+        kind = self.draw(st.integers(1 if self.mild else 0, 6))
         if kind == 0:
             return self.draw(st.sampled_from(ODD_SCALARS))
         if kind == 1:
-            return str(self.draw(st.integers(-(2**80), 2**80)))
+            bound = 2**63 - 1 if self.mild else 2**80
+            return str(self.draw(st.integers(-bound, bound)))
         if kind == 2:
-            return repr(self.draw(st.floats(allow_nan=True, allow_infinity=True)))
+            wild = not self.mild
+            number = self.draw(st.floats(allow_nan=wild, allow_infinity=wild))
+            return repr(number) if wild or "e" not in repr(number) else f"{number:.6f}"
         if kind == 3:
             secret = self.draw(secrets)
             self.secrets.append(secret)
@@ -261,7 +265,7 @@ class _Builder:
         return _quote(self.draw(st.text(max_size=20)))
 
     def key(self) -> str:
-        kind = self.draw(st.integers(0, 4))
+        kind = self.draw(st.integers(1 if self.mild else 0, 4))
         if kind == 0:
             return self.draw(st.sampled_from(ODD_KEYS))
         if kind == 1:
@@ -274,9 +278,10 @@ class _Builder:
         choice = self.draw(st.integers(0, 9))
         if choice <= 3 or depth > 6:
             return self.scalar()
-        if choice == 4 and (self.anchors or self.open):
-            return "*" + self.draw(st.sampled_from(self.anchors + self.open))  # may be a cycle
-        if choice == 5:
+        targets = self.anchors if self.mild else self.anchors + self.open  # open: a cycle
+        if choice == 4 and targets:
+            return "*" + self.draw(st.sampled_from(targets))
+        if choice == 5 and not self.mild:
             levels = self.draw(st.integers(1, 160))
             return "[" * levels + self.scalar() + "]" * levels
         anchor = ""
@@ -302,25 +307,48 @@ class _Builder:
 @st.composite
 def hostile_document(draw: st.DrawFn) -> Hostile:
     """A YAML assistant document, mostly well-formed at the top, hostile inside."""
-    b = _Builder(draw)
+    mild = draw(st.booleans())
+    b = _Builder(draw, mild=mild)
     lines = []
-    if draw(st.integers(0, 9)) > 0:
+    if mild or draw(st.integers(0, 9)) > 0:
         lines.append(f"assistant_id: {uuid.UUID(int=draw(st.integers(0, 2**128 - 1)))}")
     else:
         lines.append(f"assistant_id: {b.scalar()}")
-    lines.append(f"graph_id: {draw(st.sampled_from(['agent', 'agent', 'nope']))}")
+    graphs = ["agent"] if mild else ["agent", "agent", "nope"]
+    lines.append(f"graph_id: {draw(st.sampled_from(graphs))}")
     lines.append(f"name: {_quote(draw(st.sampled_from(HOSTILE_NAMES)))}")
     context = [f"  {_quote('model_name')}: echo"]
-    for _ in range(draw(st.integers(0, 4))):
-        context.append(f"  {b.key()}: {b.node(0)}")
+    if mild:  # the test schema's keys only, so the document can be valid
+        if draw(st.booleans()):
+            context.append(f"  system_prompt: {_prompt(b)}")
+    else:
+        for _ in range(draw(st.integers(0, 4))):
+            context.append(f"  {b.key()}: {b.node(0)}")
     lines.append("context:\n" + "\n".join(context))
     if draw(st.booleans()):
-        lines.append(f"config: {{recursion_limit: {b.scalar()}, tags: [{b.scalar()}]}}")
+        if mild:
+            limit = draw(st.integers(1, 10_000))
+            lines.append(f"config: {{recursion_limit: {limit}, tags: [{_prompt(b)}]}}")
+        else:
+            lines.append(f"config: {{recursion_limit: {b.scalar()}, tags: [{b.scalar()}]}}")
     if draw(st.booleans()):
-        lines.append(f"metadata: {b.node(0)}")
-    if draw(st.integers(0, 4)) == 0:
+        body = b.node(0)
+        lines.append(f"metadata: {body if not mild or body.startswith('{') else '{}'}")
+    if not mild and draw(st.integers(0, 4)) == 0:
         lines.append(f"{b.key()}: {b.node(0)}")
     return Hostile("\n".join(lines) + "\n", b.secrets)
+
+
+def _prompt(b: _Builder) -> str:
+    """A string scalar: a planted secret, a hostile name or random text."""
+    kind = b.draw(st.integers(0, 2))
+    if kind == 0:
+        secret = b.draw(secrets)
+        b.secrets.append(secret)
+        return _quote(f"use {secret} to call the API")
+    if kind == 1:
+        return _quote(b.draw(st.sampled_from(HOSTILE_NAMES)))
+    return _quote(b.draw(st.text(max_size=40)))
 
 
 def alias_bomb(levels: int, width: int = 9) -> str:

@@ -12,7 +12,7 @@ import json
 import uuid
 
 import pytest
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from gitassist import limits
@@ -388,6 +388,7 @@ def test_review_commands_never_crash_on_hostile_documents(
         run_main("diff", "HEAD~1", "HEAD", "--format", diff_format, *where),
         run_main("apply", "--dry-run", *where),
     ]
+    event(f"validate exit {outcomes[0].code}")  # see --hypothesis-show-statistics
     for outcome in outcomes:
         assert_user_outcome(outcome)
 
