@@ -169,9 +169,7 @@ def _compile(pattern: str, path: str, parts: Parts) -> Any:
 
 
 def _error(path: str, parts: Parts, message: str) -> ConfigError:
-    return ConfigError(
-        f"invalid context schema at {json_path(parts)}: {message}", location=Location(path)
-    )
+    return ConfigError(f"{json_path(parts)}: {message}", location=Location(path))
 
 
 def _patterns(node: dict[str, Any], parts: Parts) -> Iterator[tuple[Parts, str]]:

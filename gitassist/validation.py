@@ -102,7 +102,8 @@ def read_schemas(
             _check_schema(schema)
             make_validator(schema, path=path)  # RE2 patterns, self-contained $refs
         except ConfigError as exc:
-            problems.append(Problem(path, exc.message, "$", None, None, rev, "invalid_schema"))
+            message = f"invalid context schema: {exc.message}"
+            problems.append(Problem(path, message, "$", None, None, rev, "invalid_schema"))
             continue
         except ValueError as exc:  # JSONDecodeError is a ValueError
             line, col = getattr(exc, "lineno", None), getattr(exc, "colno", None)
