@@ -16,7 +16,15 @@ import math
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+)
 
 from gitassist.errors import DocumentError, Location
 from gitassist.problems import Problem, json_path
@@ -33,8 +41,9 @@ class RunConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    tags: list[str] = Field(default_factory=list, description="Tags added to every run.")
-    recursion_limit: int | None = Field(
+    # Strict: ``recursion_limit: true`` is an error, not 1; ``tags: [1]`` is not ["1"].
+    tags: list[StrictStr] = Field(default_factory=list, description="Tags added to every run.")
+    recursion_limit: StrictInt | None = Field(
         default=None, ge=1, description="Maximum number of graph steps in one run."
     )
 
@@ -117,6 +126,8 @@ def _yaml_error(exc: Exception, path: str, rev: str | None) -> DocumentError:
     if name == "DuplicateKeyError":
         problem = "duplicate key: " + str(getattr(exc, "problem", "")).split(" with value")[0]
         problem = problem.replace("found duplicate key ", "")
+    elif name == "Refused":  # yaml12's own refusals say what is wrong already
+        pass
     elif name == "ConstructorError":
         problem = f"YAML tags are not allowed ({problem})"
     return DocumentError(f"invalid YAML: {problem}", location=Location(path, line, column, rev))
@@ -153,6 +164,7 @@ def _jsonable(value: Any, path: str, rev: str | None, where: tuple[str | int, ..
 def load_yaml_data(text: str, path: str, rev: str | None = None) -> Any:
     """Parse YAML into plain JSON-compatible data with the fast safe loader."""
     from yaml import MarkedYAMLError, YAMLError
+    from yaml.reader import ReaderError
 
     from gitassist import yaml12
 
@@ -160,12 +172,27 @@ def load_yaml_data(text: str, path: str, rev: str | None = None) -> Any:
         data = yaml12.load(text)
     except MarkedYAMLError as exc:
         raise _yaml_error(exc, path, rev) from None
+    except ReaderError as exc:  # a control character; the C reader gives only its position
+        from gitassist.limits import line_column
+
+        index = min(max(exc.position, 0), max(len(text) - 1, 0))
+        line, column = line_column(text, index)
+        char = f"U+{ord(text[index]):04X}" if text else "?"
+        raise DocumentError(
+            f"invalid YAML: character {char} is not allowed ({exc.reason})",
+            location=Location(path, line, column, rev),
+        ) from None
     except YAMLError as exc:
-        raise DocumentError(f"invalid YAML: {exc}", location=Location(path, rev=rev)) from None
+        problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DocumentError(f"invalid YAML: {problem}", location=Location(path, rev=rev)) from None
     return _jsonable(data, path, rev, ())
 
 
 def load_roundtrip(text: str) -> Any:
+    """The round-trip parse (comments, layout and positions), within yaml12's limits."""
+    from gitassist import yaml12
+
+    yaml12.check(text)  # ruamel does not bound aliases or nesting: never hand it more
     return _rt_yaml().load(text)
 
 
@@ -348,8 +375,17 @@ def _plain(value: Any) -> Any:
 
 
 def render_update(text: str, document: AssistantDocument) -> str:
-    """Rewrite ``text`` to hold ``document``, changing only what differs."""
-    data = load_roundtrip(text)
+    """Rewrite ``text`` to hold ``document``, changing only what differs.
+
+    Text the strict loader refuses (see :mod:`gitassist.yaml12`) is not edited but replaced:
+    the new text is fully determined by ``document``.
+    """
+    from yaml import YAMLError
+
+    try:
+        data = load_roundtrip(text)
+    except YAMLError:
+        return render_new(document)
     fields = document_fields(document)
     if not hasattr(data, "items"):
         return render_new(document)

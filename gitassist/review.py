@@ -292,7 +292,7 @@ def _unparsed(
     store: Store, old: _Side, entry: Entry, project: Project, schemas: SchemaSet, rev: str
 ) -> AssistantChange:
     """A file at HEAD that is not a valid document: shown with its problems."""
-    _, problems = check_document(store.blob_text(entry.blob), entry.path, rev)
+    _, problems = check_document(store.document_text(entry.blob), entry.path, rev)
     before = next(((e, d) for e, d in old.docs.values() if e.path == entry.path), None)
     if before is None:
         return AssistantChange(

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gitassist.errors import ConfigError, Location
+from gitassist.limits import load_json
 from gitassist.problems import Problem
 
 if TYPE_CHECKING:
@@ -109,18 +110,22 @@ def changed_graphs(
     return out
 
 
-def _compile(schema: dict[str, Any]) -> Any:
-    """A validator for ``schema`` (ValueError when it is not a valid JSON Schema). The one
-    place validators are built."""
+def _compile(schema: dict[str, Any], path: str) -> Any:
+    """A validator for ``schema`` (ValueError when it is not a valid JSON Schema, or uses a
+    pattern RE2 cannot run or a ``$ref`` outside itself). The one place validators are built."""
     from jsonschema.exceptions import SchemaError
     from jsonschema.validators import validator_for
 
-    cls = validator_for(schema)
+    from gitassist.schema_engine import make_validator
+
     try:
-        cls.check_schema(schema)
+        validator_for(schema).check_schema(schema)
     except SchemaError as exc:
         raise ValueError(exc.message) from None
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+    try:
+        return make_validator(schema, path=path)
+    except ConfigError as exc:
+        raise ValueError(exc.message) from None
 
 
 def _remember(cache: dict[str, Any], key: str, value: Any) -> Any:
@@ -135,10 +140,10 @@ def _parse(found: SchemaFile) -> dict[str, Any]:
     cached = _PARSED.get(found.blob)
     if cached is None:
         try:
-            data = json.loads(found.text)
+            data = load_json(found.text)  # bounded: size, depth, finite numbers
             if not isinstance(data, dict):
                 raise ValueError(f"{found.path} is not a JSON object")
-            _remember(_VALIDATORS, found.blob, _compile(data))
+            _remember(_VALIDATORS, found.blob, _compile(data, found.path))
             cached = data
         except ValueError as exc:  # JSONDecodeError is a ValueError
             cached = exc
@@ -162,7 +167,9 @@ class SchemaSet:
         if graph_id not in self._validators:
             blob = self.blobs.get(graph_id)
             known = _VALIDATORS.get(blob) if blob is not None else None
-            self._validators[graph_id] = known or _compile(self.schemas[graph_id])
+            self._validators[graph_id] = known or _compile(
+                self.schemas[graph_id], f"the context schema of graph {graph_id}"
+            )
         return self._validators[graph_id]
 
 

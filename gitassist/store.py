@@ -380,6 +380,14 @@ class Store:
         except UnicodeDecodeError:
             return obj.data.decode("utf-8", errors="replace")
 
+    def document_text(self, blob: str) -> str:
+        """A blob's text for parsing: undecodable bytes stay lone surrogates, which the
+        loader refuses with their byte offset (``blob_text`` would hide them as U+FFFD)."""
+        obj = self.repo.get(blob)
+        if not isinstance(obj, pygit2.Blob):
+            raise NotFound(f"blob {blob[:12]} is missing")
+        return obj.data.decode("utf-8", errors="surrogateescape")
+
     def blob_info(self, entry: Entry, rev: str | None = None) -> BlobInfo:
         key = (entry.blob, entry.path)
         info = self._blob_cache.get(key)
@@ -387,7 +395,7 @@ class Store:
             if len(self._blob_cache) > _CACHE_SIZE:  # drop the oldest half, keep recent work
                 for old in list(self._blob_cache)[: _CACHE_SIZE // 2]:
                     self._blob_cache.pop(old, None)  # another thread may have dropped it
-            document, problems = check_document(self.blob_text(entry.blob), entry.path, rev)
+            document, problems = check_document(self.document_text(entry.blob), entry.path, rev)
             info = BlobInfo(document, tuple(problems))
             self._blob_cache[key] = info
         return info
@@ -395,7 +403,7 @@ class Store:
     def document(self, entry: Entry, rev: str | None = None) -> AssistantDocument:
         info = self.blob_info(entry, rev)
         if info.document is None:
-            return parse_document(self.blob_text(entry.blob), entry.path, rev)  # raises
+            return parse_document(self.document_text(entry.blob), entry.path, rev)  # raises
         return info.document
 
     def documents(self, tree: Tree | None) -> Iterator[tuple[Entry, BlobInfo]]:

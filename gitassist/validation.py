@@ -330,7 +330,7 @@ def entry_problems(store: Store, commit: Commit, entries: list[Entry]) -> list[P
     schemas = load_schemas(store, project, commit.tree)
     problems: list[Problem] = []
     for entry in entries:
-        text = store.blob_text(entry.blob)
+        text = store.document_text(entry.blob)  # undecodable bytes are refused, not U+FFFD
         problems.extend(document_problems(text, entry.path, project, schemas)[1])
     return problems
 
@@ -450,9 +450,9 @@ def _texts(
 ) -> Iterable[tuple[str, str]]:
     for path, blob in files.items():
         if blob is not None:
-            yield path, store.blob_text(blob)
+            yield path, store.document_text(blob)
         else:
-            yield path, (store.root / path).read_text(encoding="utf-8", errors="replace")
+            yield path, (store.root / path).read_text(encoding="utf-8", errors="surrogateescape")
 
 
 def quick_ids(

@@ -76,18 +76,26 @@ def store_for(repo: str) -> Store:
 
 
 def parse_value(text: str, what: str) -> Any:
-    """JSON or YAML text, or @file (.json/.yaml), as data."""
+    """JSON or YAML text, or @file (.json/.yaml), as data, within the document limits.
+
+    JSON that parses but is not portable (``NaN``, ``Infinity``, ``1e999``, a 5,000-digit
+    integer) or is beyond a limit is refused here rather than read again as YAML.
+    """
     from gitassist.documents import load_yaml_data
     from gitassist.errors import DocumentError
+    from gitassist.limits import JSONLimitError, load_json
 
     source = what
     if text.startswith("@"):
         path = Path(text[1:])
         if not path.is_file():
             raise click.BadParameter(f"no such file: {path}", param_hint=what)
-        source, text = str(path), path.read_text(encoding="utf-8")
+        source, text = str(path), path.read_text(encoding="utf-8", errors="surrogateescape")
     try:
-        return json.loads(text)
+        return load_json(text)
+    except JSONLimitError as exc:
+        where = f"{source}:{exc.lineno}:{exc.colno}: " if source != what else ""
+        raise click.BadParameter(f"{where}{exc.msg}", param_hint=what) from None
     except json.JSONDecodeError:
         pass
     try:
