@@ -7,6 +7,7 @@ The public API mirrors langgraph_sdk::
     assistant = await client.assistants.create("agent", context={"model_name": "openai"})
 """
 
+from gitassist import _version
 from gitassist.client import get_client, get_sync_client
 from gitassist.documents import AssistantDocument, RunConfig
 from gitassist.errors import (
@@ -22,7 +23,7 @@ from gitassist.errors import (
 )
 from gitassist.store import Store
 
-__version__ = "0.1.0"
+__version__ = _version.__version__
 
 __all__ = [
     "AssistantDocument",
