@@ -100,6 +100,12 @@ def plan(
     """Show what apply would record: versions, latest moves, deletions.
 
     With --deployment, also what `gitassist sync` would change on that LangGraph server.
+
+    \b
+    Examples:
+      gitassist plan
+      gitassist plan --remote origin --format markdown >> "$GITHUB_STEP_SUMMARY"
+      gitassist plan --exit-code --json
     """
     from gitassist.apply import apply as run_apply
 
@@ -157,7 +163,9 @@ def apply(
     rollback (set-latest) sticks until the document changes again.
 
     \b
-    In CI, after merge:   gitassist apply --push origin
+    Examples:
+      gitassist apply --push origin          in CI, after merge
+      gitassist apply --dry-run
     """
     from gitassist.apply import apply as run_apply
 
@@ -200,7 +208,13 @@ def apply(
 @repo_option
 @json_option
 def fetch(remote: str, force: bool, repo: str, as_json: bool) -> None:
-    """Fetch REMOTE's assistant refs (versions, latest, apply record)."""
+    """Fetch REMOTE's assistant refs (versions, latest, apply record).
+
+    \b
+    Examples:
+      gitassist fetch
+      gitassist fetch upstream --force
+    """
     from gitassist.remote import fetch as do_fetch
 
     result = do_fetch(store_for(repo), remote, force=force)
@@ -215,7 +229,13 @@ def fetch(remote: str, force: bool, repo: str, as_json: bool) -> None:
 @repo_option
 @json_option
 def push(remote: str, repo: str, as_json: bool) -> None:
-    """Push local assistant refs to REMOTE (e.g. after set-latest), atomically."""
+    """Push local assistant refs to REMOTE (e.g. after set-latest), atomically.
+
+    \b
+    Examples:
+      gitassist push origin                  after gitassist set-latest
+      gitassist push upstream --json
+    """
     from gitassist.refs import RefUpdate
     from gitassist.remote import push as do_push
     from gitassist.remote import remote_refs

@@ -56,9 +56,17 @@ def cli(ctx: click.Context, directory: str | None) -> None:
 
 
 def _register() -> None:
-    from gitassist.cli import apply_cmds, deploy, lifecycle, review, running, versions_cmds
+    from gitassist.cli import (
+        apply_cmds,
+        complete,
+        deploy,
+        lifecycle,
+        review,
+        running,
+        versions_cmds,
+    )
 
-    for module in (lifecycle, versions_cmds, review, apply_cmds, deploy, running):
+    for module in (lifecycle, versions_cmds, review, apply_cmds, deploy, running, complete):
         for command in module.COMMANDS:
             cli.add_command(command)
 
