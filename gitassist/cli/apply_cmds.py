@@ -108,9 +108,13 @@ def plan(
       gitassist plan --exit-code --json
     """
     from gitassist.apply import apply as run_apply
+    from gitassist.cli.progress import progress
 
     store = store_for(repo)
-    outcome = run_apply(store, remote=remote, any_branch=any_branch, dry_run=True)
+    with progress(fmt == "json") as tell:
+        outcome = run_apply(
+            store, remote=remote, any_branch=any_branch, dry_run=True, progress=tell
+        )
     if fmt == "json" and deployment:
         from gitassist.sync import deployment_plan
 
@@ -168,17 +172,20 @@ def apply(
       gitassist apply --dry-run
     """
     from gitassist.apply import apply as run_apply
+    from gitassist.cli.progress import progress
 
     store = store_for(repo)
-    outcome = run_apply(
-        store,
-        remote=remote,
-        prune=prune,
-        allow_delete_all=allow_delete_all,
-        any_branch=any_branch,
-        from_rewritten=from_rewritten,
-        dry_run=dry_run,
-    )
+    with progress(fmt == "json") as tell:
+        outcome = run_apply(
+            store,
+            remote=remote,
+            prune=prune,
+            allow_delete_all=allow_delete_all,
+            any_branch=any_branch,
+            from_rewritten=from_rewritten,
+            dry_run=dry_run,
+            progress=tell,
+        )
     if fmt == "json":
         data = plan_json(outcome.plan, prune)
         data.update(

@@ -112,8 +112,10 @@ def sync(
     from gitassist.sync import sync as run_sync
 
     store = store_for(repo)
-    with _remote(store, target, headers) as remote:
-        report = run_sync(store, remote, prune=prune, dry_run=dry_run)
+    from gitassist.cli.progress import progress
+
+    with _remote(store, target, headers) as remote, progress(as_json) as tell:
+        report = run_sync(store, remote, prune=prune, dry_run=dry_run, progress=tell)
     if as_json:
         emit_json(report.to_dict())
     else:

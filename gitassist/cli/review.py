@@ -67,9 +67,11 @@ def validate(paths: tuple[str, ...], rev: str | None, fmt: str, strict: bool, re
       gitassist validate
       gitassist validate --rev origin/main --format github
     """
+    from gitassist.cli.progress import progress
     from gitassist.validation import validate as run
 
-    report = run(store_for(repo), rev=rev, paths=paths or None)
+    with progress(fmt == "json") as tell:
+        report = run(store_for(repo), rev=rev, paths=paths or None, progress=tell)
     if fmt == "json":
         emit_json(report.to_dict())
     else:
