@@ -7,7 +7,7 @@ The public API mirrors langgraph_sdk::
     assistant = await client.assistants.create("agent", context={"model_name": "openai"})
 """
 
-from gitassist import _version
+from gitassist._version import __version__
 from gitassist.client import get_client, get_sync_client
 from gitassist.documents import AssistantDocument, RunConfig
 from gitassist.errors import (
@@ -22,8 +22,6 @@ from gitassist.errors import (
     ValidationFailed,
 )
 from gitassist.store import Store
-
-__version__ = _version.__version__
 
 __all__ = [
     "AssistantDocument",
