@@ -11,9 +11,12 @@ import subprocess
 import sys
 import uuid
 
+import pytest
+
 from gitassist.apply import apply
 from gitassist.validation import validate
 from tests.conftest import doc_yaml
+from tests.lgserver import start_server
 
 FILES = 60  # above the CLI's threshold for drawing a bar (MIN_TOTAL)
 
@@ -112,3 +115,27 @@ def test_cli_draws_progress_on_a_terminal_only(make_repo):
     assert code == 0
     assert "Applied" in stdout
     assert terminal == ""  # one commit to walk: below the threshold, no bar
+
+
+@pytest.mark.server
+def test_sync_counts_every_assistant_compared_and_written(example_repo, tmp_path):
+    """Against a real `langgraph dev`: one call per assistant compared, then per assistant
+    written, each counting up to its total."""
+    from gitassist.server import connect
+    from gitassist.sync import sync
+
+    (example_repo.path / ".gitignore").write_text(".langgraph_api/\n__pycache__/\n.gitassist/\n")
+    client = example_repo.client()
+    for i in range(3):
+        client.assistants.create("agent", context={"model_name": "echo"}, name=f"Bot {i}")
+    example_repo.git("add", "-A")
+    example_repo.git("commit", "-qm", "ignore server state")
+    with start_server(example_repo.path, log_path=tmp_path / "server.log") as server:
+        calls = Calls()
+        with connect(server.url) as remote:
+            report = sync(example_repo.store(), remote, progress=calls)
+    compared = [c for c in calls if c[0] == "compare"]
+    written = [c for c in calls if c[0] == "sync"]
+    assert compared == [("compare", i, 3) for i in range(1, 4)]
+    assert written == [("sync", i, len(report.items)) for i in range(1, len(report.items) + 1)]
+    assert report.counts().get("created") == 3
