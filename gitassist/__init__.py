@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     )
     from gitassist.store import Store
 
-__version__ = "0.1.0"
+from gitassist._version import __version__
 
 # public name -> the module that defines it
 _LAZY = {

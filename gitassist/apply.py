@@ -12,6 +12,7 @@ from gitassist.plan import Plan, make_plan
 from gitassist.record import ApplyResult, execute
 
 if TYPE_CHECKING:
+    from gitassist.progress import Progress
     from gitassist.remote import FetchResult
     from gitassist.store import Store
 
@@ -75,12 +76,25 @@ def dirty_documents(store: Store) -> list[tuple[str, bool]]:
     return out
 
 
-def plan_for(store: Store, *, any_branch: bool = False, from_rewritten: bool = False) -> Plan:
+def plan_for(
+    store: Store,
+    *,
+    any_branch: bool = False,
+    from_rewritten: bool = False,
+    progress: Progress | None = None,
+) -> Plan:
     branch = check_guards(store, any_branch=any_branch)
     head = store.head_commit()
     if head is None:
         raise RepositoryError("the repository has no commits yet")
-    return make_plan(store, head=head, branch=branch, from_rewritten=from_rewritten, validate=True)
+    return make_plan(
+        store,
+        head=head,
+        branch=branch,
+        from_rewritten=from_rewritten,
+        validate=True,
+        progress=progress,
+    )
 
 
 def apply(
@@ -92,8 +106,10 @@ def apply(
     any_branch: bool = False,
     from_rewritten: bool = False,
     dry_run: bool = False,
+    progress: Progress | None = None,
 ) -> ApplyOutcome:
-    """Plan and record; with ``remote``, fetch its refs first and push atomically after."""
+    """Plan and record; with ``remote``, fetch its refs first and push atomically after.
+    ``progress`` is told of each commit the plan walks."""
     attempts = 0
     while True:
         attempts += 1
@@ -107,6 +123,7 @@ def apply(
                 any_branch=any_branch,
                 from_rewritten=from_rewritten,
                 dry_run=dry_run,
+                progress=progress,
             )
         if outcome is not None:
             return outcome
@@ -122,6 +139,7 @@ def _attempt(
     any_branch: bool,
     from_rewritten: bool,
     dry_run: bool,
+    progress: Progress | None = None,
 ) -> ApplyOutcome | None:
     """One fetch-plan-record-push round; None means "lost a race or deepened: go again"."""
     from gitassist import remote as remotes
@@ -134,7 +152,9 @@ def _attempt(
         fetched = remotes.fetch(store, remote)
         expected = fetched.remote_refs
     try:
-        plan = plan_for(store, any_branch=any_branch, from_rewritten=from_rewritten)
+        plan = plan_for(
+            store, any_branch=any_branch, from_rewritten=from_rewritten, progress=progress
+        )
     except ShallowClone:
         if remote is None or attempts > 1 or not store.is_shallow():
             raise

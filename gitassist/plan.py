@@ -18,6 +18,7 @@ import pygit2
 from gitassist.applied import AppliedRecord, index_at, read_applied
 from gitassist.errors import HistoryRewritten, NotFound, ShallowClone
 from gitassist.index import Index, apply_changes, changed_entries, copy_index
+from gitassist.progress import Progress, noop
 from gitassist.store import Entry
 from gitassist.versions import LatestState, max_version, read_latest, read_version
 
@@ -313,9 +314,11 @@ def make_plan(
     branch: str | None = None,
     from_rewritten: bool = False,
     validate: bool = False,
+    progress: Progress | None = None,
 ) -> Plan:
     """Compare the branch with the recorded refs and say what apply would do; with
-    ``validate``, also check the changed documents (under ``head``'s own configuration)."""
+    ``validate``, also check the changed documents (under ``head``'s own configuration).
+    ``progress`` is told of each commit walked."""
     branch = branch or store.tracked_branch()
     if head is None:
         ref = store.repo.references.get(f"refs/heads/{branch}")
@@ -346,7 +349,8 @@ def make_plan(
     head_entries = {e.blob for e in range_added}
     walker = _Walker(store, plan)
     parent_tree = base_tree
-    for commit in commits:
+    tell = noop if progress is None else progress
+    for walked, commit in enumerate(commits, 1):
         tree = commit.tree
         if len(commits) == 1:  # the walk's one diff is the range's diff
             removed, added = range_removed, range_added
@@ -356,6 +360,7 @@ def make_plan(
             walker.step(commit, removed, added, head_entries)
             apply_changes(store, index, removed, added)
         parent_tree = tree
+        tell("plan", walked, len(commits))
     plan.index = index
     for assistant_id, version in walker.new_latest.items():
         state = walker.state(assistant_id)

@@ -215,6 +215,28 @@ def _user_error(exc: BaseException, prepared: PreparedRun) -> UserCodeError:
 # --------------------------------------------------------------------------- one run
 
 
+def trace_config(prov: Provenance, config: Mapping[str, Any]) -> dict[str, Any]:
+    """Provenance as run metadata and tags, so LangSmith (or any callback handler) shows which
+    assistant version, document commit and code commit produced a trace."""
+    metadata = {
+        **dict(config.get("metadata") or {}),
+        "assistant_id": prov.assistant_id,
+        "graph_id": prov.graph_id,
+        "assistant_version": prov.version,
+        "document_commit": prov.document_commit,
+        "code_commit": prov.code_commit,
+        "code_dirty": prov.code_dirty,
+    }
+    tags = [
+        f"assistant:{prov.assistant_id}",
+        *([f"version:{prov.version}"] if prov.version is not None else []),
+        *([f"document:{prov.document_commit[:12]}"] if prov.document_commit else []),
+        *([f"code:{prov.code_commit[:12]}"] if prov.code_commit else []),
+    ]
+    own = list(config.get("tags") or [])
+    return {"metadata": metadata, "tags": [*own, *(tag for tag in tags if tag not in own)]}
+
+
 @dataclass(frozen=True)
 class RunOptions:
     """How a run executes, beyond its input: the SDK's run parameters gitassist honours."""
@@ -290,6 +312,7 @@ class _Run:
             configurable["checkpoint_ns"] = options.checkpoint_ns
         self.config = {
             **prepared.config,
+            **trace_config(prepared.provenance, prepared.config),
             "configurable": configurable,
             "run_id": uuid.UUID(self.run_id),
             "run_name": prepared.provenance.name,

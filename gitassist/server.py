@@ -296,7 +296,7 @@ def connect(
     except ImportError:
         raise ConfigError(
             "syncing with a LangGraph Server needs the langgraph-sdk package",
-            hint="pip install 'gitassist[server]'",
+            hint="pip install 'langgraph-gitassist[server]'",
         ) from None
     client = get_sync_client(url=url, api_key=api_key, headers=dict(headers or {}), timeout=timeout)
     return Remote(client, url, retries=retries)

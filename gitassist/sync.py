@@ -39,6 +39,7 @@ from gitassist.content import (
     server_content,
     stamp_of,
 )
+from gitassist.progress import Progress, noop
 from gitassist.server import MAX_PAGE, connect_target, status_of
 
 if TYPE_CHECKING:
@@ -194,8 +195,12 @@ def sync(
     prune: bool = False,
     dry_run: bool = False,
     page_size: int = MAX_PAGE,
+    progress: Progress | None = None,
 ) -> SyncReport:
-    """Make the server's active assistants equal git's latest versions; report per assistant."""
+    """Make the server's active assistants equal git's latest versions; report per assistant.
+
+    ``progress`` is told of each assistant compared ("compare"), then of each written ("sync").
+    """
     started = time.perf_counter()
     requests0, writes0, retries0 = remote.requests, remote.writes, remote.retried
     report = SyncReport(remote.url, dry_run, prune)
@@ -203,13 +208,15 @@ def sync(
     graph_ids = set(store.project.graphs)
     on_server = remote.by_id(page_size)
     planned: list[tuple[Item, Desired | None, int | None]] = []
-    for assistant_id, desired in git.desired.items():
+    tell = noop if progress is None else progress
+    for compared, (assistant_id, desired) in enumerate(git.desired.items(), 1):
         try:
             item, target = _plan_one(remote, desired, on_server.get(assistant_id))
         except Exception as exc:
             item = Item(assistant_id, desired.resolved.document.name, "update", "failed")
             item.error, target = _describe(exc), None
         planned.append((item, desired, target))
+        tell("compare", compared, len(git.desired))
     for assistant_id, assistant in on_server.items():
         if assistant_id not in git.desired:
             prune_item = _prune_item(assistant, git, graph_ids, prune)
@@ -221,7 +228,7 @@ def sync(
                 item.result = "planned"
         report.items = [item for item, _, _ in planned]
     else:
-        _execute(remote, planned, on_server, page_size)
+        _execute(remote, planned, on_server, page_size, tell)
         report.items = [item for item, _, _ in planned]
     report.items.sort(key=lambda i: (i.name.lower(), i.assistant_id))
     report.requests = remote.requests - requests0
@@ -250,9 +257,11 @@ def _execute(
     planned: list[tuple[Item, Desired | None, int | None]],
     on_server: dict[str, dict[str, Any]],
     page_size: int,
+    tell: Progress = noop,
 ) -> None:
     written: list[tuple[Item, Desired]] = []
-    for item, desired, target in planned:
+    for done, (item, desired, target) in enumerate(planned, 1):
+        tell("sync", done, len(planned))
         try:
             if item.action == "delete":
                 remote.delete(item.assistant_id)

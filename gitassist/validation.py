@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from gitassist.documents import Locator, check_document
 from gitassist.errors import NotFound
 from gitassist.problems import Problem, json_path
+from gitassist.progress import Progress, noop
 from gitassist.redact import looks_secret, redact, redact_text
 from gitassist.schemas import SchemaSet, read_schemas, schema_path
 
@@ -376,11 +377,17 @@ class _Checked:
     document: AssistantDocument | None
 
 
-def validate(store: Store, *, rev: str | None = None, paths: Iterable[str] | None = None) -> Report:
+def validate(
+    store: Store,
+    *,
+    rev: str | None = None,
+    paths: Iterable[str] | None = None,
+    progress: Progress | None = None,
+) -> Report:
     """Validate the assistant files at ``rev`` (default: the working tree).
 
     With ``paths``, only those files are checked, but an ``assistant_id`` is still compared
-    with every other file in the assistants directory.
+    with every other file in the assistants directory. ``progress`` is told of each file.
     """
     tree, label = None, None
     project = store.project
@@ -392,10 +399,12 @@ def validate(store: Store, *, rev: str | None = None, paths: Iterable[str] | Non
     selected = all_files if paths is None else _selected(store, paths, tree, all_files)
     schemas, problems = read_schemas(store, project, tree, rev=label)
     checked: list[_Checked] = []
+    tell = noop if progress is None else progress
     for path, text in _texts(store, tree, selected):
         document, found = document_problems(text, path, project, schemas, rev=label)
         checked.append(_Checked(path, text, document))
         problems.extend(found)
+        tell("validate", len(checked), len(selected))
     problems.extend(missing_schema_problems(project, schemas, checked, label))
     others = {p: t for p, t in all_files.items() if p not in selected}
     problems.extend(duplicate_problems(checked, quick_ids(store, tree, others), label))

@@ -132,11 +132,21 @@ def plan(
     """Show what apply would record: versions, latest moves, deletions.
 
     With --deployment, also what `gitassist sync` would change on that LangGraph server.
+
+    \b
+    Examples:
+      gitassist plan
+      gitassist plan --remote origin --format markdown >> "$GITHUB_STEP_SUMMARY"
+      gitassist plan --exit-code --json
     """
     from gitassist.apply import apply as run_apply
+    from gitassist.cli.progress import progress
 
     store = store_for(repo)
-    outcome = run_apply(store, remote=remote, any_branch=any_branch, dry_run=True)
+    with progress(fmt == "json") as tell:
+        outcome = run_apply(
+            store, remote=remote, any_branch=any_branch, dry_run=True, progress=tell
+        )
     if outcome.fetched is not None:
         _render_refused(outcome.fetched.remote, outcome.fetched.refused)
     if fmt == "json" and deployment:
@@ -192,20 +202,25 @@ def apply(
     rollback (set-latest) sticks until the document changes again.
 
     \b
-    In CI, after merge:   gitassist apply --push origin
+    Examples:
+      gitassist apply --push origin          in CI, after merge
+      gitassist apply --dry-run
     """
     from gitassist.apply import apply as run_apply
+    from gitassist.cli.progress import progress
 
     store = store_for(repo)
-    outcome = run_apply(
-        store,
-        remote=remote,
-        prune=prune,
-        allow_delete_all=allow_delete_all,
-        any_branch=any_branch,
-        from_rewritten=from_rewritten,
-        dry_run=dry_run,
-    )
+    with progress(fmt == "json") as tell:
+        outcome = run_apply(
+            store,
+            remote=remote,
+            prune=prune,
+            allow_delete_all=allow_delete_all,
+            any_branch=any_branch,
+            from_rewritten=from_rewritten,
+            dry_run=dry_run,
+            progress=tell,
+        )
     refused = outcome.fetched.refused if outcome.fetched else []
     if fmt == "json":
         data = plan_json(outcome.plan, prune)
@@ -246,7 +261,13 @@ def _render_refused(remote: str, refused: list[RefusedRef]) -> None:
 @repo_option
 @json_option
 def fetch(remote: str, force: bool, repo: str, as_json: bool) -> None:
-    """Fetch REMOTE's assistant refs (versions, latest, apply record)."""
+    """Fetch REMOTE's assistant refs (versions, latest, apply record).
+
+    \b
+    Examples:
+      gitassist fetch
+      gitassist fetch upstream --force
+    """
     from gitassist.remote import fetch as do_fetch
 
     result = do_fetch(store_for(repo), remote, force=force)
@@ -272,6 +293,11 @@ def push(remote: str, repo: str, as_json: bool) -> None:
     Versions the remote lacks are created; a latest pointer or the apply record moves only
     forward. Nothing on REMOTE is moved back or replaced: such a push is refused with the
     reason (fetch first).
+
+    \b
+    Examples:
+      gitassist push origin                  after gitassist set-latest
+      gitassist push upstream --json
     """
     from gitassist.remote import push_all
 

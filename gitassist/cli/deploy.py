@@ -100,13 +100,20 @@ def sync(
     \b
     API key: LANGSMITH_API_KEY or LANGGRAPH_API_KEY, or --header 'x-api-key:...'.
     Exit 8 when an assistant failed.
+
+    \b
+    Examples:
+      gitassist sync production --dry-run
+      gitassist sync http://127.0.0.1:2024 --prune --json
     """
     from gitassist.errors import ExitCode
     from gitassist.sync import sync as run_sync
 
     store = store_for(repo)
-    with _remote(store, target, headers) as remote:
-        report = run_sync(store, remote, prune=prune, dry_run=dry_run)
+    from gitassist.cli.progress import progress
+
+    with _remote(store, target, headers) as remote, progress(as_json) as tell:
+        report = run_sync(store, remote, prune=prune, dry_run=dry_run, progress=tell)
     if as_json:
         emit_json(report.to_dict())
     else:
@@ -143,6 +150,10 @@ def drift(target: str, exit_code: bool, headers: tuple[str, ...], repo: str, as_
     server after sync), unstamped (not written by gitassist), outdated (git has newer
     versions), unmanaged (created by hand on the server), deleted_in_git, orphaned.
     `gitassist sync` fixes all but unmanaged; `gitassist adopt` brings those into git.
+
+    \b
+    Examples:
+      gitassist drift production --exit-code
     """
     from gitassist.drift import drift as run_drift
     from gitassist.errors import ExitCode
@@ -171,6 +182,10 @@ def adopt(
 
     For a team starting from an existing deployment: run it on a branch and open a
     pull request. Skips the graphs' default assistants and assistants git deleted.
+
+    \b
+    Examples:
+      gitassist adopt production -m "Adopt the deployment's assistants"
     """
     from gitassist.adopt import adopt as run_adopt
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from gitassist.cli.complete import complete_target
 from gitassist.cli.options import (
     IntRange,
     json_option,
@@ -110,6 +111,11 @@ def init(directory: str, graphs: tuple[str, ...], as_json: bool) -> None:
     starter graph, graphs/agent.py, and its context schema when there was none),
     assistants/, schemas/assistant.schema.json (editor completion) and .gitignore
     entries; then commits only the files it created.
+
+    \b
+    Examples:
+      gitassist init my-assistants
+      gitassist init . --graph agent=./graphs/agent.py:graph
     """
     from gitassist.scaffold import init_repository
 
@@ -175,6 +181,7 @@ def create(
     branch it only commits. Example:
 
     \b
+    Examples:
       gitassist create agent --name "Support bot" --set model_name=openai
     """
     from gitassist import assistants as ops
@@ -198,12 +205,19 @@ def create(
 
 
 @click.command()
-@click.argument("target")
+@click.argument("target", shell_complete=complete_target)
 @click.option("--rev", help="Read the document at this git revision instead.")
 @repo_option
 @json_option
 def get(target: str, rev: str | None, repo: str, as_json: bool) -> None:
-    """Show an assistant's active version (or TARGET@N, or --rev REV)."""
+    """Show an assistant's active version (or TARGET@N, or --rev REV).
+
+    \b
+    Examples:
+      gitassist get support-bot
+      gitassist get support-bot@2 --json
+      gitassist get agent --rev origin/main
+    """
     from gitassist.resolve import resolve
 
     resolved = resolve(store_for(repo), target, rev=rev)
@@ -239,7 +253,13 @@ def list_(
     repo: str,
     as_json: bool,
 ) -> None:
-    """List assistants with their active versions (alias: search)."""
+    """List assistants with their active versions (alias: search).
+
+    \b
+    Examples:
+      gitassist list
+      gitassist list --graph agent --name support --json
+    """
     from gitassist.resolve import search
 
     warnings: list[str] = []
@@ -271,12 +291,16 @@ def list_(
 
 
 search = click.Command(
-    "search", callback=list_.callback, params=list_.params, help="Search assistants (same as list)."
+    "search",
+    callback=list_.callback,
+    params=list_.params,
+    help="Search assistants (same as list).\n\n\b\nExamples:\n  gitassist search --name support\n"
+    "  gitassist search --graph agent --json",
 )
 
 
 @click.command()
-@click.argument("target")
+@click.argument("target", shell_complete=complete_target)
 @click.option(
     "--context",
     "context_text",
@@ -321,6 +345,7 @@ def update(
     changes nothing makes no commit and no version.
 
     \b
+    Examples:
       gitassist update support --set system_prompt="Be brief."
     """
     from gitassist import assistants as ops
@@ -344,7 +369,7 @@ def update(
 
 
 @click.command()
-@click.argument("target")
+@click.argument("target", shell_complete=complete_target)
 @click.option("--message", "-m", help="Commit message.")
 @click.option("--author", metavar="'NAME <EMAIL>'")
 @repo_option
@@ -354,6 +379,10 @@ def delete(target: str, message: str | None, author: str | None, repo: str, as_j
 
     Its versions stay readable (`gitassist versions`), and creating the same id
     again continues the numbering.
+
+    \b
+    Examples:
+      gitassist delete support-bot -m "retired"
     """
     from gitassist import assistants as ops
     from gitassist.store import parse_author
@@ -381,12 +410,18 @@ def delete(target: str, message: str | None, author: str | None, repo: str, as_j
 
 
 @click.command()
-@click.argument("target")
+@click.argument("target", shell_complete=complete_target)
 @click.option("--rev", help="The document at this git revision.")
 @repo_option
 @json_option
 def show(target: str, rev: str | None, repo: str, as_json: bool) -> None:
-    """Print a version's document as committed (TARGET, TARGET@N, TARGET@latest)."""
+    """Print a version's document as committed (TARGET, TARGET@N, TARGET@latest).
+
+    \b
+    Examples:
+      gitassist show support-bot@2
+      gitassist show support-bot@latest > bot.yaml
+    """
     from gitassist.resolve import resolve
 
     store = store_for(repo)

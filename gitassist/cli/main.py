@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from gitassist._version import __version__
 from gitassist.cli.render import dumps, err, problem_line
 from gitassist.errors import ExitCode, GitassistError
 
@@ -96,6 +97,10 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
         "running",
         "Conversations kept between runs (in .gitassist/threads.sqlite, git-ignored).",
     ),
+    "completion": (
+        "complete",
+        "Print the shell completion script for SHELL (commands, options, assistants, versions).",
+    ),
 }
 
 
@@ -129,9 +134,20 @@ class Group(click.Group):
 
 
 @click.group(cls=Group, help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="gitassist")
-def cli() -> None:
-    pass
+@click.version_option(__version__, prog_name="gitassist")
+@click.option(
+    "-C",
+    "directory",
+    metavar="DIR",
+    type=click.Path(exists=True, file_okay=False),
+    help="Run as if gitassist was started in DIR (as git -C).",
+)
+@click.pass_context
+def cli(ctx: click.Context, directory: str | None) -> None:
+    if directory:  # like git: every path after it, and --repo/-C, is taken from DIR
+        previous = os.getcwd()
+        os.chdir(directory)
+        ctx.call_on_close(lambda: os.chdir(previous))
 
 
 REVIEW_COMMANDS = (("validate",), ("diff",), ("plan",), ("apply",), ("versions", "diff"))

@@ -64,13 +64,16 @@ def validate(paths: tuple[str, ...], rev: str | None, fmt: str, strict: bool, re
     problem is reported with file, line, column and JSON path. Exit 3 when invalid.
 
     \b
+    Examples:
       gitassist validate
       gitassist validate --rev origin/main --format github
     """
+    from gitassist.cli.progress import progress
     from gitassist.redact import scrub
     from gitassist.validation import validate as run
 
-    report = scrub(run(store_for(repo), rev=rev, paths=paths or None))
+    with progress(fmt == "json") as tell:
+        report = scrub(run(store_for(repo), rev=rev, paths=paths or None, progress=tell))
     if fmt == "json":
         emit_json(report.to_dict())
     else:
@@ -107,6 +110,7 @@ def diff(base: str | None, head: str, fmt: str, exit_code: bool, repo: str) -> N
     context schema breaks. Secret-looking values are redacted.
 
     \b
+    Examples:
       gitassist diff
       gitassist diff origin/main HEAD --format markdown > comment.md
     """
@@ -136,6 +140,7 @@ def versions_diff(target: str, a: int, b: int, fmt: str, repo: str) -> None:
     """Compare version A with version B of TARGET, field by field (secrets redacted).
 
     \b
+    Examples:
       gitassist versions diff support 1 2
     """
     from gitassist.cli.review_render import change_markdown, change_text
@@ -184,7 +189,13 @@ def _render_files(files: list[ExportedFile], as_json: bool, show_diff: bool) -> 
 
 @click.group()
 def schemas() -> None:
-    """Context schemas: export them from the graphs' code; check they are current."""
+    """Context schemas: export them from the graphs' code; check they are current.
+
+    \b
+    Examples:
+      gitassist schemas export
+      gitassist schemas check
+    """
 
 
 @schemas.command(name="export")
@@ -196,6 +207,11 @@ def export(repo: str, as_json: bool) -> None:
     ContextSchema change then shows in the pull request, and validate reads them.
 
     This imports the graphs (runs their code); validate and diff never do.
+
+    \b
+    Examples:
+      gitassist schemas export
+      gitassist schemas export --json
     """
     _render_files(_schema_files(repo, write=True), as_json, show_diff=False)
 
@@ -205,7 +221,12 @@ def export(repo: str, as_json: bool) -> None:
 @json_option
 def check(repo: str, as_json: bool) -> None:
     """Fail (exit 1) when the committed schemas differ from what the code exports,
-    naming each graph and showing the difference."""
+    naming each graph and showing the difference.
+
+    \b
+    Examples:
+      gitassist schemas check            in CI, with the graphs' dependencies
+    """
     files = _schema_files(repo, write=False)
     _render_files(files, as_json, show_diff=True)
     drifted = [f.name for f in files if f.status in ("changed", "stale")]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from gitassist.cli.complete import complete_target
 from gitassist.cli.options import json_option, parse_mapping, parse_value, repo_option
 from gitassist.cli.render import emit_json, out, short, table, yaml_text
 
@@ -136,7 +137,7 @@ def _render(part: StreamPart) -> str | None:
 
 
 @click.command()
-@click.argument("target", required=False)
+@click.argument("target", shell_complete=complete_target, required=False)
 @click.option("--rev", help="Run the document as it is at this git revision.")
 @click.option(
     "--input",
@@ -197,6 +198,7 @@ def run(
     thread's own assistant. Examples:
 
     \b
+    Examples:
       gitassist run Bot --input '{"messages": [{"role": "user", "content": "hi"}]}'
       gitassist run Bot@1 --pin --wait --input @question.json
       gitassist run Bot --thread 6f1c... --input - < next-turn.json
@@ -261,11 +263,17 @@ def _wait(parts: Any, as_json: bool) -> None:
 
 @click.group()
 def threads() -> None:
-    """Conversations kept between runs (in .gitassist/threads.sqlite, git-ignored)."""
+    """Conversations kept between runs (in .gitassist/threads.sqlite, git-ignored).
+
+    \b
+    Examples:
+      gitassist threads create support-bot
+      gitassist threads list
+    """
 
 
 @threads.command("create")
-@click.argument("target", required=False)
+@click.argument("target", shell_complete=complete_target, required=False)
 @click.option("--id", "thread_id", help="Use this UUID instead of a new one.")
 @click.option("--metadata", "metadata_text", metavar="JSON")
 @repo_option
@@ -273,7 +281,12 @@ def threads() -> None:
 def threads_create(
     target: str | None, thread_id: str | None, metadata_text: str | None, repo: str, as_json: bool
 ) -> None:
-    """Create a thread, optionally for assistant TARGET (later runs default to it)."""
+    """Create a thread, optionally for assistant TARGET (later runs default to it).
+
+    \b
+    Examples:
+      gitassist threads create support-bot --json
+    """
     thread = _threads(repo).create(
         metadata=parse_mapping(metadata_text, "--metadata"),
         thread_id=thread_id,
@@ -294,7 +307,13 @@ def threads_create(
 def threads_list(
     target: str | None, status: str | None, limit: int, repo: str, as_json: bool
 ) -> None:
-    """List threads, newest first."""
+    """List threads, newest first.
+
+    \b
+    Examples:
+      gitassist threads list
+      gitassist threads list --json
+    """
     thread_store = _threads(repo)
     metadata = None
     if target is not None:
@@ -323,7 +342,12 @@ def threads_list(
 @repo_option
 @json_option
 def threads_show(thread_id: str, repo: str, as_json: bool) -> None:
-    """A thread's state and its runs, each with the versions of document and code it used."""
+    """A thread's state and its runs, each with the versions of document and code it used.
+
+    \b
+    Examples:
+      gitassist threads show 6f1c...
+    """
     thread_store = _threads(repo)
     thread = thread_store.get(thread_id)
     runs = thread_store.runs(thread_id)
@@ -359,7 +383,12 @@ def threads_show(thread_id: str, repo: str, as_json: bool) -> None:
 @repo_option
 @json_option
 def threads_delete(thread_id: str, repo: str, as_json: bool) -> None:
-    """Delete a thread, its checkpoints and its run records."""
+    """Delete a thread, its checkpoints and its run records.
+
+    \b
+    Examples:
+      gitassist threads delete 6f1c...
+    """
     _threads(repo).delete(thread_id)
     if as_json:
         emit_json({"thread_id": thread_id, "deleted": True})

@@ -6,12 +6,13 @@ import datetime as dt
 
 import click
 
+from gitassist.cli.complete import complete_target
 from gitassist.cli.options import IntRange, json_option, repo_option, store_for
 from gitassist.cli.render import emit_json, out, short, table
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-@click.argument("target")
+@click.argument("target", shell_complete=complete_target)
 @click.option("--limit", default=10, show_default=True, type=IntRange(min=1))
 @click.option("--offset", default=0, type=IntRange(min=0))
 @repo_option
@@ -23,6 +24,7 @@ def versions(
     """List an assistant's versions, newest first, with who made each and where.
 
     \b
+    Examples:
       gitassist versions support
       gitassist versions diff support 1 2     compare two versions (see its --help)
     """
@@ -79,7 +81,7 @@ def versions(
 
 
 @click.command(name="set-latest")
-@click.argument("target")
+@click.argument("target", shell_complete=complete_target)
 @click.argument("version", type=IntRange(min=1))
 @click.option("--reason", help="Why (kept in the ref log).")
 @repo_option
@@ -90,6 +92,11 @@ def set_latest(target: str, version: int, reason: str | None, repo: str, as_json
     The branch and its YAML are not touched; the assistant stays on VERSION until
     a new version is made. Concurrent moves are compare-and-swap: one wins, the
     other fails with exit code 5.
+
+    \b
+    Examples:
+      gitassist set-latest support-bot 1        roll back
+      gitassist set-latest support-bot 3 && gitassist push origin
     """
     from gitassist import assistants as ops
     from gitassist.cli.lifecycle import assistant_json
@@ -105,12 +112,18 @@ def set_latest(target: str, version: int, reason: str | None, repo: str, as_json
 
 
 @click.command()
-@click.argument("target")
+@click.argument("target", shell_complete=complete_target)
 @click.option("--limit", type=IntRange(min=1))
 @repo_option
 @json_option
 def log(target: str, limit: int | None, repo: str, as_json: bool) -> None:
-    """The history of TARGET's active version: who moved it, when, from which to which."""
+    """The history of TARGET's active version: who moved it, when, from which to which.
+
+    \b
+    Examples:
+      gitassist log support-bot
+      gitassist log support-bot --json
+    """
     from gitassist.resolve import resolve_id
     from gitassist.versions import latest_history
 
