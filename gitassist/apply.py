@@ -12,7 +12,7 @@ from gitassist.plan import Plan, make_plan
 from gitassist.record import ApplyResult, execute
 
 if TYPE_CHECKING:
-    from gitassist.remote import FetchResult
+    from gitassist.ref_merge import FetchResult
     from gitassist.store import Store
 
 PUSH_ATTEMPTS = 5
