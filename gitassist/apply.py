@@ -13,7 +13,7 @@ from gitassist.record import ApplyResult, execute
 
 if TYPE_CHECKING:
     from gitassist.progress import Progress
-    from gitassist.remote import FetchResult
+    from gitassist.ref_merge import FetchResult
     from gitassist.store import Store
 
 PUSH_ATTEMPTS = 5

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from gitassist.plan import Plan
-    from gitassist.remote import RefusedRef
+    from gitassist.ref_merge import RefusedRef
 
 
 def shown(plan: Plan) -> Plan:
