@@ -48,6 +48,7 @@ class SyncAssistantsClient:
         description: str | None = None,
         author: str | None = None,
         message: str | None = None,
+        dir: str | None = None,  # gitassist extra: a subfolder of the assistants dir
         **_: Any,
     ) -> dict[str, Any]:
         if graph_id is None:
@@ -64,6 +65,7 @@ class SyncAssistantsClient:
             if_exists=if_exists,
             author=parse_author(author),
             message=message,
+            folder=dir,
         )
         return result.assistant.to_api()
 

@@ -342,7 +342,12 @@ def make_plan(
         else index_at(store, base_commit.tree if base_commit else None, applied)
     )
     base_tree = base_commit.tree if base_commit else None
-    range_removed, range_added = changed_entries(store, base_tree, head.tree)
+    skipped: list[str] = []
+    range_removed, range_added = changed_entries(store, base_tree, head.tree, skipped)
+    if skipped:
+        from gitassist.store import skipped_warning
+
+        store.warn(skipped_warning(skipped))
     head_entries = {e.blob for e in range_added}
     walker = _Walker(store, plan)
     parent_tree = base_tree
