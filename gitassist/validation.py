@@ -410,7 +410,9 @@ def assistant_files(store: Store, project: Project, tree: Tree | None) -> dict[s
     base = project.settings.assistants_dir
     skipped: list[str] = []
     if tree is not None:
-        found = {e.path: e.blob for e in store.entries(tree, base, skipped).values()}
+        found: dict[str, str | None] = {
+            e.path: e.blob for e in store.entries(tree, base, skipped).values()
+        }
     else:
         found = dict.fromkeys(_work_documents(store, base, skipped), None)
     if skipped:
