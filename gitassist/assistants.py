@@ -18,7 +18,7 @@ from gitassist.applied import index_at
 from gitassist.documents import AssistantDocument, render_new, render_update
 from gitassist.edits import edit_context, run_config
 from gitassist.errors import Conflict, NotFound, RepositoryError, ValidationFailed
-from gitassist.plan import make_plan
+from gitassist.plan import hold_unrelated, make_plan
 from gitassist.record import check_plan, execute
 from gitassist.resolve import (
     Resolved,
@@ -173,7 +173,8 @@ def commit_documents(
         store.publish(branch, parent, commit, changes)
         return commit, False
     plan = make_plan(store, head=commit, branch=branch, validate=True)
-    check_plan(plan)
+    hold_unrelated(store, plan, set(changes))
+    check_plan(plan, hint="nothing was written; fix the values and retry")
     store.publish(branch, parent, commit, changes)
     execute(
         store, plan, prune=reason == "delete", allow_delete_all=True, reason=reason, atomic=False
