@@ -161,8 +161,8 @@ def _adopt_text(
         return None
     from gitassist.schemas import document_schema_ref
 
-    text = render_new(doc, schema_ref=document_schema_ref(project))
     assert item.path is not None
+    text = render_new(doc, schema_ref=document_schema_ref(project, item.path))
     _, problems = document_problems(text, item.path, project, schemas)
     errors = [p for p in problems if p.severity == "error"]
     if errors:

@@ -18,7 +18,7 @@ from gitassist.applied import index_at
 from gitassist.documents import AssistantDocument, render_new, render_update
 from gitassist.edits import edit_context, run_config
 from gitassist.errors import Conflict, NotFound, RepositoryError, ValidationFailed
-from gitassist.plan import make_plan
+from gitassist.plan import hold_unrelated, make_plan
 from gitassist.record import check_plan, execute
 from gitassist.resolve import (
     Resolved,
@@ -107,10 +107,32 @@ def _slug(name: str) -> str:
     return slug[:SLUG_MAX].rstrip("-") or "assistant"
 
 
-def new_path(store: Store, name: str, tree: Tree | None, taken: set[str] | None = None) -> str:
+def check_folder(folder: str) -> str:
+    """``folder`` (``create --dir``) as a clean relative path under the assistants directory;
+    :class:`UsageError` for an absolute path, ``..``, a hidden or empty component."""
+    from gitassist.errors import UsageError
+
+    parts = folder.replace("\\", "/").strip("/").split("/")
+    bad = [p for p in parts if not p or p.startswith(".") or not p.isprintable()]
+    if folder.startswith("/") or bad or len(folder.encode("utf-8")) > 200:
+        raise UsageError(
+            f"--dir {folder!r} must be a relative folder under the assistants directory "
+            "(no leading /, no `..` or hidden parts, at most 200 bytes)"
+        )
+    return "/".join(parts)
+
+
+def new_path(
+    store: Store,
+    name: str,
+    tree: Tree | None,
+    taken: set[str] | None = None,
+    folder: str | None = None,
+) -> str:
     """A free file name for a new assistant called ``name`` (``taken``: also avoid these, and
-    record the result in it)."""
-    base = f"{store.assistants_dir}/{_slug(name)}"
+    record the result in it; ``folder``: a subfolder of the assistants directory)."""
+    where = f"{store.assistants_dir}/{check_folder(folder)}" if folder else store.assistants_dir
+    base = f"{where}/{_slug(name)}"
     taken = taken if taken is not None else set()
 
     def in_tree(path: str) -> bool:  # a lookup, not a listing of every file
@@ -151,7 +173,8 @@ def commit_documents(
         store.publish(branch, parent, commit, changes)
         return commit, False
     plan = make_plan(store, head=commit, branch=branch, validate=True)
-    check_plan(plan)
+    hold_unrelated(store, plan, set(changes))
+    check_plan(plan, hint="nothing was written; fix the values and retry")
     store.publish(branch, parent, commit, changes)
     execute(
         store, plan, prune=reason == "delete", allow_delete_all=True, reason=reason, atomic=False
@@ -209,10 +232,12 @@ def create(
     if_exists: str | None = None,
     author: pygit2.Signature | None = None,
     message: str | None = None,
+    folder: str | None = None,
 ) -> WriteResult:
     """Create an assistant file, commit it and (on the tracked branch) record version 1.
 
-    ``set_context``: ``(key, value)`` pairs set on ``context`` (see :func:`edit_context`)."""
+    ``set_context``: ``(key, value)`` pairs set on ``context`` (see :func:`edit_context`);
+    ``folder``: the subfolder of the assistants directory the file goes in."""
     if if_exists not in (None, "raise", "do_nothing"):
         raise ValueError("if_exists must be 'raise' or 'do_nothing'")
     if not store.project.has_graph(graph_id):
@@ -241,8 +266,8 @@ def create(
             config=run_config(config),
             metadata=metadata or {},
         )
-        path = new_path(store, doc.name, parent.tree if parent else None)
-        text = render_new(doc, schema_ref=document_schema_ref(store.project))
+        path = new_path(store, doc.name, parent.tree if parent else None, folder=folder)
+        text = render_new(doc, schema_ref=document_schema_ref(store.project, path))
         _check_write(store, text, path, parent)
         msg = message or f"Create assistant {doc.name!r} ({graph_id})"
         return _commit_and_record(

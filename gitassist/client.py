@@ -176,6 +176,7 @@ class SyncAssistantsClient:
         params: Mapping[str, Any] | None = None,
         author: str | None = None,
         message: str | None = None,
+        dir: str | None = None,  # gitassist extra: a subfolder of the assistants dir
     ) -> dict[str, Any]:
         if graph_id is None:
             raise ValidationFailed("graph_id is required", [])
@@ -192,6 +193,7 @@ class SyncAssistantsClient:
             if_exists=if_exists,
             author=parse_author(author),
             message=message,
+            folder=dir,
         )
         return _api(result.assistant)
 

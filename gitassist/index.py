@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import pygit2
 
 from gitassist.errors import RepositoryError
-from gitassist.store import YAML_SUFFIXES, Entry
+from gitassist.store import Entry, is_document
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -264,9 +264,10 @@ def full_index(store: Store, tree: Tree | None) -> Index:
 
 
 def changed_entries(
-    store: Store, old: Tree | None, new: Tree | None
+    store: Store, old: Tree | None, new: Tree | None, skipped: list[str] | None = None
 ) -> tuple[list[Entry], list[Entry]]:
-    """Assistant files removed-or-changed (old side) and added-or-changed (new side)."""
+    """Assistant files removed-or-changed (old side) and added-or-changed (new side), in
+    every subfolder; ``skipped`` collects added-or-changed files that are not documents."""
     old_base, base = store.assistants_dirs(old, new)
     old_sub = store.assistants_tree(old, old_base)
     new_sub = store.assistants_tree(new, base)
@@ -283,12 +284,15 @@ def changed_entries(
     added: list[Entry] = []
     if old_sub is None or new_sub is None or old_base != base:  # whole sides: list each
         removed = list(store.entries(old, old_base).values()) if old_sub is not None else []
-        added = list(store.entries(new, base).values()) if new_sub is not None else []
+        added = list(store.entries(new, base, skipped).values()) if new_sub is not None else []
         return removed, added
+    # libgit2's tree diff recurses into subfolders and skips a subtree whose id is unchanged
     for delta in old_sub.diff_to_tree(new_sub).deltas:
         for file, bucket in ((delta.old_file, removed), (delta.new_file, added)):
-            if file.id != _ZERO and file.path.endswith(YAML_SUFFIXES) and "/" not in file.path:
+            if file.id != _ZERO and is_document(file.path, file.mode):
                 bucket.append(Entry(f"{base}/{file.path}", str(file.id)))
+            elif skipped is not None and file.id != _ZERO and bucket is added:
+                skipped.append(f"{base}/{file.path}")
     return removed, added
 
 

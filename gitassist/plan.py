@@ -86,6 +86,7 @@ class Plan:
     problems: list[Problem] = field(default_factory=list)
     index: Index = field(default_factory=dict)
     absent: dict[str, dict[str, str]] = field(default_factory=dict)
+    held: bool = False  # a write left invalid documents out: the apply record stays put
 
     def has_changes(self, prune: bool = False) -> bool:
         return bool(self.versions or self.moves or (prune and self.deletions))
@@ -173,6 +174,7 @@ class _Walker:
         self.latest: dict[str, LatestState | None] = {}
         self.new_latest: dict[str, NewVersion] = {}
         self.orphans: dict[str, dict[str, tuple[int, str]]] = {}
+        self.walked: set[str] = set()  # the commits of the walk
 
     def state(self, assistant_id: str) -> LatestState | None:
         if assistant_id not in self.latest:
@@ -193,16 +195,20 @@ class _Walker:
         return self.last_key[assistant_id]
 
     def interrupted(self, assistant_id: str) -> dict[str, tuple[int, str]]:
-        """Versions an interrupted write recorded but the apply record does not cover yet,
-        by commit: the pointer's own version and any version refs above it."""
+        """Versions a write recorded but the apply record does not cover yet, by commit: the
+        pointer's own version, any version refs above it, and below it every version of a
+        walked commit (writes that held the apply record back, see :func:`hold_unrelated`)."""
         if assistant_id not in self.orphans:
             state = self.state(assistant_id)
             top = max_version(self.store, assistant_id, state)
             found: dict[str, tuple[int, str]] = {}
-            for n in range(max(state.max_version if state else 1, 1), top + 1):
+            floor = max(state.max_version if state else 1, 1)
+            for n in range(top, 0, -1):
                 record = read_version(self.store, assistant_id, n)
-                if record is not None:
+                if record is not None and (n >= floor or record.commit in self.walked):
                     found[record.commit] = (n, record.tag)
+                elif n < floor:
+                    break
             self.orphans[assistant_id] = found
             self.next_number[assistant_id] = top + 1
         return self.orphans[assistant_id]
@@ -345,9 +351,15 @@ def make_plan(
         else index_at(store, base_commit.tree if base_commit else None, applied)
     )
     base_tree = base_commit.tree if base_commit else None
-    range_removed, range_added = changed_entries(store, base_tree, head.tree)
+    skipped: list[str] = []
+    range_removed, range_added = changed_entries(store, base_tree, head.tree, skipped)
+    if skipped:
+        from gitassist.store import skipped_warning
+
+        store.warn(skipped_warning(skipped))
     head_entries = {e.blob for e in range_added}
     walker = _Walker(store, plan)
+    walker.walked = {str(c.id) for c in commits}
     parent_tree = base_tree
     tell = noop if progress is None else progress
     for walked, commit in enumerate(commits, 1):
@@ -429,3 +441,29 @@ def _plan_deletions(store: Store, plan: Plan, walker: _Walker) -> None:
             doc = store.blob_info(Entry(state.path, state.blob)).document
             name, last = (doc.name if doc is not None else ""), state.version
         plan.deletions.append(Deletion(assistant_id, name, where["commit"], where["path"], last))
+
+
+def hold_unrelated(store: Store, plan: Plan, written: set[str]) -> list[Problem]:
+    """A write's plan without the documents it did not write that have errors: their
+    problems become warnings (returned, and said through ``store.warn``), their assistants'
+    versions are left out, and the apply record is held back (``plan.held``) so that the next
+    apply walks the same commits again, recognises what the write recorded, and refuses until
+    those documents are fixed. Errors in written files stay (the caller refuses the write)."""
+    unrelated = [p for p in plan.problems if p.severity == "error" and p.file not in written]
+    if not unrelated:
+        return []
+    bad_paths = {p.file for p in unrelated}
+    bad_ids = {v.assistant_id for v in plan.versions if v.path in bad_paths}
+    if any(v.path in written for v in plan.versions if v.assistant_id in bad_ids):
+        return []  # e.g. a duplicate of the written assistant's id: the write is refused
+    plan.problems = [p for p in plan.problems if p not in unrelated]
+    plan.versions = [v for v in plan.versions if v.assistant_id not in bad_ids]
+    plan.moves = [m for m in plan.moves if m.assistant_id not in bad_ids]
+    plan.deletions = [d for d in plan.deletions if d.assistant_id not in bad_ids]
+    plan.held = True
+    for problem in unrelated:
+        store.warn(
+            f"{problem.where()}: {problem.message} (not recorded: `gitassist apply` refuses "
+            "until it is fixed; this write does not depend on it)"
+        )
+    return unrelated

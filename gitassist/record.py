@@ -54,14 +54,16 @@ class _Context:
 Pointers = dict[str, tuple[str, str | None]]
 
 
-def check_plan(plan: Plan) -> None:
+def check_plan(
+    plan: Plan, hint: str = "fix them (gitassist validate shows each) and apply again"
+) -> None:
     """Refuse a plan whose documents have errors (every problem is listed)."""
     errors = [p for p in plan.problems if p.severity == "error"]
     if errors:
         raise ValidationFailed(
             f"{len(errors)} problem(s) in the documents to apply; nothing was recorded",
             list(errors),
-            hint="fix them (gitassist validate shows each) and apply again",
+            hint=hint,
         )
 
 
@@ -204,7 +206,7 @@ def applied_update(
 ) -> list[RefUpdate]:
     """The new apply record, when anything changed or the branch advanced."""
     plan = ctx.plan
-    if not (plan.advances or changed or absent != plan.applied.absent):
+    if plan.held or not (plan.advances or changed or absent != plan.applied.absent):
         return []
     return [RefUpdate(APPLIED_REF, _applied_commit(ctx, absent), plan.applied.pointer)]
 

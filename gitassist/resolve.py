@@ -111,14 +111,10 @@ def find_id(store: Store, name: str, tree: Tree | None = None) -> str:
         return default_assistant_id(name)
     head = store.head_commit()
     tree = tree if tree is not None else (head.tree if head is not None else None)
-    base = store.assistants_dir
-    for suffix in (".yaml", ".yml"):
-        path = name if name.endswith(suffix) else f"{base}/{name}{suffix}"
-        entry = store.entries(tree).get(path) if tree is not None else None
-        if entry is not None:
-            doc = store.blob_info(entry).document
-            if doc is not None:
-                return doc.assistant_id
+    if tree is not None:
+        found = _by_file(store, name, tree)
+        if found is not None:
+            return found
     index = index_at(store, tree)
     matches = [e for e in index.values() if _name_of(store, e) == name]
     if len(matches) == 1:
@@ -133,6 +129,72 @@ def find_id(store: Store, name: str, tree: Tree | None = None) -> str:
         hint="name an assistant by id, graph id, file stem or unique name; "
         "`gitassist list` shows them",
     )
+
+
+def _by_file(store: Store, name: str, tree: Tree) -> str | None:
+    """The id in the file ``name`` names: a path relative to the assistants directory
+    (``team/bot``, ``bot``, with or without ``.yaml``) or to the repository, else a file
+    stem in any subfolder (two files sharing it: :class:`Conflict` listing both)."""
+    from gitassist.store import YAML_SUFFIXES
+
+    base = store.assistants_dir
+    names = [name] if name.endswith(YAML_SUFFIXES) else [f"{name}{s}" for s in YAML_SUFFIXES]
+    paths = [p for n in names for p in (f"{base}/{n}", n)]
+    for path in dict.fromkeys(paths):
+        found = _id_at(store, tree, path)
+        if found is not None:
+            return found
+    if "/" in name:
+        return None
+    holders = [p for n in names for p in _in_subfolders(store, tree, base, n)]
+    ids = {p: i for p in holders if (i := _id_at(store, tree, p)) is not None}
+    if len(ids) > 1:
+        shown = ", ".join(sorted(_qualified(base, p) for p in ids))
+        raise Conflict(
+            f"{len(ids)} assistant files are named {name!r}: {shown}",
+            hint=f"name one by its path under {base}/ ({shown}) or by id",
+        )
+    return next(iter(ids.values()), None)
+
+
+def _qualified(base: str, path: str) -> str:
+    """``assistants/team/bot.yaml`` -> ``team/bot`` (the name that resolves to it)."""
+    rel = path.removeprefix(f"{base}/")
+    return rel.removesuffix(".yaml") if rel.endswith(".yaml") else rel
+
+
+def _id_at(store: Store, tree: Tree, path: str) -> str | None:
+    import pygit2
+
+    from gitassist.store import is_document
+
+    try:
+        item = tree[path]
+    except (KeyError, ValueError):
+        return None
+    if not is_document(path, item.filemode) or not isinstance(item, pygit2.Blob):
+        return None
+    doc = store.blob_info(Entry(path, str(item.id))).document
+    return doc.assistant_id if doc is not None else None
+
+
+def _in_subfolders(store: Store, tree: Tree, base: str, file_name: str) -> list[str]:
+    """Paths of ``file_name`` in the subfolders of the assistants directory: one lookup per
+    folder, no listing of the files."""
+    import pygit2
+
+    top = store.assistants_tree(tree, base)
+    out: list[str] = []
+    stack: list[tuple[str, pygit2.Tree]] = [(base, top)] if top is not None else []
+    while stack:
+        prefix, folder = stack.pop()
+        for item in folder:
+            if isinstance(item, pygit2.Tree):
+                path = f"{prefix}/{item.name}"
+                if file_name in item:
+                    out.append(f"{path}/{file_name}")
+                stack.append((path, item))
+    return out
 
 
 def resolve_id(store: Store, target: str, tree: Tree | None = None) -> str:

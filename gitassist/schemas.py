@@ -51,9 +51,14 @@ def document_schema_path(project: Project) -> str:
     return f"{project.settings.schemas_dir}/{DOCUMENT_SCHEMA}"
 
 
-def document_schema_ref(project: Project) -> str:
-    """The ``$schema`` reference a new document under the assistants directory carries."""
-    return f"../{document_schema_path(project)}"
+def document_schema_ref(project: Project, document: str | None = None) -> str:
+    """The ``$schema`` reference a new document carries: the schema's path relative to the
+    document's own folder (``document``: its repository path; default one directly in the
+    assistants directory)."""
+    import posixpath
+
+    document = document or f"{project.settings.assistants_dir}/x.yaml"
+    return posixpath.relpath(document_schema_path(project), posixpath.dirname(document))
 
 
 # --------------------------------------------------------------------------- reading

@@ -18,7 +18,7 @@ _RUN = ("rev", "pin")
 
 #: gitassist's own keyword-only parameters, by ``group.method``.
 EXTRAS: dict[str, tuple[str, ...]] = {
-    "assistants.create": _WRITE,
+    "assistants.create": (*_WRITE, "dir"),
     "assistants.update": _WRITE,
     "assistants.delete": _WRITE,
     "runs.stream": _RUN,

@@ -31,7 +31,23 @@ if TYPE_CHECKING:
     from gitassist.problems import Problem
 
 YAML_SUFFIXES = (".yaml", ".yml")
+_FILE_MODES = frozenset({pygit2.GIT_FILEMODE_BLOB, pygit2.GIT_FILEMODE_BLOB_EXECUTABLE})
 _CACHE_SIZE = 50_000
+
+
+def is_document(path: str, mode: int) -> bool:
+    """Whether a tree entry under the assistants folder is an assistant document: a regular
+    file (not a symlink or submodule) named ``*.yaml`` or ``*.yml``."""
+    return mode in _FILE_MODES and path.endswith(YAML_SUFFIXES)
+
+
+def skipped_warning(paths: list[str]) -> str:
+    """One warning naming what the assistants folder holds that is not a document."""
+    shown = ", ".join(sorted(paths)[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
+    return (
+        f"{len(paths)} file(s) under the assistants directory are not assistant documents "
+        f"(only regular *.yaml/*.yml files are read): {shown}"
+    )
 
 
 @dataclass(frozen=True)
@@ -357,19 +373,30 @@ class Store:
         obj = self.repo.get(entry.id)
         return obj if isinstance(obj, pygit2.Tree) else None
 
-    def entries(self, tree: Tree | None, base: str | None = None) -> dict[str, Entry]:
-        """Assistant files in a commit's tree, by path: the one listing of them (``base`` is
-        the assistants folder, default the working tree's setting)."""
+    def entries(
+        self, tree: Tree | None, base: str | None = None, skipped: list[str] | None = None
+    ) -> dict[str, Entry]:
+        """Assistant files in a commit's tree, by path, in every subfolder: the one listing
+        of them (``base`` is the assistants folder, default the working tree's setting).
+        ``skipped`` collects what lies there and is not a document (other files, symlinks)."""
         base = base or self.assistants_dir
         sub = self.assistants_tree(tree, base)
-        if sub is None:
-            return {}
-        out = {}
-        for item in sub:
-            if (item.name or "").endswith(YAML_SUFFIXES) and item.type_str == "blob":
-                path = f"{base}/{item.name}"
-                out[path] = Entry(path, str(item.id))
+        out: dict[str, Entry] = {}
+        if sub is not None:
+            self._walk(sub, base, out, skipped)
         return out
+
+    def _walk(
+        self, tree: Tree, prefix: str, out: dict[str, Entry], skipped: list[str] | None
+    ) -> None:
+        for item in tree:
+            path = f"{prefix}/{item.name}"
+            if isinstance(item, pygit2.Tree):
+                self._walk(item, path, out, skipped)
+            elif is_document(path, item.filemode):
+                out[path] = Entry(path, str(item.id))
+            elif skipped is not None and not path.endswith(TMP_SUFFIX):
+                skipped.append(path)
 
     def blob_text(self, blob: str) -> str:
         obj = self.repo.get(blob)

@@ -412,17 +412,42 @@ def validate(
 
 
 def assistant_files(store: Store, project: Project, tree: Tree | None) -> dict[str, str | None]:
-    """Assistant files by repo-relative path; the value is the blob id (None: working tree)."""
+    """Assistant files by repo-relative path, in every subfolder; the value is the blob id
+    (None: working tree). What lies there and is not a document is one warning."""
+    from gitassist.store import skipped_warning
+
     base = project.settings.assistants_dir
+    skipped: list[str] = []
     if tree is not None:
-        return {e.path: e.blob for e in store.entries(tree, base).values()}
+        found: dict[str, str | None] = {
+            e.path: e.blob for e in store.entries(tree, base, skipped).values()
+        }
+    else:
+        found = dict.fromkeys(_work_documents(store, base, skipped), None)
+    if skipped:
+        store.warn(skipped_warning(skipped))
+    return found
+
+
+def _work_documents(store: Store, base: str, skipped: list[str]) -> list[str]:
+    """Regular ``*.yaml``/``*.yml`` files under ``base`` in the working tree (no symlink is
+    followed); other files, unless git ignores them, go to ``skipped``."""
+    import os
+
+    from gitassist.store import TMP_SUFFIX, YAML_SUFFIXES
+
     folder = store.root / base
-    if not folder.is_dir():
-        return {}
-    names = sorted(
-        p.name for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()
-    )
-    return dict.fromkeys((f"{base}/{n}" for n in names), None)
+    out: list[str] = []
+    for top, dirs, files in os.walk(folder):
+        rel = Path(top).relative_to(store.root).as_posix()
+        dirs[:] = sorted(d for d in dirs if d != ".git")
+        for name in sorted(files) + [d for d in dirs if (Path(top) / d).is_symlink()]:
+            path, full = f"{rel}/{name}", Path(top) / name
+            if name.endswith(YAML_SUFFIXES) and full.is_file() and not full.is_symlink():
+                out.append(path)
+            elif not name.endswith(TMP_SUFFIX) and not store.repo.path_is_ignored(path):
+                skipped.append(path)
+    return sorted(out)
 
 
 def _selected(

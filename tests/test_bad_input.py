@@ -248,7 +248,11 @@ def test_missing_langgraph_json_is_reported(tmp_path, run_cli):
     assert "langgraph.json" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_refused_write_leaves_no_commit_when_unapplied_history_is_invalid(make_repo):
+def test_unapplied_invalid_history_does_not_block_an_unrelated_write(make_repo):
+    """Issue 11 item 8: the invalid document is a warning for a write, an error for apply."""
+    from gitassist.apply import apply
+    from gitassist.store import Store
+
     repo = make_repo()
     client = repo.client()
     client.assistants.create("agent", context={"model_name": "echo"}, name="A")
@@ -256,11 +260,16 @@ def test_refused_write_leaves_no_commit_when_unapplied_history_is_invalid(make_r
         (repo.path / "assistants/a.yaml").read_text().replace("graph_id: agent", "graph_id: nosuch")
     )
     repo.commit({"assistants/a.yaml": text}, "break a")
+    store = Store(repo.path)
+    from gitassist.assistants import create
+
+    create(store, "agent", context={"model_name": "echo"}, name="Fresh")
+    assert (repo.path / "assistants/fresh.yaml").exists()
+    assert any("assistants/a.yaml" in w and "nosuch" in w for w in store.warnings)
     before = snapshot(repo)
     with pytest.raises(ValidationFailed):
-        client.assistants.create("agent", context={"model_name": "echo"}, name="Fresh")
+        apply(Store(repo.path))
     assert snapshot(repo) == before
-    assert not (repo.path / "assistants/fresh.yaml").exists()
 
 
 def test_writes_validate_against_committed_schemas_not_local_edits(make_repo):

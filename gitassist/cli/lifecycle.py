@@ -154,6 +154,12 @@ def init(directory: str, graphs: tuple[str, ...], as_json: bool) -> None:
 @click.option("--metadata", "metadata_text", metavar="JSON")
 @click.option("--id", "assistant_id", help="Use this UUID instead of a new one.")
 @click.option(
+    "--dir",
+    "folder",
+    metavar="FOLDER",
+    help="Put the file in this subfolder of the assistants directory (e.g. team).",
+)
+@click.option(
     "--if-exists", type=click.Choice(["raise", "do_nothing"]), default="raise", show_default=True
 )
 @click.option("--message", "-m", help="Commit message.")
@@ -169,6 +175,7 @@ def create(
     config_text: str | None,
     metadata_text: str | None,
     assistant_id: str | None,
+    folder: str | None,
     if_exists: str,
     message: str | None,
     author: str | None,
@@ -200,6 +207,7 @@ def create(
         if_exists=if_exists,
         author=parse_author(author),
         message=message,
+        folder=folder,
     )
     _written(result, "created", as_json)
 
