@@ -407,18 +407,17 @@ def assistant_files(store: Store, project: Project, tree: Tree | None) -> dict[s
     base = project.settings.assistants_dir
     if tree is not None:
         return {e.path: e.blob for e in store.entries(tree, base).values()}
-    folder = store.root / base
-    if not folder.is_dir():
-        return {}
-    names = sorted(
-        p.name for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()
-    )
-    return dict.fromkeys((f"{base}/{n}" for n in names), None)
+    from gitassist.worktree import list_dir
+
+    names = list_dir(store.root, base, (".yaml", ".yml"))  # refuses a symlinked folder
+    return dict.fromkeys((f"{base}/{n}" for n in names or ()), None)
 
 
 def _selected(
     store: Store, paths: Iterable[str], tree: Tree | None, all_files: dict[str, str | None]
 ) -> dict[str, str | None]:
+    from gitassist.worktree import is_file
+
     out: dict[str, str | None] = {}
     for raw in paths:
         rel = _relative(store, raw)
@@ -429,7 +428,7 @@ def _selected(
                 out[rel] = str(tree[rel].id)
             except KeyError:
                 raise NotFound(f"{rel} is not in the tree at this revision") from None
-        elif (store.root / rel).is_file():
+        elif is_file(store.root, rel):
             out[rel] = None
         else:
             raise NotFound(f"no such file: {raw}")
@@ -439,8 +438,9 @@ def _selected(
 def _relative(store: Store, raw: str) -> str:
     path = Path(raw)
     absolute = path if path.is_absolute() else Path.cwd() / path
-    try:
-        return absolute.resolve().relative_to(store.root.resolve()).as_posix()
+    try:  # the folder resolved, not the file: a symlinked document stays itself
+        resolved = absolute.parent.resolve() / absolute.name
+        return resolved.relative_to(store.root.resolve()).as_posix()
     except ValueError:
         return path.as_posix()  # already relative to the repository (e.g. with --rev)
 
@@ -452,7 +452,7 @@ def _texts(
         if blob is not None:
             yield path, store.blob_text(blob)
         else:
-            yield path, (store.root / path).read_text(encoding="utf-8", errors="replace")
+            yield path, store.read_work_text(path, errors="replace") or ""
 
 
 def quick_ids(

@@ -122,6 +122,14 @@ def init(directory: str, graphs: tuple[str, ...], as_json: bool) -> None:
         out(f"{directory} is already an assistant repository; nothing to do")
 
 
+no_verify_option = click.option(
+    "--no-verify",
+    "-n",
+    is_flag=True,
+    help="Skip the repository's pre-commit and commit-msg hooks (as git commit does).",
+)
+
+
 @click.command()
 @click.argument("graph_id")
 @click.option("--name", help="Human-readable name (also the file name).")
@@ -152,6 +160,7 @@ def init(directory: str, graphs: tuple[str, ...], as_json: bool) -> None:
 )
 @click.option("--message", "-m", help="Commit message.")
 @click.option("--author", metavar="'NAME <EMAIL>'")
+@no_verify_option
 @repo_option
 @json_option
 def create(
@@ -166,6 +175,7 @@ def create(
     if_exists: str,
     message: str | None,
     author: str | None,
+    no_verify: bool,
     repo: str,
     as_json: bool,
 ) -> None:
@@ -193,6 +203,7 @@ def create(
         if_exists=if_exists,
         author=parse_author(author),
         message=message,
+        verify=not no_verify,
     )
     _written(result, "created", as_json)
 
@@ -298,6 +309,7 @@ search = click.Command(
 @click.option("--metadata", "metadata_text", metavar="JSON", help="Merged one level deep.")
 @click.option("--message", "-m", help="Commit message.")
 @click.option("--author", metavar="'NAME <EMAIL>'")
+@no_verify_option
 @repo_option
 @json_option
 def update(
@@ -312,6 +324,7 @@ def update(
     metadata_text: str | None,
     message: str | None,
     author: str | None,
+    no_verify: bool,
     repo: str,
     as_json: bool,
 ) -> None:
@@ -339,6 +352,7 @@ def update(
         description=description,
         author=parse_author(author),
         message=message,
+        verify=not no_verify,
     )
     _written(result, "updated", as_json)
 
@@ -347,9 +361,17 @@ def update(
 @click.argument("target")
 @click.option("--message", "-m", help="Commit message.")
 @click.option("--author", metavar="'NAME <EMAIL>'")
+@no_verify_option
 @repo_option
 @json_option
-def delete(target: str, message: str | None, author: str | None, repo: str, as_json: bool) -> None:
+def delete(
+    target: str,
+    message: str | None,
+    author: str | None,
+    no_verify: bool,
+    repo: str,
+    as_json: bool,
+) -> None:
     """Delete an assistant: removes its file in a commit and marks it deleted.
 
     Its versions stay readable (`gitassist versions`), and creating the same id
@@ -358,7 +380,13 @@ def delete(target: str, message: str | None, author: str | None, repo: str, as_j
     from gitassist import assistants as ops
     from gitassist.store import parse_author
 
-    result = ops.delete(store_for(repo), target, author=parse_author(author), message=message)
+    result = ops.delete(
+        store_for(repo),
+        target,
+        author=parse_author(author),
+        message=message,
+        verify=not no_verify,
+    )
     if as_json:
         emit_json(
             {
