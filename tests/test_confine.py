@@ -248,3 +248,30 @@ def test_the_worktree_helper_refuses_paths_that_leave() -> None:
     for rel in ("../etc/passwd", "/etc/passwd", "a/../../etc/passwd", "a\\b", "C:/x"):
         with pytest.raises(UnsafePath):
             read_bytes(root / "tmp", rel)
+
+
+SHADOW = """
+import pathlib
+pathlib.Path({marker!r}).write_text("the checkout's own gitassist.py ran")
+"""
+
+
+def test_the_console_script_never_runs_a_checkouts_gitassist_py(
+    repo: Any, tmp_path: Path, run_cli: Any
+) -> None:
+    """``python -m gitassist`` in an untrusted checkout imports its ``gitassist.py`` (the
+    current directory is first on sys.path); the console script does not."""
+    import subprocess
+    import sys
+
+    marker = tmp_path / "shadow-ran"
+    (repo.path / "gitassist.py").write_text(SHADOW.format(marker=str(marker)), "utf-8")
+    result = run_cli("validate", cwd=repo.path)
+    assert result.returncode == 0, result.stderr
+    assert not marker.exists()
+    # python -P (no unsafe sys.path entry) is the safe way to use -m
+    subprocess.run([sys.executable, "-P", "-m", "gitassist", "validate"], cwd=repo.path, check=True)
+    assert not marker.exists()
+    # the threat is real: plain -m runs the planted file
+    subprocess.run([sys.executable, "-m", "gitassist", "validate"], cwd=repo.path, check=False)
+    assert marker.exists()
