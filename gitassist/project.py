@@ -110,7 +110,9 @@ def _folder(data: dict[str, Any], key: str, default: str, path: str, text: str |
 
     value = data.get(key, default)
     shown = value if isinstance(value, str) else None
-    why = "must be a string" if shown is None else path_problem(shown.rstrip("/") or shown)
+    why = "must be a string"
+    if shown is not None:
+        why = path_problem(shown.rstrip("/") or shown, portable=True)
     if why is None:
         return str(value).rstrip("/")
     line = column = None

@@ -28,11 +28,18 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
 
-def path_problem(rel: str) -> str | None:
-    """Why ``rel`` is not a plain repository-relative path (None: it is one)."""
+def path_problem(rel: str, *, portable: bool = False) -> str | None:
+    """Why ``rel`` is not a plain repository-relative path (None: it is one).
+
+    ``portable`` (for settings): also refuse what is absolute or a separator on Windows
+    (``C:``, a backslash); for a file name only where it is one (``\\`` is a legal character
+    in a POSIX file name)."""
+    windows = portable or os.name == "nt"
     if not rel:
         return "is empty"
-    if rel.startswith("/") or "\\" in rel or "\x00" in rel or (len(rel) > 1 and rel[1] == ":"):
+    if rel.startswith("/") or "\x00" in rel:
+        return "must be a path relative to the repository root"
+    if windows and ("\\" in rel or (len(rel) > 1 and rel[1] == ":")):
         return "must be a path relative to the repository root"
     if any(part == ".." for part in rel.split("/")):
         return "must stay inside the repository (no '..')"

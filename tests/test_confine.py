@@ -204,7 +204,9 @@ def test_a_symlinked_configuration_file_is_refused(
 
 
 @pytest.mark.parametrize("key", ["assistants_dir", "schemas_dir"])
-@pytest.mark.parametrize("value", ["../outside", "/abs/outside", "ok/../../outside", "..", "/"])
+@pytest.mark.parametrize(
+    "value", ["../outside", "/abs/outside", "ok/../../outside", "..", "/", "..\\x", "C:/x"]
+)
 def test_folder_settings_stay_inside_the_repository(
     make_repo: Any, outside: Path, cli: Any, key: str, value: str
 ) -> None:
@@ -245,9 +247,10 @@ def test_the_worktree_helper_refuses_paths_that_leave() -> None:
     from gitassist.worktree import read_bytes
 
     root = Path("/")
-    for rel in ("../etc/passwd", "/etc/passwd", "a/../../etc/passwd", "a\\b", "C:/x"):
+    for rel in ("../etc/passwd", "/etc/passwd", "a/../../etc/passwd", "..", "a/\x00"):
         with pytest.raises(UnsafePath):
             read_bytes(root / "tmp", rel)
+    assert read_bytes(root / "tmp", "no\\such:file") is None  # legal POSIX names
 
 
 SHADOW = """
