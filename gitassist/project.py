@@ -110,7 +110,7 @@ def _folder(data: dict[str, Any], key: str, default: str, path: str, text: str |
 
     value = data.get(key, default)
     shown = value if isinstance(value, str) else None
-    why = "must be a string"
+    why: str | None = "must be a string"
     if shown is not None:
         why = path_problem(shown.rstrip("/") or shown, portable=True)
     if why is None:
