@@ -49,15 +49,15 @@ def path_problem(rel: str, *, portable: bool = False) -> str | None:
 def _parts(rel: str) -> list[str]:
     why = path_problem(rel)
     if why is not None:
-        raise UnsafePath(f"{rel!r} {why}", location=Location(rel))
+        raise UnsafePath(f"this path {why}", location=Location(rel))
     return [p for p in rel.split("/") if p not in ("", ".")]
 
 
 def _refuse_link(rel: str, shown: str) -> UnsafePath:
-    kind = "the file" if shown == rel else f"{shown}, a folder on its path,"
+    kind = "this is" if shown == rel else f"{shown}, on its path, is"
     return UnsafePath(
-        f"{rel}: {kind} is a symbolic link; gitassist reads and writes only regular files "
-        "inside the work tree (a symlink is not an assistant document)",
+        f"{kind} a symbolic link; gitassist reads and writes only regular files inside the "
+        "work tree (a symlink is not an assistant document)",
         hint="replace the link by the file itself (git stores a link as its target's name)",
         location=Location(rel),
     )
@@ -89,7 +89,7 @@ def read_bytes(root: Path, rel: str) -> bytes | None:
     if stat.S_ISDIR(st.st_mode):
         return None
     if not stat.S_ISREG(st.st_mode):
-        raise UnsafePath(f"{rel}: not a regular file", location=Location(rel))
+        raise UnsafePath("not a regular file", location=Location(rel))
     try:
         fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK)
     except FileNotFoundError:
@@ -98,11 +98,11 @@ def read_bytes(root: Path, rel: str) -> bytes | None:
         raise (
             _refuse_link(rel, rel)
             if _is_link(path)
-            else UnsafePath(f"{rel}: cannot be read ({exc.strerror})", location=Location(rel))
+            else UnsafePath(f"cannot be read ({exc.strerror})", location=Location(rel))
         ) from None
     with os.fdopen(fd, "rb") as fh:
         if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-            raise UnsafePath(f"{rel}: not a regular file", location=Location(rel))
+            raise UnsafePath("not a regular file", location=Location(rel))
         return fh.read()
 
 
