@@ -278,3 +278,16 @@ def test_the_console_script_never_runs_a_checkouts_gitassist_py(
     # the threat is real: plain -m runs the planted file
     subprocess.run([sys.executable, "-m", "gitassist", "validate"], cwd=repo.path, check=False)
     assert marker.exists()
+
+
+def test_init_does_not_read_or_extend_a_symlinked_gitignore(
+    tmp_path: Path, outside: Path, cli: Any
+) -> None:
+    target = tmp_path / "fresh"
+    target.mkdir()
+    link(target / ".gitignore", outside / "secret.yaml")
+    before = (outside / "secret.yaml").read_bytes()
+    result = cli("init", str(target), code=ExitCode.INVALID)
+    error_line(result, ".gitignore")
+    assert (outside / "secret.yaml").read_bytes() == before
+    assert not (target / ".git").exists()  # refused before anything was made
