@@ -204,3 +204,13 @@ def test_a_non_executable_hook_is_ignored_with_a_warning(repo: Any, cli: Any) ->
     path.chmod(0o644)
     result = cli(*create_args(repo, "fine"))
     assert "not executable" in result.stderr
+
+
+def test_a_linked_worktree_uses_the_shared_hooks(repo: Any, cli: Any, tmp_path: Path) -> None:
+    install(repo, "pre-commit", FAILS)
+    linked = tmp_path / "linked"
+    repo.git("worktree", "add", "-q", "-b", "feature", str(linked))
+    args = ["create", "agent", "--name", "W", "--set", "model_name=echo", "-C", str(linked)]
+    result = cli(*args, code=ExitCode.INVALID)
+    assert "hook says no" in result.stderr
+    cli(*args, "--no-verify")
