@@ -150,9 +150,15 @@ def prepare_write(root: Path, rel: str) -> Path:
     return path
 
 
+def check_path(root: Path, rel: str) -> None:
+    """Refuse ``rel`` when it leaves the repository or a component of it is a symlink (e.g. the
+    assistants folder, before a listing of it)."""
+    _walk(root, rel)
+
+
 def check_write(root: Path, rel: str) -> None:
     """Refuse, before anything is written, a write to ``rel`` through a symlink."""
-    _walk(root, rel)
+    check_path(root, rel)
 
 
 def _is_link(path: Path) -> bool:
