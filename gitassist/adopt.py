@@ -73,7 +73,12 @@ def adopted_document(assistant: dict[str, Any]) -> AssistantDocument:
 
 
 def adopt(
-    store: Store, remote: Remote, *, message: str | None = None, page_size: int = MAX_PAGE
+    store: Store,
+    remote: Remote,
+    *,
+    message: str | None = None,
+    page_size: int = MAX_PAGE,
+    verify: bool = True,
 ) -> AdoptReport:
     """Write every server assistant git does not know into the repository, in one commit.
 
@@ -115,7 +120,7 @@ def adopt(
             return report
         msg = message or f"Adopt {len(changes)} assistant(s) from {remote.url}"
         commit, report.recorded = commit_documents(
-            store, branch, parent, changes, msg, reason="adopt"
+            store, branch, parent, changes, msg, reason="adopt", verify=verify
         )
         report.commit, report.branch = str(commit.id), branch
     report.requests = remote.requests - requests0

@@ -9,6 +9,7 @@ commit and say which version the change will become. Reading and naming assistan
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from dataclasses import dataclass
@@ -139,7 +140,7 @@ def new_path(
         return tree is not None and store.read_path(tree, path) is not None
 
     path, n = f"{base}.yaml", 2
-    while path in taken or in_tree(path) or (store.root / path).exists():
+    while path in taken or in_tree(path) or os.path.lexists(store.root / path):
         path, n = f"{base}-{n}.yaml", n + 1
     taken.add(path)
     return path
@@ -153,6 +154,8 @@ def commit_documents(
     message: str,
     author: pygit2.Signature | None = None,
     reason: str = "update",
+    *,
+    verify: bool = True,
 ) -> tuple[Commit, bool]:
     """Commit assistant files on ``branch``; on the tracked branch also record their versions.
 
@@ -160,7 +163,10 @@ def commit_documents(
     validates: the plan is made and checked on the new commit before the branch moves. The
     files and index go first, then the branch, then a handful of loose refs in order (cost
     independent of the number of assistants); an interruption is one the next apply
-    completes (it recognises versions already recorded by their commit).
+    completes (it recognises versions already recorded by their commit). With ``verify``
+    (the default, also for the Python client) the repository's ``pre-commit`` and
+    ``commit-msg`` hooks run first (:mod:`gitassist.hooks`); ``verify=False`` is
+    ``--no-verify``. A path through a symlink is refused before anything moves.
     """
     dirty = store.dirty_paths(list(changes))
     if dirty:
@@ -168,7 +174,8 @@ def commit_documents(
             f"{', '.join(dirty)} has uncommitted changes",
             hint="commit or stash them first; gitassist only commits the files it changes",
         )
-    commit = store.make_commit(parent, changes, message, author)
+    store.check_write_paths(list(changes))
+    commit = store.make_commit(parent, changes, message, author, hooks=verify)
     if branch != store.tracked_branch():
         store.publish(branch, parent, commit, changes)
         return commit, False
@@ -192,9 +199,12 @@ def _commit_and_record(
     assistant_id: str,
     reason: str,
     before: LatestState | None,
+    verify: bool = True,
 ) -> WriteResult:
     """Commit (and record); ``before``: the latest state read before the write."""
-    commit, recorded = commit_documents(store, branch, parent, changes, message, author, reason)
+    commit, recorded = commit_documents(
+        store, branch, parent, changes, message, author, reason, verify=verify
+    )
     if recorded:
         state = read_latest(store, assistant_id)  # the write moved it: read it once more
         assert state is not None
@@ -233,6 +243,7 @@ def create(
     author: pygit2.Signature | None = None,
     message: str | None = None,
     folder: str | None = None,
+    verify: bool = True,
 ) -> WriteResult:
     """Create an assistant file, commit it and (on the tracked branch) record version 1.
 
@@ -271,7 +282,7 @@ def create(
         _check_write(store, text, path, parent)
         msg = message or f"Create assistant {doc.name!r} ({graph_id})"
         return _commit_and_record(
-            store, branch, parent, {path: text}, msg, author, new_id, "create", state
+            store, branch, parent, {path: text}, msg, author, new_id, "create", state, verify
         )
 
 
@@ -299,6 +310,7 @@ def update(
     description: str | None = None,
     author: pygit2.Signature | None = None,
     message: str | None = None,
+    verify: bool = True,
 ) -> WriteResult:
     """A new version with the given fields: context is replaced whole, metadata merged one
     level deep, fields not given carry over (LangGraph's update semantics).
@@ -358,7 +370,16 @@ def update(
         what = ", ".join(sorted(changes)) or "nothing"
         msg = message or f"Update assistant {new_doc.name!r}: {what}"
         return _commit_and_record(
-            store, branch, parent, {entry.path: text}, msg, author, assistant_id, "update", state
+            store,
+            branch,
+            parent,
+            {entry.path: text},
+            msg,
+            author,
+            assistant_id,
+            "update",
+            state,
+            verify,
         )
 
 
@@ -374,7 +395,12 @@ def _update_base(
 
 
 def delete(
-    store: Store, target: str, *, author: pygit2.Signature | None = None, message: str | None = None
+    store: Store,
+    target: str,
+    *,
+    author: pygit2.Signature | None = None,
+    message: str | None = None,
+    verify: bool = True,
 ) -> WriteResult:
     """Remove the file in a commit and mark the assistant deleted; its versions stay."""
     with store.refdb.lock():
@@ -389,7 +415,16 @@ def delete(
         msg = message or f"Delete assistant {doc.name!r}"
         state = read_latest(store, assistant_id)
         return _commit_and_record(
-            store, branch, parent, {entry.path: None}, msg, author, assistant_id, "delete", state
+            store,
+            branch,
+            parent,
+            {entry.path: None},
+            msg,
+            author,
+            assistant_id,
+            "delete",
+            state,
+            verify,
         )
 
 

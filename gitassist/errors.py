@@ -109,6 +109,31 @@ class ConfigError(GitassistError):
     code = "invalid_config"
 
 
+class UnsafePath(GitassistError):
+    """A working-tree path gitassist will not read or write: a symbolic link, a path that
+    leaves the repository (``..``, absolute), or not a regular file. Names the file."""
+
+    exit_code = ExitCode.INVALID
+    code = "unsafe_path"
+
+
+class HookFailed(GitassistError):
+    """A git ``pre-commit`` or ``commit-msg`` hook refused a commit (or changed files); its
+    output is in ``issues``, one line each."""
+
+    exit_code = ExitCode.INVALID
+    code = "hook_failed"
+
+    def __init__(self, message: str, output: list[str], *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.issues: list[object] = list(output)
+
+    def to_dict(self) -> dict[str, object]:
+        data = super().to_dict()
+        data["output"] = [str(line) for line in self.issues]
+        return data
+
+
 class NotFound(GitassistError):
     """An assistant, version, graph or revision does not exist."""
 

@@ -111,11 +111,12 @@ def _import_dirs(root: Path, dependencies: Sequence[str] | None) -> list[Path]:
 def _read_dependencies(root: Path) -> list[str]:
     """``dependencies`` of ``root/langgraph.json``, by the one parser (:mod:`gitassist.project`)."""
     from gitassist.project import LANGGRAPH_JSON, dependencies_from, parse_langgraph_json
+    from gitassist.worktree import read_text
 
-    path = root / LANGGRAPH_JSON
-    if not path.is_file():
+    text = read_text(root, LANGGRAPH_JSON)  # a symlinked langgraph.json is refused
+    if text is None:
         return []
-    return list(dependencies_from(parse_langgraph_json(path.read_text(encoding="utf-8"))))
+    return list(dependencies_from(parse_langgraph_json(text)))
 
 
 def _import_target(spec: _Spec, root: Path, dirs: Sequence[Path]) -> ModuleType:

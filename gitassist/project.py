@@ -104,7 +104,30 @@ def graphs_from(data: dict[str, Any], *, path: str = LANGGRAPH_JSON) -> dict[str
     return graphs
 
 
-def parse_settings(data: Any, *, path: str = CONFIG_FILE) -> Settings:
+def _folder(data: dict[str, Any], key: str, default: str, path: str, text: str | None) -> str:
+    """A folder setting: a plain path inside the repository (trailing ``/`` dropped)."""
+    from gitassist.worktree import path_problem
+
+    value = data.get(key, default)
+    shown = value if isinstance(value, str) else None
+    why: str | None = "must be a string"
+    if shown is not None:
+        why = path_problem(shown.rstrip("/") or shown, portable=True)
+    if why is None:
+        return str(value).rstrip("/")
+    line = column = None
+    if text is not None:
+        from gitassist.documents import Locator
+
+        line, column = Locator(text).at((key,), value=True)
+    raise ConfigError(
+        f"{key} {why}, not {value!r}",
+        hint=f"{key} names a folder inside the repository, e.g. {default}",
+        location=Location(path, line, column),
+    )
+
+
+def parse_settings(data: Any, *, path: str = CONFIG_FILE, text: str | None = None) -> Settings:
     if data is None:
         return Settings()
     if not isinstance(data, dict):
@@ -130,8 +153,8 @@ def parse_settings(data: Any, *, path: str = CONFIG_FILE) -> Settings:
             raise ConfigError(f"{path}: deployment {name!r} needs a url", location=Location(path))
         deployments.append(Deployment(str(name), str(spec["url"]), spec.get("api_key_env")))
     return Settings(
-        assistants_dir=str(data.get("assistants_dir", "assistants")).strip("/"),
-        schemas_dir=str(data.get("schemas_dir", "schemas")).strip("/"),
+        assistants_dir=_folder(data, "assistants_dir", "assistants", path, text),
+        schemas_dir=_folder(data, "schemas_dir", "schemas", path, text),
         branch=data.get("branch"),
         unknown_context_keys=policy,
         deployments=tuple(deployments),
@@ -150,5 +173,5 @@ def load_project(langgraph_text: str | None, config_text: str | None) -> Project
     if config_text is not None:
         from gitassist.documents import load_yaml_data
 
-        settings = parse_settings(load_yaml_data(config_text, CONFIG_FILE))
+        settings = parse_settings(load_yaml_data(config_text, CONFIG_FILE), text=config_text)
     return Project(graphs=graphs, settings=settings, dependencies=deps)

@@ -25,6 +25,9 @@ def init_repository(directory: str | Path, graphs: dict[str, str] | None = None)
     """
     root = Path(directory).resolve()
     root.mkdir(parents=True, exist_ok=True)
+    from gitassist.worktree import read_text
+
+    have = (read_text(root, ".gitignore") or "").splitlines()  # a symlink: refused, first
     found = pygit2.discover_repository(str(root))
     if found is not None:
         workdir = pygit2.Repository(found).workdir
@@ -56,8 +59,6 @@ def init_repository(directory: str | Path, graphs: dict[str, str] | None = None)
     )
     write("assistants/.gitkeep", "")
     write(f"{Project().settings.schemas_dir}/{DOCUMENT_SCHEMA}", document_schema_text())
-    ignore = root / ".gitignore"
-    have = ignore.read_text(encoding="utf-8").splitlines() if ignore.exists() else []
     missing = [line for line in GITIGNORE_LINES if line not in have]
     if missing:
         texts[".gitignore"] = "\n".join([*have, *missing]) + "\n"

@@ -74,12 +74,12 @@ def export_all(store: Store, *, write: bool) -> list[ExportedFile]:
 def _document_schema(root: Path, rel: str, write: bool) -> ExportedFile:
     path = root / rel
     new = document_schema_text().encode("utf-8")
-    old = path.read_bytes() if path.is_file() else None
+    old = _read_old(root, path)
     if old == new:
         return ExportedFile("assistant", rel, "unchanged")
     if not write:
         return ExportedFile("assistant", rel, "changed", _diff(old, new, rel, "gitassist"))
-    _write_atomically(path, new)
+    _write_atomically(root, path, new)
     return ExportedFile("assistant", rel, "written")
 
 
@@ -102,13 +102,13 @@ def _export_one(root: Path, graph_id: str, spec: str, out_dir: Path, write: bool
     if schema is None:
         return SchemaExport(graph_id, path, "no_context_schema")
     new = schema_bytes(schema)
-    old = path.read_bytes() if path.is_file() else None
+    old = _read_old(root, path)
     if old == new:
         return SchemaExport(graph_id, path, "unchanged")
     if not write:
         shown = display_path(path, root.resolve())
         return SchemaExport(graph_id, path, "changed", _diff(old, new, shown, "from code"))
-    _write_atomically(path, new)
+    _write_atomically(root, path, new)
     return SchemaExport(graph_id, path, "written")
 
 
@@ -131,10 +131,37 @@ def _diff(old: bytes | None, new: bytes, shown: str, source: str) -> str:
     return "".join(lines)
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _inside(root: Path, path: Path) -> str | None:
+    """``path`` relative to ``root`` (None: it is not under it, e.g. a test's own folder)."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return None
+
+
+def _read_old(root: Path, path: Path) -> bytes | None:
+    """The committed file's bytes; a symlink on its path is refused (exit 3), never read."""
+    from gitassist.worktree import read_bytes
+
+    rel = _inside(root, path)
+    if rel is None:
+        return path.read_bytes() if path.is_file() else None
+    return read_bytes(root, rel)
+
+
+def _write_atomically(root: Path, path: Path, data: bytes) -> None:
+    from gitassist.worktree import prepare_write
+
+    rel = _inside(root, path)
+    if rel is not None:
+        path = prepare_write(root, rel)  # never through a symlink out of the repository
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
+    tmp.unlink(missing_ok=True)  # a planted link there is removed, not written through
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
     os.replace(tmp, path)
 
 

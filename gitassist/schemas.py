@@ -86,10 +86,9 @@ def read_file(store: Store, tree: Tree | None, path: str) -> SchemaFile | None:
         if not isinstance(blob, pygit2.Blob):
             return None
         return SchemaFile(path, str(entry.id), blob.data.decode("utf-8", errors="replace"))
-    file = store.root / path
-    if not file.is_file():
+    data = store.read_work_file(path)  # a symlink on the path is refused, never followed
+    if data is None:
         return None
-    data = file.read_bytes()
     return SchemaFile(path, str(pygit2.hash(data)), data.decode("utf-8", errors="replace"))
 
 

@@ -263,8 +263,20 @@ class Store:
         return found
 
     def _read_work(self, name: str) -> str | None:
-        path = self.root / name
-        return path.read_text(encoding="utf-8") if path.is_file() else None
+        return self.read_work_text(name)
+
+    def read_work_file(self, rel: str) -> bytes | None:
+        """The bytes of the working-tree file ``rel`` (None: absent): the one way gitassist
+        reads the working tree. A symlink on the path, or a path that leaves the repository,
+        is refused (:class:`~gitassist.errors.UnsafePath`, exit 3): :mod:`gitassist.worktree`."""
+        from gitassist import worktree
+
+        return worktree.read_bytes(self.root, rel)
+
+    def read_work_text(self, rel: str, errors: str = "strict") -> str | None:
+        """:meth:`read_work_file` decoded as UTF-8."""
+        data = self.read_work_file(rel)
+        return data.decode("utf-8", errors=errors) if data is not None else None
 
     @property
     def assistants_dir(self) -> str:
@@ -464,9 +476,9 @@ class Store:
     def stray_temp_files(self) -> list[Path]:
         """Temporary files a killed gitassist write left in the assistants directory."""
         base = self.root / self.assistants_dir
-        if not base.is_dir():
+        if base.is_symlink() or not base.is_dir():  # never clean up outside the repository
             return []
-        return sorted(base.rglob(f".*{TMP_SUFFIX}"))
+        return sorted(p for p in base.rglob(f".*{TMP_SUFFIX}") if not p.is_symlink())
 
     def clean_temp_files(self) -> None:
         """Remove what a killed write left behind (call while holding the write lock)."""
@@ -493,15 +505,22 @@ class Store:
         changes: dict[str, str | None],
         message: str,
         author: pygit2.Signature | None = None,
+        *,
+        hooks: bool = False,
     ) -> Commit:
         """A commit object of ``changes`` on top of ``parent``; no ref or file moves yet.
 
         The tree is built from ``parent``'s tree, never from the index, so the user's staged
-        work is not swept in.
+        work is not swept in. With ``hooks``, the repository's ``pre-commit`` and
+        ``commit-msg`` hooks run on that tree first (:mod:`gitassist.hooks`).
         """
         repo = self.repo
         builder_tree = parent.tree if parent is not None else None
         new_tree = self._tree_with(builder_tree, changes) or self.repo.TreeBuilder().write()
+        if hooks:
+            from gitassist.hooks import run_commit_hooks
+
+            message = run_commit_hooks(self, new_tree, message)
         committer = self.signature()
         commit_oid = repo.create_commit(
             None,
@@ -526,7 +545,7 @@ class Store:
 
         old = str(parent.id) if parent is not None else None
         summary = commit.message.splitlines()[0] if commit.message else ""
-        before = {path: self._read_work(path) for path in changes}
+        before = {path: self.read_work_text(path) for path in changes}
         self.write_worktree(changes)
         try:
             self.refdb.update(
@@ -572,12 +591,23 @@ class Store:
                 builder.insert(name, sub_oid, pygit2.GIT_FILEMODE_TREE)
         return builder.write() if len(builder) else None
 
+    def check_write_paths(self, paths: list[str]) -> None:
+        """Refuse, before anything moves, to write any of ``paths`` through a symlink."""
+        from gitassist import worktree
+
+        for path in paths:
+            worktree.check_write(self.root, path)
+
     def write_worktree(self, changes: dict[str, str | None]) -> None:
         self.clean_temp_files()
+        from gitassist import worktree
+
+        for path in changes:  # refuse a write through a symlink before anything moves
+            worktree.check_write(self.root, path)
         index = self.repo.index
         index.read(False)
         for path, text in changes.items():
-            target = self.root / path
+            target = worktree.prepare_write(self.root, path)
             if text is None:
                 if target.exists():
                     target.unlink()
@@ -585,11 +615,10 @@ class Store:
                     index.remove(path)
             else:
                 tmp = target.with_name(f".{target.name}{TMP_SUFFIX}")
-                try:
-                    tmp.write_text(text, encoding="utf-8")
-                except FileNotFoundError:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    tmp.write_text(text, encoding="utf-8")
+                tmp.unlink(missing_ok=True)
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    fh.write(text)
                 os.replace(tmp, target)
                 index.add(path)
         index.write()

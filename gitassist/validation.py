@@ -435,7 +435,9 @@ def _work_documents(store: Store, base: str, skipped: list[str]) -> list[str]:
     import os
 
     from gitassist.store import TMP_SUFFIX, YAML_SUFFIXES
+    from gitassist.worktree import check_path
 
+    check_path(store.root, base)  # a symlinked (or escaping) assistants folder is refused
     folder = store.root / base
     out: list[str] = []
     for top, dirs, files in os.walk(folder):
@@ -453,6 +455,8 @@ def _work_documents(store: Store, base: str, skipped: list[str]) -> list[str]:
 def _selected(
     store: Store, paths: Iterable[str], tree: Tree | None, all_files: dict[str, str | None]
 ) -> dict[str, str | None]:
+    from gitassist.worktree import is_file
+
     out: dict[str, str | None] = {}
     for raw in paths:
         rel = _relative(store, raw)
@@ -463,7 +467,7 @@ def _selected(
                 out[rel] = str(tree[rel].id)
             except KeyError:
                 raise NotFound(f"{rel} is not in the tree at this revision") from None
-        elif (store.root / rel).is_file():
+        elif is_file(store.root, rel):
             out[rel] = None
         else:
             raise NotFound(f"no such file: {raw}")
@@ -473,8 +477,9 @@ def _selected(
 def _relative(store: Store, raw: str) -> str:
     path = Path(raw)
     absolute = path if path.is_absolute() else Path.cwd() / path
-    try:
-        return absolute.resolve().relative_to(store.root.resolve()).as_posix()
+    try:  # the folder resolved, not the file: a symlinked document stays itself
+        resolved = absolute.parent.resolve() / absolute.name
+        return resolved.relative_to(store.root.resolve()).as_posix()
     except ValueError:
         return path.as_posix()  # already relative to the repository (e.g. with --rev)
 
@@ -486,7 +491,7 @@ def _texts(
         if blob is not None:
             yield path, store.document_text(blob)
         else:
-            yield path, (store.root / path).read_text(encoding="utf-8", errors="surrogateescape")
+            yield path, store.read_work_text(path, errors="surrogateescape") or ""
 
 
 def quick_ids(

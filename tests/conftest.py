@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "example-repo"
+GITASSIST = Path(sys.executable).with_name("gitassist")  # the venv's console script
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 GRAPH_PY = """
@@ -221,7 +222,10 @@ def cli() -> Callable[..., Result]:
 
 @pytest.fixture
 def run_cli(tmp_path: Path) -> Iterator[Callable[..., subprocess.CompletedProcess[str]]]:
-    """Run ``python -m gitassist`` as a real process (for exit codes and stderr)."""
+    """Run the installed ``gitassist`` console script as a real process (exit codes, stderr).
+
+    Never ``python -m gitassist``: that puts the current directory first on ``sys.path``, so in
+    a checkout holding a ``gitassist.py`` it would run that file (docs/security.md)."""
 
     def run(
         *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
@@ -230,7 +234,7 @@ def run_cli(tmp_path: Path) -> Iterator[Callable[..., subprocess.CompletedProces
 
         full_env = {**os.environ, **(env or {})}
         return subprocess.run(
-            [sys.executable, "-m", "gitassist", *args],
+            [str(GITASSIST), *args],
             cwd=cwd or tmp_path,
             capture_output=True,
             text=True,

@@ -172,11 +172,22 @@ def drift(target: str, exit_code: bool, headers: tuple[str, ...], repo: str, as_
 @click.command()
 @click.argument("target", metavar="URL|NAME")
 @click.option("--message", "-m", help="The commit message.")
+@click.option(
+    "--no-verify",
+    "-n",
+    is_flag=True,
+    help="Skip the repository's pre-commit and commit-msg hooks (as git commit does).",
+)
 @header_option
 @repo_option
 @json_option
 def adopt(
-    target: str, message: str | None, headers: tuple[str, ...], repo: str, as_json: bool
+    target: str,
+    message: str | None,
+    no_verify: bool,
+    headers: tuple[str, ...],
+    repo: str,
+    as_json: bool,
 ) -> None:
     """Write a server's assistants that git does not know into assistants/, in one commit.
 
@@ -191,7 +202,7 @@ def adopt(
 
     store = store_for(repo)
     with _remote(store, target, headers) as remote:
-        report = run_adopt(store, remote, message=message)
+        report = run_adopt(store, remote, message=message, verify=not no_verify)
     if as_json:
         emit_json(report.to_dict())
         return

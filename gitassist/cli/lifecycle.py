@@ -128,6 +128,14 @@ def init(directory: str, graphs: tuple[str, ...], as_json: bool) -> None:
         out(f"{directory} is already an assistant repository; nothing to do")
 
 
+no_verify_option = click.option(
+    "--no-verify",
+    "-n",
+    is_flag=True,
+    help="Skip the repository's pre-commit and commit-msg hooks (as git commit does).",
+)
+
+
 @click.command()
 @click.argument("graph_id")
 @click.option("--name", help="Human-readable name (also the file name).")
@@ -164,6 +172,7 @@ def init(directory: str, graphs: tuple[str, ...], as_json: bool) -> None:
 )
 @click.option("--message", "-m", help="Commit message.")
 @click.option("--author", metavar="'NAME <EMAIL>'")
+@no_verify_option
 @repo_option
 @json_option
 def create(
@@ -179,6 +188,7 @@ def create(
     if_exists: str,
     message: str | None,
     author: str | None,
+    no_verify: bool,
     repo: str,
     as_json: bool,
 ) -> None:
@@ -208,6 +218,7 @@ def create(
         author=parse_author(author),
         message=message,
         folder=folder,
+        verify=not no_verify,
     )
     _written(result, "created", as_json)
 
@@ -330,6 +341,7 @@ search = click.Command(
 @click.option("--metadata", "metadata_text", metavar="JSON", help="Merged one level deep.")
 @click.option("--message", "-m", help="Commit message.")
 @click.option("--author", metavar="'NAME <EMAIL>'")
+@no_verify_option
 @repo_option
 @json_option
 def update(
@@ -344,6 +356,7 @@ def update(
     metadata_text: str | None,
     message: str | None,
     author: str | None,
+    no_verify: bool,
     repo: str,
     as_json: bool,
 ) -> None:
@@ -372,6 +385,7 @@ def update(
         description=description,
         author=parse_author(author),
         message=message,
+        verify=not no_verify,
     )
     _written(result, "updated", as_json)
 
@@ -380,9 +394,17 @@ def update(
 @click.argument("target", shell_complete=complete_target)
 @click.option("--message", "-m", help="Commit message.")
 @click.option("--author", metavar="'NAME <EMAIL>'")
+@no_verify_option
 @repo_option
 @json_option
-def delete(target: str, message: str | None, author: str | None, repo: str, as_json: bool) -> None:
+def delete(
+    target: str,
+    message: str | None,
+    author: str | None,
+    no_verify: bool,
+    repo: str,
+    as_json: bool,
+) -> None:
     """Delete an assistant: removes its file in a commit and marks it deleted.
 
     Its versions stay readable (`gitassist versions`), and creating the same id
@@ -395,7 +417,13 @@ def delete(target: str, message: str | None, author: str | None, repo: str, as_j
     from gitassist import assistants as ops
     from gitassist.store import parse_author
 
-    result = ops.delete(store_for(repo), target, author=parse_author(author), message=message)
+    result = ops.delete(
+        store_for(repo),
+        target,
+        author=parse_author(author),
+        message=message,
+        verify=not no_verify,
+    )
     if as_json:
         emit_json(
             {
