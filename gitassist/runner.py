@@ -31,6 +31,7 @@ from gitassist.errors import Conflict, GitassistError, NotFound, UserCodeError, 
 from gitassist.events import StreamPart, StreamShaper, jsonable
 from gitassist.graph_code import code_source, graph_spec, load_cached, schema_set_of
 from gitassist.problems import json_path
+from gitassist.run_env import apply_env
 from gitassist.threads import ThreadStore
 from gitassist.tracebacks import user_frame
 from gitassist.validation import context_problems
@@ -61,6 +62,7 @@ class Provenance:
     pinned: bool
     code_dirty: bool
     context_checked: bool  # False when the graph has no committed context schema
+    env: tuple[str, ...] = ()  # the names langgraph.json "env" set (never the values)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -171,6 +173,7 @@ def prepare(
     config, run_context = _configurable_as_context(config, context)
     merged = {**doc.context, **run_context}
     checked = _validate(store, resolved, code, merged, run_context)
+    env_names = apply_env(code.project, store.root)  # before the graph is imported, as dev
     graph, dirty = load_cached(code, doc.graph_id, spec, store)
     provenance = Provenance(
         assistant_id=doc.assistant_id,
@@ -184,6 +187,7 @@ def prepare(
         pinned=code.pinned,
         code_dirty=dirty,
         context_checked=checked,
+        env=env_names,
     )
     run_config = _run_config(resolved, config)
     run_config["configurable"] = dict(merged)  # graphs that read config["configurable"] see it

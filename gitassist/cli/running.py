@@ -105,6 +105,8 @@ def _header(data: dict[str, Any]) -> str:
     )
     if not data.get("context_checked", True):
         line += "\n  context  not validated: the graph has no committed context schema"
+    if data.get("env"):  # names only: the values are secrets
+        line += f"\n  env      {', '.join(data['env'])} (langgraph.json env)"
     if data.get("thread_id"):
         line += f"\n  thread   {data['thread_id']}"
     return line
