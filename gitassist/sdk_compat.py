@@ -51,6 +51,14 @@ DIFFERENCES: tuple[Difference, ...] = (
         "a bad context is caught in review, not in production",
     ),
     Difference(
+        "run_declared_schema",
+        "a run, no context schema committed, with a context the graph's ContextSchema rejects",
+        "runs with it as given (measured: an unknown key and a wrong type both reach the graph)",
+        "422 UnprocessableEntityError (CLI: exit 3) before the graph runs, checked against the "
+        "schema the loaded graph declares",
+        "a run never starts with a context its graph does not accept",
+    ),
+    Difference(
         "identical_update",
         "update() that changes nothing",
         "a new version",

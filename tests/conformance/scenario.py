@@ -119,6 +119,17 @@ def _parts(parts: Any) -> list[Any]:
     return [[p.event, p.data] for p in parts if p.event != "metadata"]
 
 
+def _each_context(runs: Any, contexts: Any) -> list[Any]:
+    """A stateless run of the default assistant per context: its values or its error."""
+    out: list[Any] = []
+    for context in contexts:
+        try:
+            out.append(runs.wait(None, "agent", input={"text": "t"}, context=context))
+        except Exception as exc:  # the error is the result
+            out.append(_error(exc))
+    return out
+
+
 def run(client: Any) -> list[tuple[str, Any]]:
     """Every step's normalised result, in order."""
     norm = Normaliser()
@@ -251,6 +262,8 @@ def run(client: Any) -> list[tuple[str, Any]]:
         "runs.wait.configurable_and_context",
         lambda: R.wait(None, aid, input={}, config={"configurable": {"a": 1}}, context={"b": 2}),
     )
+    rejected = ({"colour": "red"}, {"temperature": "hot"})  # the graph's ContextSchema rejects
+    step("run_declared_schema", lambda: _each_context(R, rejected))
     step(
         "runs.stream.v2",
         lambda: list(R.stream(None, aid, input={"text": "v"}, stream_mode="updates", version="v2")),
