@@ -534,6 +534,9 @@ class Runner:
             yield graph.copy(update={"checkpointer": saver})
 
     def stream_run(self, run: _Run) -> Iterator[StreamPart]:
+        if run.shaper.events:  # astream_events exists only async: drive the async run here
+            yield from _drive(self.astream_run(run))
+            return
         yield run.start()
         with run.recorded(), self._graph(run) as graph:
             for item in graph.stream(
@@ -591,15 +594,8 @@ class Runner:
         yield run.start()
         with run.recorded():
             async with self._agraph(run) as graph:
-                async for item in graph.astream(
-                    run.options.graph_input(run.input),
-                    run.config,
-                    context=run.prepared.context,
-                    stream_mode=run.shaper.graph_modes,
-                    **run.options.stream_kwargs(),
-                ):
-                    for part in run.parts(item):
-                        yield part
+                async for part in _agraph_parts(graph, run):
+                    yield part
                 if run.thread_id is not None:
                     config = {"configurable": {"thread_id": run.thread_id}}
                     run.saw_state(await graph.aget_state(config))
@@ -632,6 +628,39 @@ class Runner:
                 raise
             return _error_value(exc)
         return run.final_values()
+
+
+async def _agraph_parts(graph: Any, run: _Run) -> AsyncIterator[StreamPart]:
+    """The run's events from ``graph.astream``, or with stream mode ``events`` from
+    ``graph.astream_events(version="v2")`` as the server streams them: the root run's
+    ``on_chain_stream`` events carry the other modes' chunks, every other event is an
+    ``events`` part."""
+    given = run.options.graph_input(run.input)
+    kwargs = {"context": run.prepared.context, "stream_mode": run.shaper.graph_modes}
+    kwargs.update(run.options.stream_kwargs())
+    if not run.shaper.events:
+        async for item in graph.astream(given, run.config, **kwargs):
+            for part in run.parts(item):
+                yield part
+        return
+    async for event in graph.astream_events(given, run.config, version="v2", **kwargs):
+        is_chunk, parts = run.shaper.event_parts(event, run.run_id)  # config's run_id: the root
+        for part in run.parts(event["data"]["chunk"]) if is_chunk else parts:
+            yield part
+
+
+def _drive(parts: AsyncIterator[StreamPart]) -> Iterator[StreamPart]:
+    """An async stream consumed synchronously, on an event loop of its own in this thread."""
+    loop = asyncio.new_event_loop()
+    try:
+        while True:
+            try:
+                yield loop.run_until_complete(anext(parts))
+            except StopAsyncIteration:
+                return
+    finally:
+        loop.run_until_complete(parts.aclose())  # type: ignore[attr-defined]
+        loop.close()
 
 
 def _error_value(exc: UserCodeError) -> dict[str, Any]:

@@ -96,7 +96,7 @@ DIFFERENCES: tuple[Difference, ...] = (
     Difference(
         "unsupported_parameters",
         "webhook=, after_seconds=, feedback_keys=, langsmith_tracing=, stream_resumable=, "
-        "stream_mode='events', multitask_strategy other than 'reject', ttl=, supersteps=, ...",
+        "multitask_strategy other than 'reject', ttl=, supersteps=, ...",
         "honoured by the server",
         "422 naming the parameter (never silently ignored)",
         "they need a server (queues, webhooks, tracing, TTL sweeps)",
@@ -109,11 +109,11 @@ DIFFERENCES: tuple[Difference, ...] = (
         "a version is a commit, and git records seconds",
     ),
     Difference(
-        "runs.stream.events",
-        "runs.stream(stream_mode='events')",
-        "LangChain callback events",
-        "422 naming the mode",
-        "not implemented yet (use updates, messages or debug)",
+        "events_root_name",
+        "runs.stream(stream_mode='events'): the root run's events",
+        "name is the graph id",
+        "name is the assistant's name",
+        "gitassist names every run after its assistant (run_name), so a trace shows which one ran",
     ),
     Difference(
         "stream_metadata",
