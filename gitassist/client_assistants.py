@@ -351,10 +351,12 @@ class SyncAssistantsClient:
 
     def _graph(self, assistant_id: str) -> tuple[Resolved, Any]:
         from gitassist.graph_code import code_source, graph_spec, load_cached
+        from gitassist.run_env import apply_env
 
         resolved = reads.get(self._store, assistant_id)
         code = code_source(self._store, None)
         graph_id = resolved.document.graph_id
+        apply_env(code.project, self._store.root)  # the graph is imported as langgraph dev does
         graph = load_cached(code, graph_id, graph_spec(code, graph_id), self._store)[0]
         return resolved, graph
 

@@ -128,6 +128,24 @@ def test_the_client_applies_env_as_langgraph_dev(
     assert final["answer"] == EXPECTED[form]
 
 
+def test_get_schemas_imports_the_graph_with_env_applied(
+    make_repo: Callable[..., Repo], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A graph that needs a variable at import loads for get_schemas too, as on the server."""
+    graph = "import os\n_ = os.environ['GA_NEEDED']\n" + ENV_GRAPH
+    files = _project("mapping")
+    files["graph.py"] = graph
+    files["langgraph.json"] = json.dumps(
+        {"graphs": {"agent": "./graph.py:graph"}, "env": {"GA_NEEDED": "yes"}}
+    )
+    repo = make_repo(files)
+    monkeypatch.setenv("GA_NEEDED", "")
+    monkeypatch.delenv("GA_NEEDED")  # recorded: the value the call sets is undone after
+    with repo.client() as client:
+        assert client.assistants.get_schemas("agent")["graph_id"] == "agent"
+    assert os.environ["GA_NEEDED"] == "yes"
+
+
 def test_a_missing_env_file_is_no_variables_as_in_langgraph_dev(
     make_repo: Callable[..., Repo], run_cli: Callable[..., Any]
 ) -> None:
