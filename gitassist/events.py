@@ -24,6 +24,7 @@ STREAM_MODES = (
     "custom",
     "tasks",
     "checkpoints",
+    "events",
 )
 
 
@@ -57,12 +58,6 @@ def stream_modes(stream_mode: str | Sequence[str]) -> list[str]:
     """The modes asked for, each once; ValidationFailed on an unknown one."""
     modes = [stream_mode] if isinstance(stream_mode, str) else list(stream_mode)
     unknown = [m for m in modes if m not in STREAM_MODES]
-    if "events" in unknown:
-        raise ValidationFailed(
-            "stream mode 'events' (LangChain callback events) is not supported by gitassist",
-            [],
-            hint=f"use one or more of: {', '.join(STREAM_MODES)}",
-        )
     if unknown or not modes:
         raise ValidationFailed(
             f"unknown stream mode {', '.join(unknown) or '(none)'}",
@@ -79,13 +74,25 @@ class StreamShaper:
         self.modes = stream_modes(stream_mode)
         self.messages: dict[str, Any] = {}
         self.last_values: Any = None
+        # "events": LangChain's astream_events v2, the other modes carried inside it (as the
+        # server streams them: the root run's on_chain_stream events are the modes' chunks)
+        self.events = "events" in self.modes
         graph_modes = {"messages" if m == "messages-tuple" else m for m in self.modes}
+        graph_modes.discard("events")
         if "values" not in graph_modes:
             graph_modes.add("values")  # for the final state; not yielded unless asked for
             self.hidden_values = True
         else:
             self.hidden_values = False
         self.graph_modes = sorted(graph_modes)
+
+    def event_parts(self, event: dict[str, Any], root: str) -> tuple[bool, list[StreamPart]]:
+        """For one astream_events event: (is it a chunk of a stream mode, the events to yield)."""
+        if "langsmith:hidden" in (event.get("tags") or ()):
+            return False, []
+        if event["event"] == "on_chain_stream" and str(event["run_id"]) == root:
+            return True, []
+        return False, [StreamPart("events", jsonable(event))]
 
     def parts(self, mode: str, chunk: Any) -> list[StreamPart]:
         if mode == "values":

@@ -51,6 +51,8 @@ class Project:
     graphs: dict[str, str] = field(default_factory=dict)
     settings: Settings = field(default_factory=Settings)
     dependencies: tuple[str, ...] = (".",)
+    # langgraph.json "env": a .env file's path, or a mapping of variable names to values
+    env: str | dict[str, str] | None = None
 
     def has_graph(self, graph_id: str) -> bool:
         return graph_id in self.graphs
@@ -127,6 +129,27 @@ def _folder(data: dict[str, Any], key: str, default: str, path: str, text: str |
     )
 
 
+def env_from(data: dict[str, Any], *, path: str = LANGGRAPH_JSON) -> str | dict[str, str] | None:
+    """``"env"``: a ``.env`` file's path or a mapping of names to string values, as
+    langgraph-cli declares it. An error names the variable, never its value (a secret)."""
+    env = data.get("env")
+    if env is None or isinstance(env, str):
+        return env
+    if not isinstance(env, dict):
+        raise ConfigError(
+            f'"env" in {path} must be a path to a .env file or an object of strings',
+            hint='e.g. "env": ".env" or "env": {"MODEL": "openai"}',
+            location=Location(path),
+        )
+    for name, value in env.items():
+        if not isinstance(value, str) or not name or "=" in name or "\0" in name + value:
+            raise ConfigError(
+                f'"env" in {path}: {name!r} must be a variable name with a string value',
+                location=Location(path),
+            )
+    return dict(env)
+
+
 def parse_settings(data: Any, *, path: str = CONFIG_FILE, text: str | None = None) -> Settings:
     if data is None:
         return Settings()
@@ -165,13 +188,15 @@ def load_project(langgraph_text: str | None, config_text: str | None) -> Project
     """Build the project from the two files' texts (either may be absent)."""
     graphs: dict[str, str] = {}
     deps: tuple[str, ...] = (".",)
+    env: str | dict[str, str] | None = None
     if langgraph_text is not None:
         data = parse_langgraph_json(langgraph_text)
         graphs = graphs_from(data)
         deps = dependencies_from(data)
+        env = env_from(data)
     settings = Settings()
     if config_text is not None:
         from gitassist.documents import load_yaml_data
 
         settings = parse_settings(load_yaml_data(config_text, CONFIG_FILE), text=config_text)
-    return Project(graphs=graphs, settings=settings, dependencies=deps)
+    return Project(graphs=graphs, settings=settings, dependencies=deps, env=env)

@@ -2,17 +2,19 @@
 
 A run goes one way: resolve the target (id, graph id, stem, name, ``@N``, ``--rev``) → merge
 the run's context over the assistant's, key by key → validate the merged context against the
-committed schema of the code that will run (nothing runs when it is invalid) → load the graph
-named in ``langgraph.json`` (from the working tree, or with ``pin`` from the version's own
+committed schema of the code that will run (nothing runs when it is invalid) → apply
+``langgraph.json`` ``env`` (:mod:`gitassist.run_env`) → load the graph named in
+``langgraph.json`` (from the working tree, or with ``pin`` from the version's own
 commit: :mod:`gitassist.graph_code`) → execute it with ``context=`` and the assistant's
-config → yield :class:`~gitassist.events.StreamPart` events in the shapes langgraph_sdk
+config (with no committed schema, the context is first checked against the one the loaded
+graph declares) → yield :class:`~gitassist.events.StreamPart` events in the shapes langgraph_sdk
 yields: ``metadata`` first (``run_id`` plus the provenance), then one event per step
 (:mod:`gitassist.events`).
 
 A run on a thread keeps its state in the thread's checkpoints and records itself beside them
 (:mod:`gitassist.threads`). Nothing here imports langgraph at module level: only running and
 thread commands pay for it. The SDK-shaped ``client.runs`` and ``client.threads`` over this
-live in :mod:`gitassist.client`.
+live in :mod:`gitassist.client_runs` and :mod:`gitassist.client_threads`.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from gitassist.errors import Conflict, GitassistError, NotFound, UserCodeError, 
 from gitassist.events import StreamPart, StreamShaper, jsonable
 from gitassist.graph_code import code_source, graph_spec, load_cached, schema_set_of
 from gitassist.problems import json_path
+from gitassist.run_env import apply_env
 from gitassist.threads import ThreadStore
 from gitassist.tracebacks import user_frame
 from gitassist.validation import context_problems
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
 
     from gitassist.graph_code import Code
     from gitassist.resolve import Resolved
+    from gitassist.schemas import SchemaSet
     from gitassist.store import Store
     from gitassist.threads import ThreadDB
 
@@ -60,7 +64,10 @@ class Provenance:
     code_commit: str | None
     pinned: bool
     code_dirty: bool
-    context_checked: bool  # False when the graph has no committed context schema
+    context_checked: bool  # False when there is no context schema at all
+    env: tuple[str, ...] = ()  # the names langgraph.json "env" set (never the values)
+    # the schema the context was checked against: "committed", "graph" (declared), or None
+    context_schema: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -87,10 +94,10 @@ def _validate(
     code: Code,
     merged: dict[str, Any],
     run_context: Mapping[str, Any],
-) -> bool:
-    """Raise ValidationFailed listing every problem; False when there is no schema to check."""
+    schemas: SchemaSet,
+) -> None:
+    """Raise ValidationFailed listing every problem (nothing to check: nothing raised)."""
     doc = resolved.document.model_copy(update={"context": merged})
-    schemas = schema_set_of(store, code)
     text = store.blob_text(resolved.blob) if resolved.blob else ""
     path = resolved.path or f"<default assistant of {doc.graph_id}>"
     rev = resolved.commit[:12] if resolved.source == "rev" and resolved.commit else None
@@ -111,7 +118,6 @@ def _validate(
             list(errors),
             hint="nothing ran; fix the assistant's context or the run's --context",
         )
-    return schemas.validator(doc.graph_id) is not None
 
 
 def _from_run_context(problem: Any, run_context: Mapping[str, Any]) -> Any:
@@ -170,8 +176,18 @@ def prepare(
     spec = graph_spec(code, doc.graph_id)
     config, run_context = _configurable_as_context(config, context)
     merged = {**doc.context, **run_context}
-    checked = _validate(store, resolved, code, merged, run_context)
+    schemas = schema_set_of(store, code)
+    committed = schemas.validator(doc.graph_id) is not None
+    if committed:  # checked before the graph module is even imported
+        _validate(store, resolved, code, merged, run_context, schemas)
+    env_names = apply_env(code.project, store.root)  # before the graph is imported, as dev
     graph, dirty = load_cached(code, doc.graph_id, spec, store)
+    if not committed:  # the schema the loaded graph declares; nothing has run yet
+        from gitassist.schema_export import declared_schemas
+
+        schemas = declared_schemas(doc.graph_id, graph)
+        _validate(store, resolved, code, merged, run_context, schemas)
+    checked = schemas.validator(doc.graph_id) is not None
     provenance = Provenance(
         assistant_id=doc.assistant_id,
         graph_id=doc.graph_id,
@@ -184,6 +200,8 @@ def prepare(
         pinned=code.pinned,
         code_dirty=dirty,
         context_checked=checked,
+        env=env_names,
+        context_schema=("committed" if committed else "graph") if checked else None,
     )
     run_config = _run_config(resolved, config)
     run_config["configurable"] = dict(merged)  # graphs that read config["configurable"] see it
@@ -539,6 +557,9 @@ class Runner:
             yield graph.copy(update={"checkpointer": saver})
 
     def stream_run(self, run: _Run) -> Iterator[StreamPart]:
+        if run.shaper.events:  # astream_events exists only async: drive the async run here
+            yield from _drive(self.astream_run(run))
+            return
         yield run.start()
         with run.recorded(), self._graph(run) as graph:
             for item in graph.stream(
@@ -596,15 +617,8 @@ class Runner:
         yield run.start()
         with run.recorded():
             async with self._agraph(run) as graph:
-                async for item in graph.astream(
-                    run.options.graph_input(run.input),
-                    run.config,
-                    context=run.prepared.context,
-                    stream_mode=run.shaper.graph_modes,
-                    **run.options.stream_kwargs(),
-                ):
-                    for part in run.parts(item):
-                        yield part
+                async for part in _agraph_parts(graph, run):
+                    yield part
                 if run.thread_id is not None:
                     config = {"configurable": {"thread_id": run.thread_id}}
                     run.saw_state(await graph.aget_state(config))
@@ -637,6 +651,39 @@ class Runner:
                 raise
             return _error_value(exc)
         return run.final_values()
+
+
+async def _agraph_parts(graph: Any, run: _Run) -> AsyncIterator[StreamPart]:
+    """The run's events from ``graph.astream``, or with stream mode ``events`` from
+    ``graph.astream_events(version="v2")`` as the server streams them: the root run's
+    ``on_chain_stream`` events carry the other modes' chunks, every other event is an
+    ``events`` part."""
+    given = run.options.graph_input(run.input)
+    kwargs = {"context": run.prepared.context, "stream_mode": run.shaper.graph_modes}
+    kwargs.update(run.options.stream_kwargs())
+    if not run.shaper.events:
+        async for item in graph.astream(given, run.config, **kwargs):
+            for part in run.parts(item):
+                yield part
+        return
+    async for event in graph.astream_events(given, run.config, version="v2", **kwargs):
+        is_chunk, parts = run.shaper.event_parts(event, run.run_id)  # config's run_id: the root
+        for part in run.parts(event["data"]["chunk"]) if is_chunk else parts:
+            yield part
+
+
+def _drive(parts: AsyncIterator[StreamPart]) -> Iterator[StreamPart]:
+    """An async stream consumed synchronously, on an event loop of its own in this thread."""
+    loop = asyncio.new_event_loop()
+    try:
+        while True:
+            try:
+                yield loop.run_until_complete(anext(parts))
+            except StopAsyncIteration:
+                return
+    finally:
+        loop.run_until_complete(parts.aclose())  # type: ignore[attr-defined]
+        loop.close()
 
 
 def _error_value(exc: UserCodeError) -> dict[str, Any]:

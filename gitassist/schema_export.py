@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from gitassist.errors import ConfigError, UserCodeError
-from gitassist.schemas import SUFFIX, document_schema_path, document_schema_text
+from gitassist.schemas import SUFFIX, SchemaSet, document_schema_path, document_schema_text
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -189,6 +189,37 @@ def graph_context_schema(graph: Any) -> dict[str, Any] | None:
         ) from exc
     _normalise(schema, context_type)
     return schema
+
+
+_DECLARED_CACHE = 64
+# (id of the loaded graph, graph id) -> (the graph, kept alive so the id stays its own; schemas)
+_DECLARED: dict[tuple[int, str], tuple[Any, SchemaSet]] = {}
+
+
+def declared_schemas(graph_id: str, graph: Any) -> SchemaSet:
+    """The context schema the loaded ``graph`` declares, as a :class:`SchemaSet` for a run to
+    validate against when none is committed; empty when it declares none, or one that cannot
+    be written as JSON Schema (the run then goes unchecked, as it says). Built once per graph."""
+    key = (id(graph), graph_id)
+    hit = _DECLARED.get(key)
+    if hit is not None and hit[0] is graph:
+        return hit[1]
+    try:
+        schema = graph_context_schema(graph)
+    except UserCodeError:
+        schema = None
+    found = SchemaSet({graph_id: schema} if schema is not None else {})
+    try:
+        found.validator(graph_id)  # compiled now: a schema gitassist cannot run is said here
+    except ValueError as exc:
+        raise ConfigError(
+            f"the context schema graph {graph_id!r} declares cannot be checked: {exc}",
+            hint="commit a context schema (`gitassist schemas export`) and edit it",
+        ) from None
+    if len(_DECLARED) >= _DECLARED_CACHE:
+        _DECLARED.pop(next(iter(_DECLARED)))
+    _DECLARED[key] = (graph, found)
+    return found
 
 
 def _pydantic_schema(graph: Any, context_type: Any) -> dict[str, Any]:

@@ -51,6 +51,14 @@ DIFFERENCES: tuple[Difference, ...] = (
         "a bad context is caught in review, not in production",
     ),
     Difference(
+        "run_declared_schema",
+        "a run, no context schema committed, with a context the graph's ContextSchema rejects",
+        "runs with it as given (measured: an unknown key and a wrong type both reach the graph)",
+        "422 UnprocessableEntityError (CLI: exit 3) before the graph runs, checked against the "
+        "schema the loaded graph declares",
+        "a run never starts with a context its graph does not accept",
+    ),
+    Difference(
         "identical_update",
         "update() that changes nothing",
         "a new version",
@@ -88,7 +96,7 @@ DIFFERENCES: tuple[Difference, ...] = (
     Difference(
         "unsupported_parameters",
         "webhook=, after_seconds=, feedback_keys=, langsmith_tracing=, stream_resumable=, "
-        "stream_mode='events', multitask_strategy other than 'reject', ttl=, supersteps=, ...",
+        "multitask_strategy other than 'reject', ttl=, supersteps=, ...",
         "honoured by the server",
         "422 naming the parameter (never silently ignored)",
         "they need a server (queues, webhooks, tracing, TTL sweeps)",
@@ -101,11 +109,11 @@ DIFFERENCES: tuple[Difference, ...] = (
         "a version is a commit, and git records seconds",
     ),
     Difference(
-        "runs.stream.events",
-        "runs.stream(stream_mode='events')",
-        "LangChain callback events",
-        "422 naming the mode",
-        "not implemented yet (use updates, messages or debug)",
+        "events_root_name",
+        "runs.stream(stream_mode='events'): the root run's events",
+        "name is the graph id",
+        "name is the assistant's name",
+        "gitassist names every run after its assistant (run_name), so a trace shows which one ran",
     ),
     Difference(
         "stream_metadata",

@@ -479,6 +479,9 @@ class ThreadStore:
         pinned = bool(provenance.get("pinned") and commit)
         code = code_source(self.store, commit if pinned else None)
         graph_id = provenance["graph_id"]
+        from gitassist.run_env import apply_env
+
+        apply_env(code.project, self.store.root)  # the graph is imported as for its runs
         return load_cached(code, graph_id, graph_spec(code, graph_id), self.store)[0]
 
 

@@ -73,6 +73,12 @@ def test_a_clean_copy_passes(copy: Path) -> None:
         ("documents.py", "gitassist.versions", "Documents import no storage"),
         ("plan.py", "gitassist.sync", "Recording knows no server"),
         ("refs.py", "gitassist.assistants", "Storage sits below the lifecycle"),
+        ("runner.py", "gitassist.client_base", "No core module reaches the client"),
+        (
+            "client_assistants.py",
+            "gitassist.client_threads",
+            "The client's method groups are independent, on shared helpers",
+        ),
     ],
 )
 def test_a_planted_function_local_import_breaks_its_contract(

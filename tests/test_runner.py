@@ -368,15 +368,68 @@ def test_assistant_config_reaches_the_run(make_repo: Callable[..., Repo]) -> Non
     assert final["answer"] == "['extra', 'prod']|7"
 
 
-def test_without_a_committed_schema_the_run_says_so(
+NO_SCHEMA_GRAPH = GRAPH_PY.replace("StateGraph(State, context_schema=Context)", "StateGraph(State)")
+
+
+def test_without_any_context_schema_the_run_says_so(
     make_repo: Callable[..., Repo], cli: Any
 ) -> None:
-    repo = make_repo({"schemas/agent.context.json": None})
+    repo = make_repo({"schemas/agent.context.json": None, "graph.py": NO_SCHEMA_GRAPH})
     parts = events(cli("run", "agent", "--input", QUESTION, "--repo", str(repo.path), "--json"))
     assert parts[0]["data"]["context_checked"] is False
+    assert parts[0]["data"]["context_schema"] is None
     assert answers(parts) == ["None||q"]
     readable = cli("run", "agent", "--input", QUESTION, "--repo", str(repo.path)).output
     assert "not validated" in readable
+
+
+def test_without_a_committed_schema_the_graphs_own_schema_is_checked(
+    make_repo: Callable[..., Repo], cli: Any, run_cli: Callable[..., Any]
+) -> None:
+    """The default assistant of a graph whose ContextSchema requires model_name: empty context
+    does not run (exit 3, nothing recorded); a valid --context runs, checked against the graph."""
+    repo = make_repo({"schemas/agent.context.json": None})
+    args = ("run", "agent", "--input", QUESTION, "--repo", str(repo.path))
+    refused = run_cli(*args)
+    assert refused.returncode == 3, refused.stdout + refused.stderr
+    assert "model_name" in refused.stderr and "nothing ran" in refused.stderr
+    assert refused.stdout == ""
+    assert "answer" not in refused.stderr
+    bad_type = run_cli(*args, "--context", '{"model_name": "echo", "system_prompt": 5}')
+    assert bad_type.returncode == 3 and "system_prompt" in bad_type.stderr
+    parts = events(cli(*args, "--context", '{"model_name": "echo"}', "--json"))
+    assert parts[0]["data"]["context_checked"] is True
+    assert parts[0]["data"]["context_schema"] == "graph"
+    assert answers(parts) == ["echo||q"]
+    readable = cli(*args, "--context", '{"model_name": "echo"}').output
+    assert "the graph's own schema" in readable
+
+
+def test_the_client_refuses_a_context_the_graph_rejects_with_422(
+    make_repo: Callable[..., Repo],
+) -> None:
+    from langgraph_sdk.errors import UnprocessableEntityError
+
+    repo = make_repo({"schemas/agent.context.json": None})
+    with repo.client() as client:
+        thread = client.threads.create()
+        with pytest.raises(UnprocessableEntityError) as raised:
+            client.runs.wait(thread["thread_id"], "agent", input={"question": "q"})
+        assert raised.value.response.status_code == 422
+        assert "model_name" in str(raised.value)
+        assert client.runs.list(thread["thread_id"]) == []  # nothing ran
+        assert client.threads.get(thread["thread_id"])["values"] is None
+        ok = client.runs.wait(None, "agent", input={"question": "q"}, context={"model_name": "x"})
+        assert ok["answer"] == "x||q"
+
+    async def main() -> None:
+        from gitassist import get_client
+
+        async with get_client(repo=repo.path) as aclient:
+            with pytest.raises(UnprocessableEntityError):
+                await aclient.runs.wait(None, "agent", input={"question": "q"})
+
+    asyncio.run(main())
 
 
 # --------------------------------------------------------------------------- pinned code

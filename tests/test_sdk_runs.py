@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -387,3 +388,62 @@ def test_a_failed_default_update_changes_nothing(make_repo):
         client.assistants.update("agent", context={"model_name": "gpt5"})
     assert (repo.refs(), repo.git("status", "--porcelain")) == before
     assert [r["version"] for r in client.assistants.get_versions("agent")] == [1]
+
+
+def test_stream_mode_events_yields_astream_events_v2_as_the_server(make_repo, cli):
+    """Events mode: LangChain's astream_events v2 dicts; the other modes ride inside it (the root
+    run's on_chain_stream events are their chunks, not events parts), sync, async, on a thread.
+    The conformance suite compares the same stream with a real langgraph dev."""
+    repo = make_repo()
+    client = repo.client()
+    ctx = {"model_name": "echo"}
+    parts = list(
+        client.runs.stream(
+            None, "agent", input={"question": "q"}, context=ctx, stream_mode=["events", "updates"]
+        )
+    )
+    kinds = [(p.event, p.data["event"]) if p.event == "events" else p.event for p in parts]
+    assert kinds[0] == "metadata"
+    assert ("events", "on_chain_start") in kinds and ("events", "on_chain_end") in kinds
+    assert "updates" in kinds
+    root = parts[0].data["run_id"]
+    streamed = [
+        p.data for p in parts if p.event == "events" and p.data["event"] == "on_chain_stream"
+    ]
+    assert streamed and all(e["run_id"] != root for e in streamed)  # the root's are the modes'
+    first = next(p.data for p in parts if p.event == "events")
+    assert sorted(first) == ["data", "event", "metadata", "name", "parent_ids", "run_id", "tags"]
+    json.dumps([p.data for p in parts])  # plain JSON, as the server sends it
+
+    thread = client.threads.create()["thread_id"]
+    on_thread = list(
+        client.runs.stream(
+            thread, "agent", input={"question": "t"}, context=ctx, stream_mode="events"
+        )
+    )
+    assert {p.event for p in on_thread} == {"metadata", "events"}
+    assert client.threads.get(thread)["values"]["answer"] == "echo||t"
+
+    async def main() -> list[str]:
+        async with gitassist.get_client(repo=repo.path) as aclient:
+            stream = aclient.runs.stream(
+                None, "agent", input={"question": "a"}, context=ctx, stream_mode="events"
+            )
+            return [p.data["event"] async for p in stream if p.event == "events"]
+
+    assert asyncio.run(main())[0] == "on_chain_start"
+    out = cli(
+        "run",
+        "agent",
+        "--input",
+        '{"question": "c"}',
+        "--context",
+        json.dumps(ctx),
+        "-s",
+        "events",
+        "--json",
+        "--repo",
+        str(repo.path),
+    ).output
+    lines = [json.loads(line) for line in out.splitlines() if line.strip()]
+    assert lines[0]["event"] == "metadata" and lines[1]["data"]["event"] == "on_chain_start"

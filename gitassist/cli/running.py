@@ -105,7 +105,11 @@ def _header(data: dict[str, Any]) -> str:
         f"\n  code     {short(data.get('code_commit')) or '-'}  ({code})"
     )
     if not data.get("context_checked", True):
-        line += "\n  context  not validated: the graph has no committed context schema"
+        line += "\n  context  not validated: the graph declares no context schema"
+    elif data.get("context_schema") == "graph":
+        line += "\n  context  validated against the graph's own schema (none is committed)"
+    if data.get("env"):  # names only: the values are secrets
+        line += f"\n  env      {', '.join(data['env'])} (langgraph.json env)"
     if data.get("thread_id"):
         line += f"\n  thread   {data['thread_id']}"
     return line

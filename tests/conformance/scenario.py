@@ -119,6 +119,29 @@ def _parts(parts: Any) -> list[Any]:
     return [[p.event, p.data] for p in parts if p.event != "metadata"]
 
 
+def _events(parts: Any) -> list[Any]:
+    """The events mode's parts as (event, name, data keys); the other modes' parts as they are."""
+    out: list[Any] = []
+    for p in parts:
+        if p.event == "events":  # the root run's name is a listed difference (events_root_name)
+            name = p.data["name"] if p.data["parent_ids"] else "<root>"
+            out.append([p.data["event"], name, sorted(p.data), sorted(p.data["data"])])
+        elif p.event != "metadata":
+            out.append([p.event, p.data])
+    return out
+
+
+def _each_context(runs: Any, contexts: Any) -> list[Any]:
+    """A stateless run of the default assistant per context: its values or its error."""
+    out: list[Any] = []
+    for context in contexts:
+        try:
+            out.append(runs.wait(None, "agent", input={"text": "t"}, context=context))
+        except Exception as exc:  # the error is the result
+            out.append(_error(exc))
+    return out
+
+
 def run(client: Any) -> list[tuple[str, Any]]:
     """Every step's normalised result, in order."""
     norm = Normaliser()
@@ -251,6 +274,8 @@ def run(client: Any) -> list[tuple[str, Any]]:
         "runs.wait.configurable_and_context",
         lambda: R.wait(None, aid, input={}, config={"configurable": {"a": 1}}, context={"b": 2}),
     )
+    rejected = ({"colour": "red"}, {"temperature": "hot"})  # the graph's ContextSchema rejects
+    step("run_declared_schema", lambda: _each_context(R, rejected))
     step(
         "runs.stream.v2",
         lambda: list(R.stream(None, aid, input={"text": "v"}, stream_mode="updates", version="v2")),
@@ -258,8 +283,8 @@ def run(client: Any) -> list[tuple[str, Any]]:
     )
     step(
         "runs.stream.events",
-        lambda: list(R.stream(None, aid, input={}, stream_mode="events")),
-        lambda ps: sorted({p.event for p in ps}),
+        lambda: list(R.stream(None, aid, input={"text": "e"}, stream_mode=["events", "updates"])),
+        _events,
     )
     step("runs.stream.bad_mode", lambda: list(R.stream(None, aid, input={}, stream_mode="bogus")))
     step("runs.wait.missing_thread", lambda: R.wait(MISSING, aid, input={}))

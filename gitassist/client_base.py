@@ -1,0 +1,84 @@
+"""What the client modules share: argument checks, ``config.configurable``, async twins.
+
+:mod:`gitassist.client` is the entry point; ``client_assistants``, ``client_threads`` and
+``client_runs`` hold the three groups of methods (``client_streams`` the runs' argument
+handling and stream adapters), each built on these helpers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+
+from gitassist.errors import ValidationFailed
+from gitassist.sdk_errors import bad_request
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Coroutine, Mapping
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+MAX_LIMIT = 1000
+BOTH_CONFIGURABLE_AND_CONTEXT = (
+    "Cannot specify both configurable and context. Prefer setting context alone. Context was "
+    "introduced in LangGraph 0.6.0 and is the long term planned replacement for configurable."
+)
+
+
+def unsupported(method: str, name: str, value: Any) -> ValidationFailed:
+    return ValidationFailed(
+        f"{method}: gitassist cannot honour {name}={value!r} locally",
+        [],
+        hint=f"leave {name} out (it needs a LangGraph server); see docs/sdk-compat.md",
+    )
+
+
+def refuse(method: str, **given: Any) -> None:
+    """Raise for the first parameter given a value other than its default (None/False)."""
+    for name, value in given.items():
+        if value is not None and value is not False:
+            raise unsupported(method, name, value)
+
+
+def check_page(limit: Any, offset: Any) -> None:
+    if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailed(f"limit must be an integer from 1 to {MAX_LIMIT}, not {limit!r}", [])
+    if not isinstance(offset, int) or offset < 0:
+        raise ValidationFailed(f"offset must be an integer >= 0, not {offset!r}", [])
+
+
+def split_configurable(
+    config: Mapping[str, Any] | None, context: Mapping[str, Any] | None
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """``config.configurable`` taken as the context, as the server does (400 if both given)."""
+    if config is None:
+        return None, None if context is None else dict(context)
+    rest = dict(config)
+    configurable = rest.pop("configurable", None)
+    if configurable and context:
+        raise bad_request(BOTH_CONFIGURABLE_AND_CONTEXT)
+    if configurable and not context:
+        return rest, dict(configurable)
+    return rest, None if context is None else dict(context)
+
+
+def assistant_api(data: dict[str, Any]) -> dict[str, Any]:
+    """An assistant (or version row) with ``config.configurable`` mirroring its context."""
+    config = {k: v for k, v in data["config"].items() if k != "configurable"}
+    if data.get("context"):
+        config["configurable"] = dict(data["context"])
+    return {**data, "config": config}
+
+
+def in_thread(
+    method: Callable[Concatenate[Any, P], R],
+) -> Callable[Concatenate[Any, P], Coroutine[Any, Any, R]]:
+    """The async twin of a sync client method: same signature, runs in a worker thread."""
+
+    async def call(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return await asyncio.to_thread(method, self._sync, *args, **kwargs)
+
+    functools.update_wrapper(call, method)
+    return call
