@@ -171,6 +171,9 @@ def _commit_and_record(
     before: LatestState | None,
 ) -> WriteResult:
     """Commit (and record); ``before``: the latest state read before the write."""
+    if before is not None:
+        # the result names version 1's date: a forged version 1 must stop us before the write
+        read_version(store, assistant_id, 1)
     commit, recorded = commit_documents(store, branch, parent, changes, message, author, reason)
     if recorded:
         state = read_latest(store, assistant_id)  # the write moved it: read it once more
