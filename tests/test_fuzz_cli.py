@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 A = "00000000-0000-4000-8000-0000000000a1"
 B = "00000000-0000-4000-8000-0000000000b2"
+C = "00000000-0000-4000-8000-0000000000c3"
 SIG = "Mallory <m@example.com> 1700000000 +0000"
 
 
@@ -346,3 +347,16 @@ def test_init_of_a_directory_that_cannot_be_created_is_exit_6(
     outcome = run_checked(template.path, "init", name)
     assert outcome.code == 6
     assert outcome.stderr.startswith("error: cannot create the directory ")
+
+
+def test_a_document_name_near_255_bytes_can_be_updated(template: Repo) -> None:
+    """Its temp file `.NAME.gitassist-tmp` was too long a name: update exited 70."""
+    path = template.path
+    name = "x" * 245 + ".yaml"
+    (path / "assistants" / name).write_text(doc_yaml(C, name="Long"), encoding="utf-8")
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", "long name")
+    run_checked(path, "apply", "-C", str(path))
+    run_checked(path, "update", C, "--set", "model_name=anthropic", "-C", str(path))
+    assert "anthropic" in (path / "assistants" / name).read_text(encoding="utf-8")
+    assert not [p for p in (path / "assistants").iterdir() if p.name.endswith("-tmp")]
