@@ -140,11 +140,20 @@ class RepoState:
 
 
 def repo_state(path: Path) -> RepoState:
-    """What a failed command must leave as it was: every ref (for-each-ref), HEAD, every reflog
-    (file contents), the index entries (mode, oid, stage, path; not stat data) and the bytes of
-    every work-tree file (caches under .gitassist/ and __pycache__/ aside)."""
-    gitdir = Path(_git(path, "rev-parse", "--absolute-git-dir").decode().strip())
-    logs = gitdir / "logs"
+    """What a failed command must leave as it was: every ref (as for-each-ref lists them),
+    HEAD, every reflog (file contents), the index entries (path, mode, oid, stage; not stat
+    data) and the bytes of every work-tree file (caches under .gitassist/ and __pycache__/
+    aside). Read in-process with pygit2 (libgit2 reads the same files git does)."""
+    import pygit2
+
+    repo = pygit2.Repository(str(path))
+    gitdir = Path(repo.path)
+    common = (
+        Path(_git(path, "rev-parse", "--git-common-dir").decode().strip())
+        if (gitdir / "commondir").exists()
+        else gitdir
+    )
+    logs = common / "logs"
     reflogs = tuple(
         sorted(
             (str(p.relative_to(logs)), p.read_bytes())
@@ -159,11 +168,19 @@ def repo_state(path: Path) -> RepoState:
             full = Path(root) / name
             if not full.is_symlink():
                 files.append((str(full.relative_to(path)), full.read_bytes()))
+    found = sorted(repo.references.iterator(), key=lambda ref: ref.name)
+    refs = [f"{ref.target} {ref.name}" for ref in found if ref.name != "HEAD"]
+    index = repo.index
+    entries = [f"{e.mode:o} {e.id} 0\t{e.path}" for e in index]
+    for conflict in index.conflicts or ():
+        for stage, e in enumerate(conflict, 1):
+            if e is not None:
+                entries.append(f"{e.mode:o} {e.id} {stage}\t{e.path}")
     return RepoState(
-        refs=_git(path, "for-each-ref", "--format=%(objectname) %(refname)"),
+        refs="\n".join(refs).encode(),
         head=(gitdir / "HEAD").read_bytes(),
         reflogs=reflogs,
-        index=_git(path, "ls-files", "-s", "-z"),
+        index="\0".join(sorted(entries)).encode(),
         worktree=tuple(sorted(files)),
     )
 
@@ -384,7 +401,12 @@ def cli_argv(
     for param in cmd.params:
         if isinstance(param, click.Argument):
             if words == ("init",):
-                continue  # init's directory is the repository itself (-C does not apply)
+                # init's directory: one level below the working directory at most (-C does
+                # not apply to init, and the fuzz never writes outside its repository)
+                if draw(st.booleans()):
+                    name = draw(hostile_text()).replace("/", "_")
+                    argv.append("d" if name in ("", ".", "..") else name)
+                continue
             count = 1 if param.nargs == 1 else draw(st.integers(0, 3))
             if not param.required and draw(st.booleans()):
                 count = 0
@@ -406,7 +428,7 @@ def cli_argv(
             argv.append(f"{flag}={value}")
         else:
             argv += [flag, value]
-    if draw(st.integers(0, 9)) == 0:
+    if draw(st.integers(0, 9)) == 0 and words != ("init",):
         argv.append(draw(hostile_text(10)))  # one argument too many
     if any(isinstance(p, click.Option) and p.name == "repo" for p in cmd.params):
         argv += ["-C", repo]

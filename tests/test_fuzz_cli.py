@@ -263,7 +263,6 @@ def test_fuzz_document_file_names(
         stem = name.split(".")[0] or name
         create = ("--set", "model_name=echo")
         sequence = [
-            ("validate", f"assistants/{name}", *repo),
             ("apply", *repo),
             ("list", "--json", *repo),
             ("get", stem, *repo),
@@ -275,6 +274,7 @@ def test_fuzz_document_file_names(
                 st.sampled_from(
                     (
                         ("validate", *repo),
+                        ("validate", f"assistants/{name}", *repo),
                         ("plan", "--json", *repo),
                         ("versions", ident, *repo),
                         ("get", f"{ident}@1", "--json", *repo),
@@ -360,3 +360,13 @@ def test_a_document_name_near_255_bytes_can_be_updated(template: Repo) -> None:
     run_checked(path, "update", C, "--set", "model_name=anthropic", "-C", str(path))
     assert "anthropic" in (path / "assistants" / name).read_text(encoding="utf-8")
     assert not [p for p in (path / "assistants").iterdir() if p.name.endswith("-tmp")]
+
+
+@pytest.mark.parametrize("thread_id", [" ", "not-a-uuid", "١"])
+def test_threads_create_with_an_id_that_is_not_a_uuid_is_a_usage_error(
+    template: Repo, thread_id: str
+) -> None:
+    path = template.path
+    outcome = run_checked(path, "threads", "create", "--id", thread_id, "-C", str(path))
+    assert outcome.code == 2
+    assert outcome.stderr.splitlines()[0] == f"error: thread id {thread_id!r} is not a UUID"
