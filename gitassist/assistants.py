@@ -202,6 +202,9 @@ def _commit_and_record(
     verify: bool = True,
 ) -> WriteResult:
     """Commit (and record); ``before``: the latest state read before the write."""
+    if before is not None:
+        # the result names version 1's date: a forged version 1 must stop us before the write
+        read_version(store, assistant_id, 1)
     commit, recorded = commit_documents(
         store, branch, parent, changes, message, author, reason, verify=verify
     )

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from gitassist.errors import Conflict
+from gitassist.errors import BadRef, Conflict
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
@@ -109,6 +109,21 @@ def _create_lock(path: Path) -> None:
             hint=f"if no git or gitassist process is running, remove {path}",
         ) from None
     os.close(fd)
+
+
+def _clear_empty_dirs(target: Path, name: str) -> None:
+    """Remove empty directories where the loose ref ``name`` goes (a refused ``git update-ref``
+    of ``NAME/x`` leaves one), as git does; a directory that holds files is a BadRef."""
+    if not target.is_dir() or target.is_symlink():
+        return
+    for root, _dirs, _files in sorted(os.walk(target), key=lambda t: -len(t[0])):
+        try:
+            os.rmdir(root)
+        except OSError:
+            raise BadRef(
+                f"{name}: cannot write it, other refs are stored under {name}/",
+                hint=f"inspect them with `git for-each-ref {name}/`; gitassist did not write them",
+            ) from None
 
 
 GITASSIST_PREFIXES: Final = ("refs/assistants/", "refs/gitassist/")
@@ -322,6 +337,8 @@ class RefDB:
                 made.append(path)
             current = {u.name: self.read(u.name) for u in updates}
             self._check(updates, current)
+            for u in updates:
+                _clear_empty_dirs(self.gitdir / u.name, u.name)
             for u, path in zip(updates, locks, strict=True):
                 assert u.new is not None
                 _write(path, (u.new + "\n").encode())

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pygit2
 
+from gitassist.errors import RepositoryError
 from gitassist.project import LANGGRAPH_JSON, Project
 from gitassist.schemas import DOCUMENT_SCHEMA, document_schema_text, schema_path
 
@@ -24,7 +25,13 @@ def init_repository(directory: str | Path, graphs: dict[str, str] | None = None)
     subdirectory of another repository gets its own ``git init``).
     """
     root = Path(directory).resolve()
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RepositoryError(
+            f"cannot create the directory {str(directory)!r}: {exc.strerror}",
+            hint="name a directory that can be created (or one that exists)",
+        ) from None
     from gitassist.worktree import read_text
 
     have = (read_text(root, ".gitignore") or "").splitlines()  # a symlink: refused, first

@@ -130,6 +130,19 @@ _SUPPORTED_EXTENSIONS = frozenset(
 TMP_SUFFIX = ".gitassist-tmp"
 
 
+def _temp_path(target: Path) -> Path:
+    """Where a document is written before it replaces ``target``: ``.NAME.gitassist-tmp``
+    beside it, or ``.HASH.gitassist-tmp`` when that would be too long a file name (a name
+    near the file system's 255 bytes is a valid document name)."""
+    name = f".{target.name}{TMP_SUFFIX}"
+    if len(name.encode("utf-8", "surrogateescape")) > 255:
+        import hashlib
+
+        digest = hashlib.sha1(target.name.encode("utf-8", "surrogateescape")).hexdigest()
+        name = f".{digest}{TMP_SUFFIX}"
+    return target.with_name(name)
+
+
 def _unsupported_format(gitdir: str) -> str | None:
     """Why gitassist cannot write this repository's refs or objects (None: it can).
 
@@ -614,7 +627,7 @@ class Store:
                 if path in index:
                     index.remove(path)
             else:
-                tmp = target.with_name(f".{target.name}{TMP_SUFFIX}")
+                tmp = _temp_path(target)
                 tmp.unlink(missing_ok=True)
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
                 with os.fdopen(fd, "w", encoding="utf-8") as fh:

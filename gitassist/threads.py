@@ -18,7 +18,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from gitassist import resolve as reads
-from gitassist.errors import Conflict, GitassistError, NotFound, ValidationFailed
+from gitassist.errors import Conflict, GitassistError, NotFound, UsageError, ValidationFailed
 from gitassist.events import jsonable
 from gitassist.graph_code import code_source, graph_spec, load_cached
 from gitassist.state_dir import STATE_DIR, state_dir
@@ -259,7 +259,10 @@ class ThreadStore:
             graph_id = graph_id or resolved.document.graph_id
         if graph_id is not None:
             meta["graph_id"] = graph_id
-        new_id = str(uuid.UUID(thread_id)) if thread_id else str(uuid.uuid4())
+        try:
+            new_id = str(uuid.UUID(thread_id)) if thread_id else str(uuid.uuid4())
+        except ValueError:
+            raise UsageError(f"thread id {thread_id!r} is not a UUID") from None
         if self.db.get(new_id) is not None:
             if if_exists == "do_nothing":
                 return self.get(new_id)
