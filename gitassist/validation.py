@@ -24,6 +24,7 @@ from gitassist.errors import NotFound
 from gitassist.problems import Problem, json_path
 from gitassist.redact import looks_secret, redact, redact_text
 from gitassist.schemas import SchemaSet, read_schemas, schema_path
+from gitassist.validate_cache import Result, Summary, ValidateCache, content_id, summary_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -373,7 +374,7 @@ class Report:
 class _Checked:
     path: str
     text: str
-    document: AssistantDocument | None
+    document: AssistantDocument | Summary | None
 
 
 def validate(store: Store, *, rev: str | None = None, paths: Iterable[str] | None = None) -> Report:
@@ -392,10 +393,18 @@ def validate(store: Store, *, rev: str | None = None, paths: Iterable[str] | Non
     selected = all_files if paths is None else _selected(store, paths, tree, all_files)
     schemas, problems = read_schemas(store, project, tree, rev=label)
     checked: list[_Checked] = []
-    for path, text in _texts(store, tree, selected):
-        document, found = document_problems(text, path, project, schemas, rev=label)
-        checked.append(_Checked(path, text, document))
-        problems.extend(found)
+    cache = ValidateCache(store.common_dir, project, schemas)  # parse + check once per blob
+    texts = [(p, t, selected[p] or content_id(t)) for p, t in _texts(store, tree, selected)]
+    hits = cache.lookup([(p, b) for p, _, b in texts], label)
+    for path, text, blob in texts:
+        hit = hits.get((path, blob))
+        if hit is None:
+            document, found = document_problems(text, path, project, schemas, rev=label)
+            hit = Result(tuple(found), summary_of(document) if document else None)
+            cache.store(path, blob, hit)
+        checked.append(_Checked(path, text, hit.summary))
+        problems.extend(hit.problems)
+    cache.flush()
     problems.extend(missing_schema_problems(project, schemas, checked, label))
     others = {p: t for p, t in all_files.items() if p not in selected}
     problems.extend(duplicate_problems(checked, quick_ids(store, tree, others), label))
