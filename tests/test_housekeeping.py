@@ -7,10 +7,12 @@ import hashlib
 import os
 import subprocess
 import time
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gitassist import housekeeping
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def loose(repo: Any) -> int:
