@@ -6,9 +6,12 @@ fills ``.git/objects`` with loose files: slower lookups, a larger repository. Af
 write (when gitassist's write lock is released) :func:`after_write` makes git's own cheap
 estimate: the number of files in one fan-out directory (``objects/17``) times 256, against
 ``gc.auto`` (default 6,700; 0 turns packing off, as for git). Past it, a detached
-``python -m gitassist.housekeeping <common dir>`` takes gitassist's write lock and runs
-``git repack -d -q`` (an incremental pack of the loose objects; ``-d`` removes the loose
-copies it packed), so no write waits for it and no write runs while it packs.
+``python -m gitassist.housekeeping <common dir>`` takes gitassist's packer lock
+(``gitassist/pack.lock``: one packer at a time) and runs ``git repack -d -q`` (an incremental
+pack of the loose objects; ``-d`` removes the loose copies it packed). It does not take the
+write lock, so no write waits for it: packing objects is safe beside writers, as it is for
+git's own ``gc --auto`` (a loose object is removed only once a pack holds it, and readers
+look in new packs when an object is not where they expected it).
 
 It never runs ``git pack-refs`` (which ``git gc`` does): that takes ``packed-refs.lock``,
 which gitassist's ref writer would report as a conflicting git command. Packing refs is the
@@ -86,11 +89,11 @@ def after_write(common: Path) -> bool:
 
 
 def pack(common: Path, *, wait: float = LOCK_WAIT_S) -> bool:
-    """Pack the loose objects under gitassist's write lock; False when the lock was not free
-    within ``wait`` seconds or git failed (the next write will try again)."""
+    """Pack the loose objects under gitassist's packer lock; False when another packer held
+    it for ``wait`` seconds or git failed (a later write will try again)."""
     own = common / "gitassist"
     own.mkdir(parents=True, exist_ok=True)
-    fd = os.open(own / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(own / "pack.lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:
         deadline = time.monotonic() + wait
         while True:

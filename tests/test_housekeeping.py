@@ -10,6 +10,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from gitassist import housekeeping
+from gitassist.store import Store
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -48,17 +49,21 @@ def test_pack_packs_the_loose_objects_and_no_ref(make_repo: Any) -> None:
     assert [v["version"] for v in client.assistants.get_versions(aid)][:2] == [9, 8]
 
 
-def test_pack_waits_for_gitassists_lock(make_repo: Any) -> None:
-    repo, _, _ = written(make_repo, updates=1)
+def test_one_packer_at_a_time_and_writers_do_not_block_it(make_repo: Any) -> None:
+    repo, client, aid = written(make_repo, updates=1)
     before = loose(repo)
-    fd = os.open(repo.path / ".git" / "gitassist" / "lock", os.O_RDWR | os.O_CREAT)
+    fd = os.open(repo.path / ".git" / "gitassist" / "pack.lock", os.O_RDWR | os.O_CREAT)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)  # a writer holds the lock
+        fcntl.flock(fd, fcntl.LOCK_EX)  # another packer is running
         assert not housekeeping.pack(repo.path / ".git", wait=0.3)
         assert loose(repo) == before
     finally:
         os.close(fd)
-    assert housekeeping.pack(repo.path / ".git", wait=0.3)
+    store = Store(repo.path)
+    with store.refdb.lock():  # a writer holds the write lock: packing goes on
+        assert housekeeping.pack(repo.path / ".git", wait=0.3)
+    assert loose(repo) == 0
+    assert client.assistants.get(aid)["version"] == 2
 
 
 def _plant_in_17(repo: Any, count: int) -> None:
