@@ -8,7 +8,8 @@ estimate: the number of files in one fan-out directory (``objects/17``) times 25
 ``gc.auto`` (default 6,700; 0 turns packing off, as for git). Past it, a detached
 ``python -m gitassist.housekeeping <common dir>`` takes gitassist's packer lock
 (``gitassist/pack.lock``: one packer at a time) and runs ``git repack -d -q`` (an incremental
-pack of the loose objects; ``-d`` removes the loose copies it packed). It does not take the
+pack of the loose objects; ``-d`` removes the loose copies it packed; past
+``gc.autoPackLimit`` packs, ``-A`` merges them into one, as ``gc --auto`` does). It does not take the
 write lock, so no write waits for it: packing objects is safe beside writers, as it is for
 git's own ``gc --auto`` (a loose object is removed only once a pack holds it, and readers
 look in new packs when an object is not where they expected it).
@@ -29,20 +30,35 @@ import time
 from pathlib import Path
 
 DEFAULT_AUTO = 6700  # git's gc.auto default
+DEFAULT_PACK_LIMIT = 50  # git's gc.autoPackLimit default
 _STAMP = "packing"  # <common>/gitassist/packing: when a packer last started
 _RESPAWN_S = 60.0
 LOCK_WAIT_S = 60.0
 
 
-def gc_auto(common: Path) -> int:
-    """``gc.auto`` from the repository's git config (what git itself would use)."""
+def gc_auto(common: Path, key: str = "gc.auto", default: int = DEFAULT_AUTO) -> int:
+    """``gc.auto`` (or another integer) from the repository's git config, as git reads it."""
     try:
         import pygit2
 
         config = pygit2.Repository(str(common)).config
-        return config.get_int("gc.auto") if "gc.auto" in config else DEFAULT_AUTO
+        return config.get_int(key) if key in config else default
     except Exception:  # an unreadable config: git's default
-        return DEFAULT_AUTO
+        return default
+
+
+def too_many_packs(common: Path) -> bool:
+    """More packs than ``gc.autoPackLimit`` (default 50; 0: never), as ``gc --auto`` checks:
+    then the packs are merged into one (``repack -A -d``)."""
+    try:
+        with os.scandir(common / "objects" / "pack") as it:
+            packs = sum(1 for e in it if e.name.endswith(".pack"))
+    except OSError:
+        return False
+    if packs <= 1:
+        return False
+    limit = gc_auto(common, "gc.autoPackLimit", DEFAULT_PACK_LIMIT)
+    return 0 < limit < packs
 
 
 def loose_estimate(common: Path) -> int:
@@ -104,8 +120,10 @@ def pack(common: Path, *, wait: float = LOCK_WAIT_S) -> bool:
                 if time.monotonic() > deadline:
                     return False
                 time.sleep(0.05)
+        merge = ["-A"] if too_many_packs(common) else []  # -A: unreachable objects stay, loose
         proc = subprocess.run(
-            ["git", "--git-dir", str(common), "repack", "-d", "-q", "--no-write-bitmap-index"],
+            ["git", "--git-dir", str(common), "repack", *merge, "-d", "-q"]
+            + ["--no-write-bitmap-index"],
             stdin=subprocess.DEVNULL,
             capture_output=True,
             check=False,

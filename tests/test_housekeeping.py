@@ -112,3 +112,17 @@ def test_a_write_past_gc_auto_packs_in_the_background(make_repo: Any) -> None:
 
 def _is_loose(root: Path, oid: str) -> bool:
     return (root / ".git" / "objects" / oid[:2] / oid[2:]).exists()
+
+
+def test_packs_past_gc_auto_pack_limit_are_merged(make_repo: Any) -> None:
+    repo, client, aid = written(make_repo, updates=1)
+    repo.git("config", "gc.autoPackLimit", "2")
+    packs = repo.path / ".git" / "objects" / "pack"
+    counts = []
+    for i in range(3):
+        client.assistants.update(aid, context={"model_name": "echo", "system_prompt": f"p{i}"})
+        assert housekeeping.pack(repo.path / ".git")
+        counts.append(len(list(packs.glob("*.pack"))))
+    assert counts == [2, 3, 1]  # the third pack saw 3 > 2 packs and merged them
+    repo.git("fsck", "--no-dangling")
+    assert client.assistants.get(aid)["version"] == 5
