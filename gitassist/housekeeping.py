@@ -7,10 +7,10 @@ write (when gitassist's write lock is released) :func:`after_write` makes git's 
 estimate: the number of files in one fan-out directory (``objects/17``) times 256, against
 ``gc.auto`` (default 6,700; 0 turns packing off, as for git). Past it, a detached
 ``python -m gitassist.housekeeping <common dir>`` takes gitassist's packer lock
-(``gitassist/pack.lock``: one packer at a time) and runs ``git repack -d -q`` (an incremental
-pack of the loose objects; ``-d`` removes the loose copies it packed; past
-``gc.autoPackLimit`` packs, ``-A`` merges them into one, as ``gc --auto`` does). It does not take the
-write lock, so no write waits for it: packing objects is safe beside writers, as it is for
+(``gitassist/pack.lock``: one packer at a time) and runs ``git repack -d -q`` (an
+incremental pack of the loose objects; ``-d`` removes the loose copies it packed; past
+``gc.autoPackLimit`` packs, ``-A`` merges them into one, as ``gc --auto`` does). It does not
+take the write lock, so no write waits for it: packing objects is safe beside writers, as it is for
 git's own ``gc --auto`` (a loose object is removed only once a pack holds it, and readers
 look in new packs when an object is not where they expected it).
 
@@ -122,8 +122,16 @@ def pack(common: Path, *, wait: float = LOCK_WAIT_S) -> bool:
                 time.sleep(0.05)
         merge = ["-A"] if too_many_packs(common) else []  # -A: unreachable objects stay, loose
         proc = subprocess.run(
-            ["git", "--git-dir", str(common), "repack", *merge, "-d", "-q"]
-            + ["--no-write-bitmap-index"],
+            [
+                "git",
+                "--git-dir",
+                str(common),
+                "repack",
+                *merge,
+                "-d",
+                "-q",
+                "--no-write-bitmap-index",
+            ],
             stdin=subprocess.DEVNULL,
             capture_output=True,
             check=False,
