@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.generate import copy_repo  # noqa: E402
+from bench.generate import copy_repo
 
 
 def main() -> int:
