@@ -91,6 +91,11 @@ def _fingerprint() -> str:
 
 def _encode(result: Result, schema_blob: str | None) -> str:
     s = result.summary
+    if s is not None and not result.problems and "\t" not in s.graph_id + s.assistant_id:
+        # the common case, a valid document: a short tab-separated line, quick to read back
+        return "\t".join(
+            ("v", s.assistant_id, s.graph_id, "1" if s.context else "", schema_blob or "")
+        )
     return json.dumps(
         {
             "p": [
@@ -105,6 +110,11 @@ def _encode(result: Result, schema_blob: str | None) -> str:
 
 
 def _decode(raw: str, schemas: SchemaSet, rev: str | None) -> Result | None:
+    if raw.startswith("v\t"):
+        _, aid, graph, context, blob = raw.split("\t")
+        if schemas.blobs.get(graph) != (blob or None):
+            return None
+        return Result((), Summary(aid, graph, bool(context)))
     data = json.loads(raw)
     s = data["s"]
     summary = None if s is None else Summary(str(s[0]), str(s[1]), bool(s[2]))

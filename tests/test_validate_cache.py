@@ -6,16 +6,14 @@ Work is counted (documents parsed, schema validators run), never timed."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import pytest
 from conftest import CONTEXT_SCHEMA, Repo, doc_yaml
 
 from gitassist import validation
 from gitassist.store import Store
 from gitassist.validate_cache import FORMAT
-
-if TYPE_CHECKING:
-    import pytest
 
 IDS = [f"{i:08x}-1111-4111-8111-111111111111" for i in range(6)]
 
@@ -187,14 +185,17 @@ def test_an_unusable_cache_is_ignored(make_repo: Any, monkeypatch: pytest.Monkey
     assert second == first and parsed == sorted(AGENT + OTHER)
 
 
-def test_a_garbled_entry_is_a_miss(make_repo: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("garbage", ['{"p": 1}', "v\tonly-two", "not json", "v\ta\tb\tc\td\te"])
+def test_a_garbled_entry_is_a_miss(
+    make_repo: Any, monkeypatch: pytest.MonkeyPatch, garbage: str
+) -> None:
     import sqlite3
 
     repo = two_graph_repo(make_repo)
     count = Counter(monkeypatch)
     first, _ = count.run(repo)
     db = sqlite3.connect(cache_file(repo))
-    db.execute("UPDATE entries SET value = '{\"p\": 1}'")
+    db.execute("UPDATE entries SET value = ?", (garbage,))
     db.commit()
     db.close()
     second, parsed = count.run(repo)
