@@ -13,8 +13,11 @@ R times each, median and p90:
                        most versions
 - ``get``, ``create``, ``update``, ``set_latest`` through ``get_sync_client(repo=...)``
 
-and the same operations on a real server holding N assistants
-(:func:`bench.server_ops.measure_server`), with the ratio server / gitassist.
+and (unless ``--no-server``) the client operations on a real server holding N assistants,
+**interleaved** sample by sample with gitassist's so both see the same machine noise
+(:func:`bench_interleaved`), ``get_versions`` with equal row counts, with the ratio
+server / gitassist. The server keeps its data in memory and each server sample includes a
+loopback HTTP round trip (~1 ms). The JSON is written after each size.
 A table goes to stdout, everything to ``bench/results/store-<stamp>.json``.
 
 Usage::
@@ -36,6 +39,7 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -189,7 +193,7 @@ def bench_versions(repo: Path, top: dict[str, int], repeats: int) -> dict[str, A
     client.assistants.get_versions(busiest[-1])  # warm the refs
     samples = [timed(lambda a=a: client.assistants.get_versions(a)) for a in busiest]
     deep = [
-        timed(lambda a=a: client.assistants.get_versions(a, limit=10, offset=top[a] - 10))
+        timed(lambda a=a: client.assistants.get_versions(a, limit=10, offset=max(0, top[a] - 10)))
         for a in busiest[: max(3, repeats // 3)]
     ]
     return {
@@ -228,7 +232,111 @@ def bench_client_ops(repo: Path, ids: list[str], repeats: int) -> dict[str, Any]
     return {op: summarize(v) for op, v in samples.items()}
 
 
-def run_size(n: int, commits: int, repeats: int, *, quick: bool) -> dict[str, Any]:
+def pair(into: dict[str, list[float]], ours: tuple[Any, ...], theirs: tuple[Any, ...]) -> list[Any]:
+    """Time ``ours`` then ``theirs`` (each ``(fn, *args)``), one sample each; their results."""
+    out = []
+    for side, (fn, *args) in (("gitassist", ours), ("server", theirs)):
+        start = time.perf_counter()
+        out.append(fn(*args))
+        into[side].append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def bench_interleaved(
+    work: Path, ids: list[str], top: dict[str, int], n: int, repeats: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The client operations on gitassist and on a real server holding ``n`` assistants,
+    sample by sample in turn (gitassist, server, gitassist, ...), so both see the same noise.
+
+    ``get_versions`` returns the same number of rows on both sides: the server's assistants
+    have 2 versions after the update phase (create + update), so both ask for ``limit=2``, and
+    gitassist's picks are assistants with at least 2 versions. The server keeps everything in
+    memory (langgraph-runtime-inmem) and each of its samples includes a loopback HTTP round
+    trip (~1 ms)."""
+    import asyncio
+    import tempfile
+
+    from langgraph_sdk import get_sync_client as server_client
+
+    from bench.server_ops import _fill
+    from gitassist.client import get_sync_client
+    from tests.lgserver import DEFAULT_GRAPH_ID as GRAPH
+    from tests.lgserver import start_server, write_tiny_project
+
+    ours = get_sync_client(repo=work).assistants
+    rng = random.Random(2)
+    picks = ids[:repeats]
+    multi = [a for a in sorted(top, key=lambda a: -top[a]) if top[a] >= 2][:repeats] or picks
+    samples: dict[str, dict[str, list[float]]] = {
+        op: {"gitassist": [], "server": []} for op in SERVER_OPS
+    }
+    rows: dict[str, list[int]] = {"gitassist": [], "server": []}
+    with tempfile.TemporaryDirectory(prefix="bench-store-server-") as tmp:
+        project = write_tiny_project(Path(tmp) / "project")
+        with start_server(project, log_path=Path(tmp) / "server.log") as server:
+            t0 = time.perf_counter()
+            server_ids = asyncio.run(_fill(server.url, n, 16))
+            fill_s = time.perf_counter() - t0
+            client = server_client(url=server.url, api_key=None, timeout=120)
+            theirs = client.assistants
+            targets = rng.sample(server_ids, min(repeats, len(server_ids)))
+            targets = [targets[i % len(targets)] for i in range(repeats)]
+            try:
+                for k in range(3):  # connections, first-call effects
+                    theirs.get(server_ids[k])
+                    ours.get(ids[-1 - k])
+                for k in range(repeats):
+                    g, t = picks[k % len(picks)], targets[k]
+                    pair(samples["get"], (ours.get, g), (theirs.get, t))
+                for k in range(repeats):
+                    g, t = picks[k % len(picks)], targets[k]
+                    gctx = {"model_name": "openai", "system_prompt": f"u {k}", "temperature": 0.5}
+                    sctx = {"greeting": f"updated {k}", "temperature": 0.9}
+                    pair(
+                        samples["update"],
+                        (partial(ours.update, context=gctx), g),
+                        (partial(theirs.update, context=sctx), t),
+                    )
+                for k in range(repeats):
+                    g, t = picks[k % len(picks)], targets[k]
+                    pair(samples["set_latest"], (ours.set_latest, g, 1), (theirs.set_latest, t, 1))
+                for k in range(repeats):
+                    g, t = multi[k % len(multi)], targets[k]
+                    got = pair(
+                        samples["get_versions"],
+                        (partial(ours.get_versions, limit=2), g),
+                        (partial(theirs.get_versions, limit=2), t),
+                    )
+                    rows["gitassist"].append(len(got[0]))
+                    rows["server"].append(len(got[1]))
+                stamp = int(time.time())
+                for k in range(repeats):
+                    gname, sname = f"bench-fresh-{stamp}-{k:04d}", f"fresh-{k:04d}"
+                    pair(
+                        samples["create"],
+                        (
+                            partial(ours.create, context={"model_name": "openai"}, name=gname),
+                            "agent",
+                        ),
+                        (partial(theirs.create, context={"greeting": "x"}, name=sname), GRAPH),
+                    )
+            finally:
+                client.http.client.close()
+    mine = {op: summarize(v["gitassist"]) for op, v in samples.items()}
+    server_ops = {op: summarize(v["server"]) for op, v in samples.items()}
+    server_result = {
+        "ops": server_ops,
+        "interleaved": True,
+        "fill_s": round(fill_s, 2),
+        "startup_s": round(server.startup_seconds, 3),
+        "get_versions_rows": {k: sorted(set(v)) for k, v in rows.items()},
+    }
+    return mine, server_result
+
+
+def run_size(
+    n: int, commits: int, repeats: int, *, quick: bool, server: bool = False
+) -> dict[str, Any]:
     info = ensure_repo(n, commits)
     work = copy_repo(Path(info.path), RESULTS / "work" / f"store-n{n}-c{commits}")
     top = recorded_ids(work)
@@ -242,16 +350,14 @@ def run_size(n: int, commits: int, repeats: int, *, quick: bool) -> dict[str, An
     print(f"[bench] n={n} c={commits}: get_versions", file=sys.stderr)
     out.update(bench_versions(work, top, repeats))
     print(f"[bench] n={n} c={commits}: create/update/set_latest", file=sys.stderr)
-    out["client"] = bench_client_ops(work, ids, repeats)
+    if server:
+        print(f"[bench] n={n} c={commits}: interleaved with the server", file=sys.stderr)
+        mine, out["server"] = bench_interleaved(work, ids, top, n, repeats)
+        out["client"] = {op: mine[op] for op in ("get", "update", "set_latest", "create")}
+        out["get_versions_equal_rows"] = mine["get_versions"]
+    else:
+        out["client"] = bench_client_ops(work, ids, repeats)
     return out
-
-
-def run_server(n: int, repeats: int) -> dict[str, Any]:
-    from bench.server_ops import run_bench
-
-    print(f"[bench] server n={n}", file=sys.stderr)
-    result = run_bench(n, repeats)
-    return {"ops": result.ops, "startup_s": result.startup_s, "fill_s": result.fill_s}
 
 
 # --------------------------------------------------------------------------- report
@@ -284,10 +390,22 @@ def table(results: dict[str, Any]) -> str:
             ("python -c pass", res["python_c_pass"], None, ""),
             ("client.get", res["client"]["get"], "get", ""),
             (
-                "get_versions (busiest)",
+                "get_versions (busiest, 10 rows)",
                 res["get_versions"],
-                "get_versions",
+                None if "get_versions_equal_rows" in res else "get_versions",
                 "< 50 ms" if res["commits"] >= 100_000 else "",
+            ),
+            *(
+                [
+                    (
+                        "get_versions (2 rows, both)",
+                        res["get_versions_equal_rows"],
+                        "get_versions",
+                        "",
+                    )
+                ]
+                if "get_versions_equal_rows" in res
+                else []
             ),
             ("get_versions (oldest page)", res["get_versions_oldest_page"], None, ""),
             ("create", res["client"]["create"], "create", ""),
@@ -383,9 +501,6 @@ def main(argv: list[str] | None = None) -> int:
         help="assistants:commits (repeatable; default 1000:10000 10000:100000)",
     )
     parser.add_argument("--repeats", type=int, default=30, help="samples per operation")
-    parser.add_argument(
-        "--server-repeats", type=int, help="samples per server op (default --repeats)"
-    )
     parser.add_argument("--no-server", action="store_true", help="skip the langgraph dev server")
     parser.add_argument(
         "--quick", action="store_true", help="1000:2000 only, 10 repeats (under 2 minutes)"
@@ -394,7 +509,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = args.size or ([(1000, 2000)] if args.quick else [(1000, 10_000), (10_000, 100_000)])
     repeats = 10 if args.quick and args.repeats == 30 else args.repeats
-    server_repeats = args.server_repeats or repeats
     results: dict[str, Any] = {
         "machine": machine(),
         "repeats": repeats,
@@ -402,16 +516,23 @@ def main(argv: list[str] | None = None) -> int:
         "server": {},
         "ratios": {},
     }
-    for n, c in sizes:
-        results["sizes"][f"{n}/{c}"] = run_size(n, c, repeats, quick=args.quick)
-    if not args.no_server:
-        for n in sorted({n for n, _ in sizes}):
-            results["server"][str(n)] = run_server(n, server_repeats)
-    for key, res in results["sizes"].items():
-        results["ratios"][key] = ratios(res, results["server"].get(str(res["assistants"])))
-    results["checks"] = checks(results)
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = args.out or RESULTS / f"store-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    for n, c in sizes:  # results are written as each size finishes
+        res = run_size(n, c, repeats, quick=args.quick, server=not args.no_server)
+        results["sizes"][f"{n}/{c}"] = res
+        if "server" in res:
+            results["server"][str(n)] = res.pop("server")
+        server = results["server"].get(str(n))
+        if server and "get_versions_equal_rows" in res:  # compare equal row counts
+            server = {**server, "ops": dict(server["ops"])}
+        results["ratios"][f"{n}/{c}"] = ratios(
+            {**res, "get_versions": res.get("get_versions_equal_rows", res["get_versions"])},
+            server,
+        )
+        out.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"[bench] wrote {out}", file=sys.stderr)
+    results["checks"] = checks(results)
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))
     print()

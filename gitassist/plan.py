@@ -17,6 +17,7 @@ import pygit2
 
 from gitassist.applied import AppliedRecord, index_at, read_applied
 from gitassist.errors import HistoryRewritten, NotFound, ShallowClone
+from gitassist.history import MIN_COMMITS, first_parent_changes
 from gitassist.index import Index, apply_changes, changed_entries, copy_index
 from gitassist.progress import Progress, noop
 from gitassist.store import Entry
@@ -362,10 +363,14 @@ def make_plan(
     walker.walked = {str(c.id) for c in commits}
     parent_tree = base_tree
     tell = noop if progress is None else progress
+    fast = first_parent_changes(store, plan.head, stop) if len(commits) >= MIN_COMMITS else {}
     for walked, commit in enumerate(commits, 1):
         tree = commit.tree
+        found = fast.get(str(commit.id))  # one `git log --raw` for a long walk
         if len(commits) == 1:  # the walk's one diff is the range's diff
             removed, added = range_removed, range_added
+        elif found is not None:
+            removed, added = found
         else:
             removed, added = changed_entries(store, parent_tree, tree)
         if removed or added:

@@ -251,6 +251,9 @@ class RefDB:
                     yield
                 finally:
                     held.depth = 0
+            from gitassist.housekeeping import after_write
+
+            after_write(self.gitdir)  # pack loose objects past gc.auto, detached, unlocked
         finally:
             held.rlock.release()
 

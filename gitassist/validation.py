@@ -25,6 +25,7 @@ from gitassist.problems import Problem, json_path
 from gitassist.progress import Progress, noop
 from gitassist.redact import looks_secret, redact, redact_text
 from gitassist.schemas import SchemaSet, read_schemas, schema_path
+from gitassist.validate_cache import Result, Summary, ValidateCache, content_id, summary_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -374,7 +375,7 @@ class Report:
 class _Checked:
     path: str
     text: str
-    document: AssistantDocument | None
+    document: AssistantDocument | Summary | None
 
 
 def validate(
@@ -400,11 +401,19 @@ def validate(
     schemas, problems = read_schemas(store, project, tree, rev=label)
     checked: list[_Checked] = []
     tell = noop if progress is None else progress
-    for path, text in _texts(store, tree, selected):
-        document, found = document_problems(text, path, project, schemas, rev=label)
-        checked.append(_Checked(path, text, document))
-        problems.extend(found)
+    cache = ValidateCache(store.common_dir, project, schemas)  # parse + check once per blob
+    texts = [(p, t, selected[p] or content_id(t)) for p, t in _texts(store, tree, selected)]
+    hits = cache.lookup([(p, b) for p, _, b in texts], label)
+    for path, text, blob in texts:
+        hit = hits.get((path, blob))
+        if hit is None:
+            document, found = document_problems(text, path, project, schemas, rev=label)
+            hit = Result(tuple(found), summary_of(document) if document else None)
+            cache.store(path, blob, hit)
+        checked.append(_Checked(path, text, hit.summary))
+        problems.extend(hit.problems)
         tell("validate", len(checked), len(selected))
+    cache.flush()
     problems.extend(missing_schema_problems(project, schemas, checked, label))
     others = {p: t for p, t in all_files.items() if p not in selected}
     problems.extend(duplicate_problems(checked, quick_ids(store, tree, others), label))
