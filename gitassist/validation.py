@@ -564,13 +564,22 @@ def schema_line_problems(
         here = posixpath.dirname(path) or "."
         advice = f"; from this file it is `{posixpath.relpath(wanted, here)}`"
     where = "is outside the repository" if outside else "does not exist"
-    message = f"the `$schema` line points at `{target}`, which {where}{advice}"
+    message = f"the `$schema` line points at `{_shown(target)}`, which {where}{advice}"
     return [Problem(path, message, "$", line, column, rev, "schema_line", "warning")]
+
+
+def _shown(text: str, limit: int = 200) -> str:
+    """``text`` as it may be printed: unprintable characters escaped, at most ``limit`` long."""
+    out = "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+    return out if len(out) <= limit else out[: limit - 1] + "…"
 
 
 def _is_file(store: Store, tree: Tree | None, rel: str) -> bool:
     if tree is None:
-        return (store.root / rel).is_file()
+        try:
+            return (store.root / rel).is_file()
+        except (OSError, ValueError):  # a name too long for the file system, …
+            return False
     try:
         entry = tree[rel]
     except (KeyError, ValueError):

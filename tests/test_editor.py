@@ -291,3 +291,20 @@ def test_editor_completes_the_graphs_context_keys(example_repo, cli, language_se
     assert labels == {"system_prompt", "temperature"}  # the graph's keys not yet set
     docs = {item["label"]: item.get("documentation") for item in items}
     assert docs["temperature"] == "Sampling temperature"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["x" * 5000 + ".json", "a\x00b.json", "\udcff.json", "../" * 300 + "x.json", "%00.json"],
+)
+def test_a_hostile_schema_line_is_a_warning_not_a_crash(example_repo, cli, value):
+    root = exported(example_repo, cli)
+    text = GOOD.replace(LINE, f"# yaml-language-server: $schema={value}\n")
+    (root / NESTED / "a.yaml").write_bytes(text.encode("utf-8", errors="surrogateescape"))
+    for extra in ((), ("--rev", "HEAD")):
+        if extra:
+            example_repo.commit({}, "hostile")
+        result = cli("validate", "-C", str(root), "--format", "json", *extra, code=None)
+        assert result.exit_code in (0, 3), result.output  # never 70
+    human = cli("validate", "-C", str(root), code=None)
+    assert human.exit_code in (0, 3) and "\x00" not in human.output, human.output
