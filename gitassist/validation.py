@@ -560,7 +560,9 @@ def schema_line_problems(
         return []
     wanted = document_schema_path(project)
     advice = ""
-    if _is_file(store, tree, wanted):
+    if target == wanted:
+        advice = "; run `gitassist schemas export` and commit it"
+    elif _is_file(store, tree, wanted):
         here = posixpath.dirname(path) or "."
         advice = f"; from this file it is `{posixpath.relpath(wanted, here)}`"
     where = "is outside the repository" if outside else "does not exist"

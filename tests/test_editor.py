@@ -308,3 +308,14 @@ def test_a_hostile_schema_line_is_a_warning_not_a_crash(example_repo, cli, value
         assert result.exit_code in (0, 3), result.output  # never 70
     human = cli("validate", "-C", str(root), code=None)
     assert human.exit_code in (0, 3) and "\x00" not in human.output, human.output
+
+
+def test_a_missing_document_schema_is_named_with_the_command_that_writes_it(make_repo, cli):
+    repo = make_repo({"assistants/a.yaml": GOOD.replace("../../", "../")})
+    [warning] = schema_line_warnings(cli, repo.path)
+    assert warning["message"] == (
+        "the `$schema` line points at `schemas/assistant.schema.json`, which does not exist; "
+        "run `gitassist schemas export` and commit it"
+    )
+    cli("schemas", "export", "-C", str(repo.path))
+    assert schema_line_warnings(cli, repo.path) == []
