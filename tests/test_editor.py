@@ -319,3 +319,21 @@ def test_a_missing_document_schema_is_named_with_the_command_that_writes_it(make
     )
     cli("schemas", "export", "-C", str(repo.path))
     assert schema_line_warnings(cli, repo.path) == []
+
+
+def test_editor_follows_the_context_schemas_own_defs(make_repo, cli, language_server):
+    """A pydantic context with a nested model and an enum: their ``#/$defs/…`` refs resolve
+    inside agent.context.json, reached through the document schema's ``$ref``."""
+    from tests.test_schemas_cli import PYDANTIC, graph_repo
+
+    repo = graph_repo(make_repo, PYDANTIC, {"gitassist.yaml": f"assistants_dir: {NESTED}\n"})
+    cli("schemas", "export", "-C", str(repo.path))
+    path = repo.path / NESTED / "a.yaml"
+    path.parent.mkdir(parents=True)
+    text = f"{LINE}assistant_id: {ID}\ngraph_id: agent\ncontext:\n  tone: loud\n  limits:\n"
+    text += "    max_tokens: many\n"
+    messages = sorted(d["message"] for d in language_server.open(path, text))
+    assert messages == [
+        'Incorrect type. Expected "integer".',
+        'Value is not accepted. Valid values: "terse", "chatty".',
+    ]
