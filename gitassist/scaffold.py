@@ -65,13 +65,40 @@ def init_repository(directory: str | Path, graphs: dict[str, str] | None = None)
         + "\n",
     )
     write("assistants/.gitkeep", "")
-    write(f"{Project().settings.schemas_dir}/{DOCUMENT_SCHEMA}", document_schema_text())
+    write(f"{Project().settings.schemas_dir}/{DOCUMENT_SCHEMA}", _document_schema(root, texts))
     missing = [line for line in GITIGNORE_LINES if line not in have]
     if missing:
         texts[".gitignore"] = "\n".join([*have, *missing]) + "\n"
     if texts:
         _commit(root, texts)
     return created + list(texts)
+
+
+def _document_schema(root: Path, texts: dict[str, str]) -> str:
+    """The document schema bound to the graphs and the context schemas there will be (as
+    `gitassist schemas export` writes it, without running graph code); the generic one when
+    the files cannot be read."""
+    from gitassist.errors import GitassistError
+    from gitassist.project import CONFIG_FILE, load_project
+
+    def text(rel: str) -> str | None:
+        if rel in texts:
+            return texts[rel]
+        path = root / rel
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+
+    try:
+        project = load_project(text(LANGGRAPH_JSON), text(CONFIG_FILE))
+    except (GitassistError, OSError, UnicodeDecodeError):
+        return document_schema_text()
+    contexts = {}
+    for graph_id in project.graphs:
+        try:
+            found = json.loads(text(schema_path(project, graph_id)) or "null")
+        except (OSError, UnicodeDecodeError, ValueError):
+            found = None
+        contexts[graph_id] = found if isinstance(found, dict) else None
+    return document_schema_text(project, contexts)
 
 
 def _commit(root: Path, texts: dict[str, str]) -> None:

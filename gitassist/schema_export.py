@@ -12,7 +12,7 @@ import dataclasses
 import json
 import os
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from gitassist.errors import ConfigError, UserCodeError
@@ -37,6 +37,7 @@ class SchemaExport:
     path: Path
     status: ExportStatus
     diff: str = ""
+    schema: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -57,23 +58,27 @@ def schema_bytes(schema: Mapping[str, Any]) -> bytes:
 
 def export_all(store: Store, *, write: bool) -> list[ExportedFile]:
     """Export (or with ``write=False`` compare) every graph's context schema of the working
-    tree's project, and the document schema. Imports the graphs: only this runs graph code."""
+    tree's project, and the document schema bound to those graphs and schemas (the generic
+    one where langgraph.json names no graph). Imports the graphs: only this runs graph code."""
     project = store.project
     out_dir = store.root / project.settings.schemas_dir
     files = []
+    contexts: dict[str, Mapping[str, Any] | None] = {}
     for item in export_schemas(store.root, project.graphs, out_dir, write=write):
         rel = item.path.relative_to(store.root).as_posix()
         status: str = item.status
         if status == "no_context_schema" and item.path.is_file():
             status = "stale"  # a committed schema for a graph that no longer declares one
         files.append(ExportedFile(item.graph_id, rel, status, item.diff))
-    files.append(_document_schema(store.root, document_schema_path(project), write))
+        contexts[item.graph_id] = item.schema
+    text = document_schema_text(project, contexts)
+    files.append(_document_schema(store.root, document_schema_path(project), write, text))
     return files
 
 
-def _document_schema(root: Path, rel: str, write: bool) -> ExportedFile:
+def _document_schema(root: Path, rel: str, write: bool, text: str) -> ExportedFile:
     path = root / rel
-    new = document_schema_text().encode("utf-8")
+    new = text.encode("utf-8")
     old = _read_old(root, path)
     if old == new:
         return ExportedFile("assistant", rel, "unchanged")
@@ -104,12 +109,13 @@ def _export_one(root: Path, graph_id: str, spec: str, out_dir: Path, write: bool
     new = schema_bytes(schema)
     old = _read_old(root, path)
     if old == new:
-        return SchemaExport(graph_id, path, "unchanged")
+        return SchemaExport(graph_id, path, "unchanged", schema=schema)
     if not write:
         shown = display_path(path, root.resolve())
-        return SchemaExport(graph_id, path, "changed", _diff(old, new, shown, "from code"))
+        diff = _diff(old, new, shown, "from code")
+        return SchemaExport(graph_id, path, "changed", diff, schema=schema)
     _write_atomically(root, path, new)
-    return SchemaExport(graph_id, path, "written")
+    return SchemaExport(graph_id, path, "written", schema=schema)
 
 
 def _safe_graph_id(graph_id: str) -> str:

@@ -18,6 +18,7 @@ graph code; nothing here imports it, so readers of schemas never reach graph cod
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,8 @@ from gitassist.limits import load_json
 from gitassist.problems import Problem
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from pygit2 import Tree
 
     from gitassist.project import Project
@@ -33,6 +36,11 @@ if TYPE_CHECKING:
 
 SUFFIX = ".context.json"
 DOCUMENT_SCHEMA = "assistant.schema.json"
+# yaml-language-server's modeline (modelineUtil.ts): a header comment naming $schema.
+_MODELINE = re.compile(r"^#\s+(?:yaml-language-server\s*:|\$schema:)")
+_SCHEMA_VALUE = re.compile(r"\$schema(?:=|:[^\S\r\n]*)(\S+)")
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_HEADER_LINES = 50
 _CACHE_SIZE = 256
 # Parsed schema (or the reason it is not one) and compiled validator, by blob id.
 _PARSED: dict[str, dict[str, Any] | ValueError] = {}
@@ -47,8 +55,50 @@ def schema_path(project: Project, graph_id: str) -> str:
 
 
 def document_schema_path(project: Project) -> str:
-    """The committed JSON Schema of assistant documents (for editors)."""
+    """The committed JSON Schema of assistant documents (for editors): the generic format, or
+    where langgraph.json names graphs, that format bound to them (:func:`document_schema`)."""
     return f"{project.settings.schemas_dir}/{DOCUMENT_SCHEMA}"
+
+
+def context_schema_ref(graph_id: str) -> str:
+    """The ``$ref`` from the document schema to ``graph_id``'s context schema: a URI reference
+    relative to the document schema, which lives in the same directory."""
+    from urllib.parse import quote
+
+    return quote(f"{graph_id}{SUFFIX}")
+
+
+def schema_line_target(document_path: str, text: str) -> tuple[str, int, int] | None:
+    """Where the document's ``# yaml-language-server: $schema=`` line points, as
+    yaml-language-server reads it (a comment before the content), resolved against the
+    document's directory: (repository-relative path, 1-based line, column of the value).
+
+    None when there is no such line or it names a URL. An absolute path is returned as
+    written, and one leaving the repository starts with ``../``: neither names a file of it.
+    """
+    import posixpath
+
+    for number, line in enumerate(text.split("\n", _HEADER_LINES)[:_HEADER_LINES], start=1):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if not stripped.startswith("#"):
+            return None  # the content began: the line would not count
+        if not _MODELINE.match(stripped):
+            continue
+        found = _SCHEMA_VALUE.search(line)
+        if found is None:
+            return None
+        value = found.group(1)
+        if _URL.match(value):
+            return None
+        column = found.start(1) + 1
+        if value.startswith("/"):
+            return value, number, column
+        base = posixpath.dirname(document_path)
+        target = posixpath.normpath(posixpath.join(base, value))
+        return target, number, column
+    return None
 
 
 def document_schema_ref(project: Project, document: str | None = None) -> str:
@@ -228,8 +278,58 @@ def load_schemas(
 # --------------------------------------------------------------------------- the document schema
 
 
-def document_schema_text() -> str:
-    """The JSON Schema of assistant documents (from the model), as committed."""
+def document_schema_text(
+    project: Project | None = None,
+    contexts: Mapping[str, Mapping[str, Any] | None] | None = None,
+) -> str:
+    """The committed text of the document schema (:func:`document_schema`), byte for byte."""
+    return json.dumps(document_schema(project, contexts), indent=2, sort_keys=True) + "\n"
+
+
+def document_schema(
+    project: Project | None = None,
+    contexts: Mapping[str, Mapping[str, Any] | None] | None = None,
+) -> dict[str, Any]:
+    """The JSON Schema of assistant documents, for editors.
+
+    Without graphs (no project, or a langgraph.json naming none) it is the generic format,
+    from the model. With graphs it is bound to them: ``graph_id`` is one of their ids, and for
+    each graph with a context schema (``contexts``: graph id → its schema, as exported) an
+    ``if graph_id is X then context is $ref X.context.json`` rule. Where
+    ``unknown_context_keys`` is "error" and the graph's schema is an object with properties
+    that says nothing about other keys, the rule also closes ``context`` to those keys
+    (``additionalProperties: false`` beside the ``$ref``, in an ``allOf`` so draft-07 tools
+    read it too), so an editor flags a misspelt key as validate does. It has no ``$id``: the
+    ``$ref``s resolve against the file's own location.
+    """
     from gitassist.documents import document_json_schema
 
-    return json.dumps(document_json_schema(), indent=2, sort_keys=True) + "\n"
+    schema = document_json_schema()
+    if project is None or not project.graphs:
+        return schema
+    del schema["$id"]
+    schema["description"] += (
+        " Bound to the graphs of this repository's langgraph.json by `gitassist schemas export`."
+    )
+    graph_ids = sorted(project.graphs)
+    schema["properties"]["graph_id"]["enum"] = graph_ids
+    closed = project.settings.unknown_context_keys == "error"
+    rules = []
+    for graph_id in graph_ids:
+        context = (contexts or {}).get(graph_id)
+        if context is None:
+            continue  # no context schema: its context is not checked, by validate either
+        bound: dict[str, Any] = {"$ref": context_schema_ref(graph_id)}
+        properties = context.get("properties")
+        if closed and isinstance(properties, dict) and "additionalProperties" not in context:
+            known = dict.fromkeys(sorted(properties), True)
+            bound = {"allOf": [bound, {"properties": known, "additionalProperties": False}]}
+        rules.append(
+            {
+                "if": {"properties": {"graph_id": {"const": graph_id}}, "required": ["graph_id"]},
+                "then": {"properties": {"context": bound}},
+            }
+        )
+    if rules:
+        schema["allOf"] = rules
+    return schema

@@ -24,7 +24,13 @@ from gitassist.errors import NotFound
 from gitassist.problems import Problem, json_path
 from gitassist.progress import Progress, noop
 from gitassist.redact import looks_secret, redact, redact_text
-from gitassist.schemas import SchemaSet, read_schemas, schema_path
+from gitassist.schemas import (
+    SchemaSet,
+    document_schema_path,
+    read_schemas,
+    schema_line_target,
+    schema_path,
+)
 from gitassist.validate_cache import Result, Summary, ValidateCache, content_id, summary_of
 
 if TYPE_CHECKING:
@@ -412,6 +418,7 @@ def validate(
             cache.store(path, blob, hit)
         checked.append(_Checked(path, text, hit.summary))
         problems.extend(hit.problems)
+        problems.extend(schema_line_problems(store, project, tree, path, text, label))
         tell("validate", len(checked), len(selected))
     cache.flush()
     problems.extend(missing_schema_problems(project, schemas, checked, label))
@@ -572,3 +579,50 @@ def missing_schema_problems(
         for graph_id in sorted(used)
         if project.has_graph(graph_id) and graph_id not in schemas.schemas
     ]
+
+
+def schema_line_problems(
+    store: Store, project: Project, tree: Tree | None, path: str, text: str, rev: str | None
+) -> list[Problem]:
+    """A warning when the document's ``# yaml-language-server: $schema=`` line points at a
+    file that is not there (resolved against the document's directory, as the editor does),
+    naming the path that would work. Looks only inside the repository (``tree``, else the
+    working tree); a path leaving it, or an absolute one, is a warning of its own."""
+    import posixpath
+
+    found = schema_line_target(path, text)
+    if found is None:
+        return []
+    target, line, column = found
+    outside = target.startswith(("/", "../")) or target == ".."
+    if not outside and _is_file(store, tree, target):
+        return []
+    wanted = document_schema_path(project)
+    advice = ""
+    if target == wanted:
+        advice = "; run `gitassist schemas export` and commit it"
+    elif _is_file(store, tree, wanted):
+        here = posixpath.dirname(path) or "."
+        advice = f"; from this file it is `{posixpath.relpath(wanted, here)}`"
+    where = "is outside the repository" if outside else "does not exist"
+    message = f"the `$schema` line points at `{_shown(target)}`, which {where}{advice}"
+    return [Problem(path, message, "$", line, column, rev, "schema_line", "warning")]
+
+
+def _shown(text: str, limit: int = 200) -> str:
+    """``text`` as it may be printed: unprintable characters escaped, at most ``limit`` long."""
+    out = "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+    return out if len(out) <= limit else out[: limit - 1] + "…"
+
+
+def _is_file(store: Store, tree: Tree | None, rel: str) -> bool:
+    if tree is None:
+        try:
+            return (store.root / rel).is_file()
+        except (OSError, ValueError):  # a name too long for the file system, …
+            return False
+    try:
+        entry = tree[rel]
+    except (KeyError, ValueError):
+        return False
+    return entry.type_str == "blob"

@@ -203,8 +203,10 @@ def schemas() -> None:
 @json_option
 def export(repo: str, as_json: bool) -> None:
     """Write each graph's context schema into schemas/ (one file per graph id) and
-    schemas/assistant.schema.json, deterministic byte for byte. Commit them: a
-    ContextSchema change then shows in the pull request, and validate reads them.
+    schemas/assistant.schema.json, the document schema bound to the graphs (editors
+    complete and check graph_id and context through it), deterministic byte for byte.
+    Commit them: a ContextSchema change then shows in the pull request, and validate
+    reads them.
 
     This imports the graphs (runs their code); validate and diff never do.
 
