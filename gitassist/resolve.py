@@ -118,10 +118,9 @@ def find_id(store: Store, name: str, tree: Tree | None = None) -> str:
     for suffix in (".yaml", ".yml"):
         path = name if name.endswith(suffix) else f"{base}/{name}{suffix}"
         entry = _file_entry(store, tree, base, path)
-        if entry is not None:
-            doc = store.blob_info(entry).document
-            if doc is not None:
-                return doc.assistant_id
+        ids = store.document_ids(entry) if entry is not None else None
+        if ids is not None:
+            return ids[0]
     matches = _named(store, tree, name)
     if len(matches) == 1:
         return matches[0].assistant_id
@@ -147,6 +146,9 @@ def _file_entry(store: Store, tree: Tree | None, base: str, path: str) -> Entry 
     the same answer as ``store.entries(tree).get(path)``."""
     if tree is None or not path.startswith(base + "/") or "/" in path[len(base) + 1 :]:
         return None
+    from gitassist.summary import cache_for
+
+    cache_for(store)  # lets store.document_ids answer from the search index
     try:
         item = tree[path]
     except (KeyError, ValueError):

@@ -142,7 +142,7 @@ class SummaryCache:
         self.roots: dict[str, int] = {}  # commit id -> time of its first-parent root commit
         self._new_roots: dict[str, int] = {}
         self._loaded = False
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
 
     def load(self) -> None:
         if self._loaded:
@@ -170,6 +170,13 @@ class SummaryCache:
 
     def add_row(self, pointer: str, row: dict[str, Any]) -> None:
         self.rows[pointer] = self._new_rows[pointer] = row
+
+    def ids(self, entry: Entry) -> tuple[str, str] | None:
+        """(assistant id, graph id) of a document summarised before (None: not known)."""
+        with self.lock:
+            self.load()
+            found = self.docs.get((entry.blob, entry.path))
+        return (found.assistant_id, found.graph_id) if found is not None else None
 
     def names_at(self, tree: str) -> dict[str, list[Any]] | None:
         """name -> index entries of the assistants at ``tree`` (None: not built yet)."""
@@ -265,6 +272,8 @@ def cache_for(store: Store) -> SummaryCache:
         found = _CACHES.get(key)
         if found is None:
             found = _CACHES[key] = SummaryCache(path)
+    if store.known_ids is None:
+        store.known_ids = found.ids
     return found
 
 
