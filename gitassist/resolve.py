@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from pygit2 import Commit, Tree
 
+    from gitassist import summary
     from gitassist.index import IndexEntry
     from gitassist.store import Store
     from gitassist.summary import Summary
@@ -427,10 +428,13 @@ def search_page(
         raise ValueError("limit must be >= 1 and offset >= 0")
     if sort_by is not None and sort_by not in SORT_KEYS:
         raise ValueError(f"sort_by must be one of {', '.join(SORT_KEYS)}")
-    items = _matching(store, graph_id, metadata, name, warnings)
     key = sort_by or "created_at"
     sort_key = _sort_key(key, fold_case)
     reverse = (sort_order or "desc") == "desc"
+    if graph_id is None and name is None and metadata is None:  # every one: a kept order
+        every = _all_active(store, warnings).ordered(key, fold_case, reverse, sort_key)
+        return every[offset : offset + limit], len(every)
+    items = _matching(store, graph_id, metadata, name, warnings)
     if offset + limit < len(items) // 4:
         import heapq
 
@@ -455,7 +459,7 @@ def _matching(
     name: str | None,
     warnings: list[str] | None,
 ) -> list[Summary]:
-    found = _all_active(store, warnings)
+    found = _all_active(store, warnings).items
     if graph_id is None and name is None and metadata is None:
         return found
     folded = name.lower() if name is not None else None
@@ -482,22 +486,44 @@ def _contains(have: dict[str, Any], want: dict[str, Any]) -> bool:
     return all(k in have and have[k] == v for k, v in want.items())
 
 
-def _all_active(store: Store, warnings: list[str] | None = None) -> list[Summary]:
+def _all_active(store: Store, warnings: list[str] | None = None) -> summary.Active:
     """Every active assistant, from the summary index (see :mod:`gitassist.summary`)."""
     from gitassist import summary
 
-    out, bad = summary.recorded(store, warnings)
-    head = store.head_commit()
-    if head is not None:
-        cache = summary.cache_for(store)
-        when = iso(head.committer.time)
-        author = f"{head.author.name} <{head.author.email}>"
-        index = index_at(store, head.tree)
-        for assistant_id in index:
+    def build(said: list[str], refs: summary.Refs | None) -> list[Summary]:
+        out, bad = summary.recorded(store, said, refs)
+        head = store.head_commit()
+        if head is not None:
+            _add_unrecorded(store, head, out, bad)
+        for graph_id in store.project.graphs:
+            default_id = default_assistant_id(graph_id)
+            if default_id not in out:
+                out[default_id] = _summary_of(_default(store, graph_id, head))
+        return list(out.values())
+
+    return summary.active(store, warnings, build)
+
+
+def _add_unrecorded(store: Store, head: Commit, out: dict[str, Summary], bad: set[str]) -> None:
+    from gitassist import summary
+
+    cache = summary.cache_for(store)
+    when = iso(head.committer.time)
+    author = f"{head.author.name} <{head.author.email}>"
+    tree = str(head.tree.id)
+    with cache.lock:
+        cache.load()
+        ids = cache.ids_at(tree)
+        index = None
+        if ids is None:  # the ids at a tree, kept by tree id (the index loads every shard)
+            index = index_at(store, head.tree)
+            ids = list(index)
+            cache.set_ids_at(tree, ids)
+        for assistant_id in ids:
             if assistant_id not in out and assistant_id not in bad:
+                index = index if index is not None else index_at(store, head.tree)
                 entry = index[assistant_id]
-                with cache.lock:
-                    doc = summary.doc_summary(store, cache, Entry(entry.path, entry.blob))
+                doc = summary.doc_summary(store, cache, Entry(entry.path, entry.blob))
                 out[assistant_id] = summary.Summary(
                     doc,
                     None,
@@ -509,13 +535,7 @@ def _all_active(store: Store, warnings: list[str] | None = None) -> list[Summary
                     when,
                     author=author,
                 )
-        with cache.lock:
-            cache.flush()
-    for graph_id in store.project.graphs:
-        default_id = default_assistant_id(graph_id)
-        if default_id not in out:
-            out[default_id] = _summary_of(_default(store, graph_id, head))
-    return list(out.values())
+        cache.flush()
 
 
 def _summary_of(r: Resolved) -> Summary:

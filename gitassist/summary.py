@@ -43,6 +43,8 @@ from gitassist.versions import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Container
+
     from gitassist.documents import AssistantDocument
     from gitassist.store import Store
 
@@ -53,10 +55,18 @@ _OURS = re.compile(
     r"(?:latest|versions/[1-9][0-9]{0,8})\Z"
 )
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS docs (blob TEXT, path TEXT, data TEXT, PRIMARY KEY (blob, path));
-CREATE TABLE IF NOT EXISTS rows (pointer TEXT PRIMARY KEY, data TEXT);
+CREATE TABLE IF NOT EXISTS docs (
+    blob TEXT, path TEXT, assistant_id TEXT, graph_id TEXT, name TEXT, description TEXT,
+    metadata TEXT, canonical TEXT, PRIMARY KEY (blob, path));
+CREATE TABLE IF NOT EXISTS rows (pointer TEXT PRIMARY KEY, %s);
 CREATE TABLE IF NOT EXISTS roots (head TEXT PRIMARY KEY, time INTEGER);
+CREATE TABLE IF NOT EXISTS trees (tree TEXT PRIMARY KEY, ids TEXT);
 """
+_ROW = (
+    "id", "deleted", "version", "tag_n", "tag_1", "max_version", "commit", "path", "blob",
+    "created_at", "updated_at", "author", "recorded_by", "ci",
+)  # fmt: skip
+_SCHEMA = _SCHEMA % ", ".join(f'"{c}"' for c in _ROW)
 
 
 @dataclass(frozen=True)
@@ -138,7 +148,10 @@ class SummaryCache:
         self.rows: dict[str, dict[str, Any]] = {}
         self._new_docs: dict[tuple[str, str], DocSummary | None] = {}
         self._new_rows: dict[str, dict[str, Any]] = {}
+        self.memo: tuple[Any, Active] | None = None  # the last active set, by its inputs
         self._names: dict[str, dict[str, list[Any]]] = {}  # tree id -> name -> index entries
+        self.trees: dict[str, str] = {}  # tree id -> the assistant ids at it, one a line
+        self._new_trees: dict[str, str] = {}
         self.roots: dict[str, int] = {}  # commit id -> time of its first-parent root commit
         self._new_roots: dict[str, int] = {}
         self._loaded = False
@@ -152,16 +165,23 @@ class SummaryCache:
             return
         try:
             with contextlib.closing(sqlite3.connect(self.path, timeout=0.5)) as db:
-                for blob, path, data in db.execute("SELECT blob, path, data FROM docs"):
-                    self.docs[(blob, path)] = _doc_from_json(data)
-                for pointer, data in db.execute("SELECT pointer, data FROM rows"):
-                    self.rows[pointer] = json.loads(data)
+                for blob, path, *doc in db.execute("SELECT * FROM docs"):
+                    self.docs[(blob, path)] = _doc_from_columns(doc)
+                columns = _ROW
+                for pointer, *values in db.execute("SELECT * FROM rows"):
+                    row = dict(zip(columns, values, strict=True))
+                    row["ci"] = json.loads(row["ci"]) if row["ci"] else {}
+                    row["deleted"] = bool(row["deleted"])
+                    self.rows[pointer] = row
                 for head, time in db.execute("SELECT head, time FROM roots"):
                     self.roots[head] = int(time)
+                for tree, ids in db.execute("SELECT tree, ids FROM trees"):
+                    self.trees[tree] = ids
         except (sqlite3.Error, ValueError, TypeError, KeyError, OSError):
             self.docs.clear()
             self.rows.clear()
             self.roots.clear()
+            self.trees.clear()
             with contextlib.suppress(OSError):
                 self.path.unlink()  # corrupt: start again (rebuilt on the next flush)
 
@@ -177,6 +197,13 @@ class SummaryCache:
             self.load()
             found = self.docs.get((entry.blob, entry.path))
         return (found.assistant_id, found.graph_id) if found is not None else None
+
+    def ids_at(self, tree: str) -> list[str] | None:
+        found = self.trees.get(tree)
+        return found.split("\n") if found else ([] if found == "" else None)
+
+    def set_ids_at(self, tree: str, ids: list[str]) -> None:
+        self.trees[tree] = self._new_trees[tree] = "\n".join(ids)
 
     def names_at(self, tree: str) -> dict[str, list[Any]] | None:
         """name -> index entries of the assistants at ``tree`` (None: not built yet)."""
@@ -200,22 +227,25 @@ class SummaryCache:
 
     def flush(self) -> None:
         """Write what was computed since the last flush; any failure is ignored."""
-        if not (self._new_docs or self._new_rows or self._new_roots):
+        if not (self._new_docs or self._new_rows or self._new_roots or self._new_trees):
             return
         docs, rows, roots = self._new_docs, self._new_rows, self._new_roots
-        self._new_docs, self._new_rows, self._new_roots = {}, {}, {}
+        trees = self._new_trees
+        self._new_docs, self._new_rows, self._new_roots, self._new_trees = {}, {}, {}, {}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with contextlib.closing(sqlite3.connect(self.path, timeout=0.5)) as db, db:
                 db.executescript(_SCHEMA)
                 db.executemany(
-                    "INSERT OR REPLACE INTO docs VALUES (?, ?, ?)",
-                    [(b, p, _doc_to_json(d)) for (b, p), d in docs.items()],
+                    "INSERT OR REPLACE INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(b, p, *_doc_columns(d)) for (b, p), d in docs.items()],
                 )
+                marks = ", ".join("?" * (len(_ROW) + 1))
                 db.executemany(
-                    "INSERT OR REPLACE INTO rows VALUES (?, ?)",
-                    [(k, json.dumps(v)) for k, v in rows.items()],
+                    f"INSERT OR REPLACE INTO rows VALUES ({marks})",
+                    [(k, *_row_columns(v)) for k, v in rows.items()],
                 )
+                db.executemany("INSERT OR REPLACE INTO trees VALUES (?, ?)", list(trees.items()))
                 db.executemany("INSERT OR REPLACE INTO roots VALUES (?, ?)", list(roots.items()))
         except (sqlite3.Error, OSError):
             if isinstance(self.path, Path) and self.path.is_file():
@@ -232,29 +262,32 @@ def _check_file(path: Path) -> None:
         path.unlink()
 
 
-def _doc_to_json(doc: DocSummary | None) -> str:
+def _doc_columns(doc: DocSummary | None) -> tuple[str | None, ...]:
     if doc is None:
-        return "null"
-    return json.dumps(
-        [
-            doc.assistant_id,
-            doc.graph_id,
-            doc.name,
-            doc.description,
-            doc.metadata_json,
-            doc.canonical_json,
-        ]
+        return (None,) * 6
+    return (
+        doc.assistant_id,
+        doc.graph_id,
+        doc.name,
+        doc.description,
+        doc.metadata_json,
+        doc.canonical_json,
     )
 
 
-def _doc_from_json(text: str) -> DocSummary | None:
-    data = json.loads(text)
-    if data is None:
+def _doc_from_columns(values: list[Any]) -> DocSummary | None:
+    aid, graph, name, description, metadata, canonical = values
+    if aid is None:
         return None
-    aid, graph, name, description, metadata, canonical = data
     if not all(isinstance(v, str) for v in (aid, graph, name, metadata, canonical)):
         raise ValueError("bad cache row")
     return DocSummary(aid, graph, name, description, metadata, canonical)
+
+
+def _row_columns(row: dict[str, Any]) -> tuple[Any, ...]:
+    values = [row.get(c) for c in _ROW]
+    values[_ROW.index("ci")] = json.dumps(row["ci"]) if row.get("ci") else ""
+    return tuple(values)
 
 
 MISSING: Any = object()  # not in the cache (None there means "an invalid document")
@@ -318,20 +351,37 @@ def assistant_refs(store: Store) -> tuple[list[str], dict[str, str]]:
     return names, values
 
 
+@dataclass(frozen=True)
+class Refs:
+    """The refs under ``refs/assistants/``: names in order, values, names known to be ours."""
+
+    names: list[str]
+    values: dict[str, str]
+    checked: Container[str]
+
+
+def _ours(name: str) -> bool:
+    return _OURS.match(name) is not None or parse_ref(name) is not None
+
+
 def recorded(
-    store: Store, warnings: list[str] | None = None
+    store: Store,
+    warnings: list[str] | None = None,
+    refs: Refs | None = None,
 ) -> tuple[dict[str, Summary], set[str]]:
     """The active version of every assistant with a latest ref (deleted ones left out), and
-    the ids whose refs are bad (noted in ``warnings``)."""
+    the ids whose refs are bad (noted in ``warnings``); ``refs``: the names and values of
+    ``refs/assistants/*`` if already read."""
     cache = cache_for(store)
     with cache.lock:
         cache.load()
-        names, values = assistant_refs(store)
+        if refs is None:
+            refs = Refs(*assistant_refs(store), ())
+        names, values, checked = refs.names, refs.values, refs.checked
         out: dict[str, Summary] = {}
         bad: set[str] = set()
         for name in names:
-            match = _OURS.match(name)
-            if match is None and parse_ref(name) is None:
+            if name not in checked and not _ours(name):
                 if warnings is not None:
                     warnings.append(f"skipped {name!r}: not a gitassist ref name")
                 continue
@@ -349,6 +399,139 @@ def recorded(
                 out[assistant_id] = summary
         cache.flush()
     return out, bad
+
+
+# --------------------------------------------------------------------------- ref values
+
+
+_PACKED: dict[str, tuple[tuple[int, ...], dict[str, str]]] = {}
+_ALL_OURS: set[str] = set()  # packed-refs files whose every assistant ref name is ours
+_HEX40 = re.compile(r"[0-9a-f]{40}\Z")
+_PACKED_LINE = re.compile(r"^([0-9a-f]{40}) (refs/assistants/[^\n]*)$", re.M)
+_PACKED_OURS = re.compile(
+    r"^[0-9a-f]{40} refs/assistants/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/"
+    r"(?:latest|versions/[1-9][0-9]{0,8})$",
+    re.M,
+)
+
+
+def _packed_refs(gitdir: Path) -> tuple[tuple[int, ...], dict[str, str]] | None:
+    """``refs/assistants/*`` in ``packed-refs``, re-parsed whenever its stat data changes
+    (as git's own packed-refs snapshot is); None if it cannot be read."""
+    path = gitdir / "packed-refs"
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return (), {}
+    except OSError:
+        return None
+    stamp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    key = os.fspath(path)
+    found = _PACKED.get(key)
+    if found is not None and found[0] == stamp:
+        return found
+    try:
+        data = path.read_bytes()
+        text = data.decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    found_refs = _PACKED_LINE.findall(text)
+    if len(found_refs) != text.count(" " + NAMESPACE + "/"):
+        return None  # a line gitassist does not understand: libgit2 decides
+    values = {name: oid for oid, name in found_refs}
+    if len(_PACKED_OURS.findall(text)) == len(found_refs):
+        _ALL_OURS.add(key)
+    else:
+        _ALL_OURS.discard(key)
+    _PACKED[key] = (stamp, values)
+    return stamp, values
+
+
+def ref_snapshot(store: Store) -> tuple[Any, dict[str, str], dict[str, str]] | None:
+    """The values of ``refs/assistants/*`` read from the common git directory: loose refs
+    read from their files, packed ones from ``packed-refs``; with an identity that changes
+    whenever any of them does. None when gitassist cannot read them itself (a symbolic or
+    damaged loose ref, an unreadable file): the caller then asks libgit2."""
+    gitdir = Path(store.common_dir)
+    packed = _packed_refs(gitdir)
+    if packed is None:
+        return None
+    stamp, values = packed
+    checked = values if os.fspath(gitdir / "packed-refs") in _ALL_OURS else {}
+    loose: dict[str, str] = {}
+    top = gitdir / NAMESPACE
+    for root, _dirs, files in os.walk(top):
+        for file in files:
+            if file.endswith(".lock"):
+                continue
+            full = Path(root) / file
+            try:
+                content = full.read_bytes().decode("ascii").strip()
+                name = full.relative_to(gitdir).as_posix()
+                name.encode("utf-8")
+            except (OSError, UnicodeError):
+                return None
+            if not _HEX40.match(content):
+                return None  # symbolic or damaged: libgit2 decides
+            loose[name] = content
+    if loose:
+        values = {**values, **loose}
+    return (stamp, tuple(sorted(loose.items()))), values, checked
+
+
+@dataclass
+class Active:
+    """Every active assistant of one state of the refs and HEAD, and its sorted orders."""
+
+    items: list[Summary]
+    warnings: list[str]
+    orders: dict[tuple[str, bool, bool], list[Summary]] = field(default_factory=dict)
+
+    def ordered(
+        self, key: str, fold_case: bool, reverse: bool, sort_key: Callable[[Summary], Any]
+    ) -> list[Summary]:
+        found = self.orders.get((key, fold_case, reverse))
+        if found is None:
+            found = sorted(self.items, key=sort_key, reverse=reverse)
+            self.orders[(key, fold_case, reverse)] = found
+        return found
+
+
+def active(
+    store: Store,
+    warnings: list[str] | None,
+    build: Callable[[list[str], Refs | None], list[Summary]],
+) -> Active:
+    """The active assistants: ``build(warnings, refs)`` computes them; its result is kept for
+    as long as the refs (values re-read on every call), HEAD, the apply record and the
+    working tree's graphs stay the same, since everything else it reads is an object."""
+    from gitassist.versions import APPLIED_REF
+
+    cache = cache_for(store)
+    snap = ref_snapshot(store)
+    head = store.head_commit()
+    key = None
+    if snap is not None:
+        key = (
+            snap[0],
+            str(head.id) if head is not None else None,
+            store.refdb.read(APPLIED_REF),
+            tuple(store.project.graphs),
+            store.assistants_dir,
+        )
+        memo = cache.memo
+        if memo is not None and memo[0] == key:
+            if warnings is not None:
+                warnings.extend(memo[1].warnings)
+            return memo[1]
+    said: list[str] = []
+    refs = Refs(sorted(snap[1]), snap[1], snap[2]) if snap is not None else None
+    found = Active(build(said, refs), said)
+    if warnings is not None:
+        warnings.extend(said)
+    if key is not None:
+        cache.memo = (key, found)
+    return found
 
 
 def _active(
