@@ -203,8 +203,6 @@ def test_a_forged_pointer_is_skipped_with_a_warning_warm_or_cold(make_repo: Any)
     from gitassist.resolve import search
 
     repo, ids = _populated(make_repo, n=2)
-    blob = repo.git("hash-object", "-w", "--stdin", check=True) if False else None
-    del blob
     head = repo.git("rev-parse", "HEAD")
     repo.git("update-ref", f"refs/assistants/{ids[0]}/latest", head)
     for _ in range(2):
@@ -212,3 +210,34 @@ def test_a_forged_pointer_is_skipped_with_a_warning_warm_or_cold(make_repo: Any)
         found = search(repo.store(), limit=100, warnings=warnings)
         assert ids[0] not in {r.assistant_id for r in found}
         assert any(ids[0] in w for w in warnings)
+
+
+def test_the_ref_snapshot_agrees_with_libgit2_loose_packed_and_deleted(make_repo: Any) -> None:
+    """What search reads as ref values (packed-refs + loose files) is what libgit2 reads."""
+    from gitassist.summary import assistant_refs, ref_snapshot
+
+    repo, ids = _populated(make_repo, n=3)
+    client = repo.client()
+
+    def check() -> None:
+        store = repo.store()
+        snap = ref_snapshot(store)
+        assert snap is not None
+        assert snap[1] == assistant_refs(store)[1]
+
+    check()  # loose refs from create
+    repo.git("pack-refs", "--all")
+    check()  # all packed
+    client.assistants.update(ids[1], name="Loose again")
+    check()  # a loose ref shadowing a packed one
+    client.assistants.delete(ids[2])
+    check()
+    repo.git("update-ref", "-d", f"refs/assistants/{ids[0]}/versions/1")
+    check()
+    repo.git("symbolic-ref", f"refs/assistants/{ids[0]}/versions/9", "refs/heads/main")
+    assert ref_snapshot(repo.store()) is None  # symbolic: libgit2 reads it instead
+    warnings: list[str] = []
+    from gitassist.resolve import search
+
+    found = search(repo.store(), limit=100, warnings=warnings)
+    assert ids[1] in {r.assistant_id for r in found}
