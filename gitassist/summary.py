@@ -225,6 +225,38 @@ class SummaryCache:
             self.roots[commit] = self._new_roots[commit] = time
             self.flush()
 
+    def prune(self, pointers: set[str], docs: set[tuple[str, str]], tree: str | None) -> None:
+        """Forget rows no live ref or document needs, once they outnumber the live ones by
+        :data:`PRUNE_SLACK` (each write leaves a few), so the file stays the size of the
+        repository's present, not its history."""
+        with self.lock:
+            stale = len(self.rows) - len(pointers) + len(self.docs) - len(docs)
+            if stale <= PRUNE_SLACK + len(pointers) // 4:
+                return
+            self.flush()
+            self.rows = {k: v for k, v in self.rows.items() if k in pointers}
+            self.docs = {k: v for k, v in self.docs.items() if k in docs}
+            self.trees = {k: v for k, v in self.trees.items() if k == tree}
+            self.roots.clear()
+            try:
+                with contextlib.closing(sqlite3.connect(self.path, timeout=0.5)) as db, db:
+                    db.executescript(_SCHEMA)
+                    db.execute("CREATE TEMP TABLE keep_rows (pointer TEXT PRIMARY KEY)")
+                    db.executemany("INSERT INTO keep_rows VALUES (?)", [(p,) for p in self.rows])
+                    db.execute(
+                        "DELETE FROM rows WHERE pointer NOT IN (SELECT pointer FROM keep_rows)"
+                    )
+                    db.execute("CREATE TEMP TABLE keep_docs (blob TEXT, path TEXT)")
+                    db.executemany("INSERT INTO keep_docs VALUES (?, ?)", list(self.docs))
+                    db.execute(
+                        "DELETE FROM docs WHERE NOT EXISTS (SELECT 1 FROM keep_docs k "
+                        "WHERE k.blob = docs.blob AND k.path = docs.path)"
+                    )
+                    db.execute("DELETE FROM trees WHERE tree IS NOT ?", (tree,))
+                    db.execute("DELETE FROM roots")
+            except (sqlite3.Error, OSError):
+                pass  # a cache that cannot be pruned is still correct
+
     def flush(self) -> None:
         """Write what was computed since the last flush; any failure is ignored."""
         if not (self._new_docs or self._new_rows or self._new_roots or self._new_trees):
@@ -290,6 +322,7 @@ def _row_columns(row: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(values)
 
 
+PRUNE_SLACK = 2000  # stale rows tolerated before a prune (see SummaryCache.prune)
 MISSING: Any = object()  # not in the cache (None there means "an invalid document")
 _NAME_TREES = 4  # name indexes kept in memory (by tree id)
 
@@ -529,8 +562,11 @@ def active(
     found = Active(build(said, refs), said)
     if warnings is not None:
         warnings.extend(said)
-    if key is not None:
+    if key is not None and refs is not None:
         cache.memo = (key, found)
+        pointers = {v for k, v in refs.values.items() if k.endswith("/latest")}
+        docs = {(s.blob, s.path) for s in found.items if s.blob and s.path}
+        cache.prune(pointers, docs, str(head.tree.id) if head is not None else None)
     return found
 
 

@@ -241,3 +241,27 @@ def test_the_ref_snapshot_agrees_with_libgit2_loose_packed_and_deleted(make_repo
 
     found = search(repo.store(), limit=100, warnings=warnings)
     assert ids[1] in {r.assistant_id for r in found}
+
+
+def test_the_cache_keeps_the_present_not_the_history(
+    make_repo: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from gitassist import summary
+
+    monkeypatch.setattr(summary, "PRUNE_SLACK", 0)
+    repo, ids = _populated(make_repo, n=2)
+    client = repo.client()
+    for i in range(6):
+        client.assistants.update(ids[0], name=f"step {i}")
+        expected = client.assistants.search(limit=100)
+    cache = repo.path / ".git" / "gitassist" / "cache" / "summary-v1.sqlite"
+    with sqlite3.connect(cache) as db:
+        rows = db.execute("SELECT count(*) FROM rows").fetchone()[0]
+        docs = db.execute("SELECT count(*) FROM docs").fetchone()[0]
+    latest = [name for name in repo.refs() if name.endswith("/latest")]
+    assert rows == len(latest)  # one per latest pointer: older pointers forgotten
+    assert docs == len(ids)  # one per active document (the default has no file)
+    _forget_memory()
+    assert repo.client().assistants.search(limit=100) == expected
