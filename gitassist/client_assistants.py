@@ -276,25 +276,22 @@ class SyncAssistantsClient:
         bad = [k for k in select or () if k not in ASSISTANT_KEYS]
         if bad:
             raise ValidationFailed(f"select: unknown field {bad[0]!r}", [])
-        found = reads.search(
+        page, total = reads.search_page(
             self._store,
             graph_id=graph_id,
             metadata=None if metadata is None else dict(metadata),
             name=name,
-            limit=10**9,
+            limit=limit,
+            offset=offset,
             sort_by=sort_by,
             sort_order=sort_order,
+            fold_case=sort_by == "name",  # the server's order is case-insensitive
         )
-        if sort_by == "name":  # the server's order is case-insensitive
-            found.sort(
-                key=lambda r: (r.document.name.lower(), r.assistant_id),
-                reverse=(sort_order or "desc") == "desc",
-            )
-        rows = [_api(r) for r in found[offset : offset + limit]]
+        rows = [assistant_api(s.to_api()) for s in page]
         if select:
             rows = [{k: row[k] for k in select} for row in rows]
         if response_format == "object":
-            more = offset + limit < len(found)
+            more = offset + limit < total
             return {"assistants": rows, "next": str(offset + limit) if more else None}
         return rows
 

@@ -300,18 +300,16 @@ def apply_changes(store: Store, index: Index, removed: list[Entry], added: list[
     """Update ``index`` in place for one diff; returns the ids whose entries changed."""
     touched: set[str] = set()
     for entry in removed:
-        doc = store.blob_info(entry).document
-        held = index.get(doc.assistant_id) if doc is not None else None
+        ids = store.document_ids(entry)
+        held = index.get(ids[0]) if ids is not None else None
         if held is not None and held.path == entry.path:
             del index[held.assistant_id]
             touched.add(held.assistant_id)
     for entry in added:
-        doc = store.blob_info(entry).document
-        if doc is not None and doc.assistant_id not in index:
-            index[doc.assistant_id] = IndexEntry(
-                doc.assistant_id, entry.path, entry.blob, doc.graph_id
-            )
-            touched.add(doc.assistant_id)
+        ids = store.document_ids(entry)
+        if ids is not None and ids[0] not in index:
+            index[ids[0]] = IndexEntry(ids[0], entry.path, entry.blob, ids[1])
+            touched.add(ids[0])
     return touched
 
 

@@ -10,20 +10,24 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from gitassist.applied import index_at
 from gitassist.documents import AssistantDocument
-from gitassist.errors import BadRef, Conflict, NotFound
+from gitassist.errors import Conflict, NotFound
 from gitassist.project import default_assistant_id
 from gitassist.store import Entry
 from gitassist.versions import LatestState, iso, max_version, read_latest, read_version
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pygit2 import Commit, Tree
 
+    from gitassist import summary
     from gitassist.index import IndexEntry
     from gitassist.store import Store
+    from gitassist.summary import Summary
 
 Source = Literal["version", "unrecorded", "default", "rev"]
 SORT_KEYS = ("assistant_id", "created_at", "updated_at", "name", "graph_id")
@@ -115,8 +119,7 @@ def find_id(store: Store, name: str, tree: Tree | None = None) -> str:
         found = _by_file(store, name, tree)
         if found is not None:
             return found
-    index = index_at(store, tree)
-    matches = [e for e in index.values() if _name_of(store, e) == name]
+    matches = _named(store, tree, name)
     if len(matches) == 1:
         return matches[0].assistant_id
     if len(matches) > 1:
@@ -174,8 +177,11 @@ def _id_at(store: Store, tree: Tree, path: str) -> str | None:
         return None
     if not is_document(path, item.filemode) or not isinstance(item, pygit2.Blob):
         return None
-    doc = store.blob_info(Entry(path, str(item.id))).document
-    return doc.assistant_id if doc is not None else None
+    from gitassist.summary import cache_for
+
+    cache_for(store)  # known ids come from the summary index: a warm lookup parses nothing
+    ids = store.document_ids(Entry(path, str(item.id)))
+    return ids[0] if ids is not None else None
 
 
 def _in_subfolders(store: Store, tree: Tree, base: str, file_name: str) -> list[str]:
@@ -202,9 +208,32 @@ def resolve_id(store: Store, target: str, tree: Tree | None = None) -> str:
     return find_id(store, split_target(target)[0], tree)
 
 
-def _name_of(store: Store, entry: IndexEntry) -> str | None:
-    doc = store.blob_info(Entry(entry.path, entry.blob)).document
-    return doc.name if doc is not None else None
+def _named(store: Store, tree: Tree | None, name: str) -> list[IndexEntry]:
+    """The assistants at ``tree`` whose document is named ``name``, from the summary index
+    (names by tree id; documents by blob id: none parsed when the index is warm)."""
+    from gitassist import summary
+
+    if tree is None:
+        return []
+    cache = summary.cache_for(store)
+    names = cache.names_at(str(tree.id))
+    if names is None:
+        index = index_at(store, tree)
+        names = {}
+        with cache.lock:
+            cache.load()
+            for assistant_id in index:
+                entry = index[assistant_id]
+                doc = cache.docs.get((entry.blob, entry.path), summary.MISSING)
+                if doc is summary.MISSING:
+                    info = store.blob_info(Entry(entry.path, entry.blob))
+                    doc = summary.DocSummary.of(info.document) if info.document else None
+                    cache.add_doc((entry.blob, entry.path), doc)
+                if isinstance(doc, summary.DocSummary):
+                    names.setdefault(doc.name, []).append(entry)
+            cache.flush()
+        cache.set_names_at(str(tree.id), names)
+    return names.get(name, [])
 
 
 # --------------------------------------------------------------------------- reading
@@ -287,6 +316,17 @@ def _first_commit_time(store: Store, commit: Commit | None) -> int:
     """When the history began: a default assistant's created_at, stable across commits."""
     if commit is None:
         return 0
+    from gitassist.summary import cache_for
+
+    known = cache_for(store).first_commit_time(str(commit.id))
+    if known is not None:
+        return known
+    found = _walk_first_commit_time(store, commit)
+    cache_for(store).set_first_commit_time(str(commit.id), found)
+    return found
+
+
+def _walk_first_commit_time(store: Store, commit: Commit) -> int:
     key = str(store.root)
     cached = _FIRST_COMMIT.get(key)
     if cached is not None:
@@ -397,28 +437,88 @@ def search(
     sort_by: str | None = None,
     sort_order: str | None = None,
     warnings: list[str] | None = None,
+    fold_case: bool = False,
 ) -> list[Resolved]:
-    """Active assistants (plus each graph's default), filtered like the LangGraph API.
+    """Active assistants (plus each graph's default), filtered like the LangGraph API
+    (``fold_case``: names sort case-insensitively, as the server sorts them).
 
     A bad ref (see docs/refs.md) is skipped, with a line appended to ``warnings``."""
+    page, _ = search_page(
+        store,
+        graph_id=graph_id,
+        metadata=metadata,
+        name=name,
+        limit=limit,
+        offset=offset,
+        sort_by=sort_by,
+        sort_order=sort_order,
+        warnings=warnings,
+        fold_case=fold_case,
+    )
+    return [_materialize(s) for s in page]
+
+
+def search_page(
+    store: Store,
+    *,
+    graph_id: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    name: str | None = None,
+    limit: int = 10,
+    offset: int = 0,
+    sort_by: str | None = None,
+    sort_order: str | None = None,
+    warnings: list[str] | None = None,
+    fold_case: bool = False,
+) -> tuple[list[Summary], int]:
+    """One page of :func:`search` as summaries (no document parsed when the index is warm)
+    and how many assistants match in all."""
     if limit < 1 or offset < 0:
         raise ValueError("limit must be >= 1 and offset >= 0")
     if sort_by is not None and sort_by not in SORT_KEYS:
         raise ValueError(f"sort_by must be one of {', '.join(SORT_KEYS)}")
-    found = _all_active(store, warnings)
-    items = [
-        r
-        for r in found
-        if (graph_id is None or r.document.graph_id == graph_id)
-        and (name is None or name.lower() in r.document.name.lower())
-        and (metadata is None or _contains(r.document.metadata, metadata))
-    ]
     key = sort_by or "created_at"
-    items.sort(
-        key=lambda r: (str(r.to_api()[key]), r.assistant_id),
-        reverse=(sort_order or "desc") == "desc",
-    )
-    return items[offset : offset + limit]
+    sort_key = _sort_key(key, fold_case)
+    reverse = (sort_order or "desc") == "desc"
+    if graph_id is None and name is None and metadata is None:  # every one: a kept order
+        every = _all_active(store, warnings).ordered(key, fold_case, reverse, sort_key)
+        return every[offset : offset + limit], len(every)
+    items = _matching(store, graph_id, metadata, name, warnings)
+    if offset + limit < len(items) // 4:
+        import heapq
+
+        pick = heapq.nlargest if reverse else heapq.nsmallest
+        return pick(offset + limit, items, key=sort_key)[offset:], len(items)
+    items.sort(key=sort_key, reverse=reverse)
+    return items[offset : offset + limit], len(items)
+
+
+def _sort_key(key: str, fold_case: bool) -> Callable[[Summary], tuple[str, str]]:
+    if key == "name" and fold_case:
+        return lambda s: (s.doc.name.lower(), s.assistant_id)
+    if key in ("name", "graph_id"):
+        return lambda s: (getattr(s.doc, key), s.assistant_id)
+    return lambda s: (getattr(s, key), s.assistant_id)
+
+
+def _matching(
+    store: Store,
+    graph_id: str | None,
+    metadata: dict[str, Any] | None,
+    name: str | None,
+    warnings: list[str] | None,
+) -> list[Summary]:
+    found = _all_active(store, warnings).items
+    if graph_id is None and name is None and metadata is None:
+        return found
+    folded = name.lower() if name is not None else None
+    return [
+        s
+        for s in found
+        if (graph_id is None or s.doc.graph_id == graph_id)
+        and (folded is None or folded in s.doc.name.lower())
+        and (metadata is None or _contains(s.doc.metadata(), metadata))
+    ]
 
 
 def count(
@@ -428,35 +528,103 @@ def count(
     metadata: dict[str, Any] | None = None,
     name: str | None = None,
 ) -> int:
-    return len(search(store, graph_id=graph_id, metadata=metadata, name=name, limit=10**9))
+    return len(_matching(store, graph_id, metadata, name, None))
 
 
 def _contains(have: dict[str, Any], want: dict[str, Any]) -> bool:
     return all(k in have and have[k] == v for k, v in want.items())
 
 
-def _all_active(store: Store, warnings: list[str] | None = None) -> list[Resolved]:
-    out: dict[str, Resolved] = {}
-    bad: set[str] = set()
-    for assistant_id in recorded_ids(store, warnings):
-        try:
-            state = read_latest(store, assistant_id)
-            if state is not None and not state.deleted:
-                out[assistant_id] = from_latest(store, state)
-        except BadRef as exc:
-            bad.add(assistant_id)
-            if warnings is not None:
-                warnings.append(f"skipped {exc.message}")
-    head = store.head_commit()
-    if head is not None:
-        for assistant_id in index_at(store, head.tree):
+def _all_active(store: Store, warnings: list[str] | None = None) -> summary.Active:
+    """Every active assistant, from the summary index (see :mod:`gitassist.summary`)."""
+    from gitassist import summary
+
+    def build(said: list[str], refs: summary.Refs | None) -> list[Summary]:
+        out, bad = summary.recorded(store, said, refs)
+        head = store.head_commit()
+        if head is not None:
+            _add_unrecorded(store, head, out, bad)
+        for graph_id in store.project.graphs:
+            default_id = default_assistant_id(graph_id)
+            if default_id not in out:
+                out[default_id] = _summary_of(_default(store, graph_id, head))
+        return list(out.values())
+
+    return summary.active(store, warnings, build)
+
+
+def _add_unrecorded(store: Store, head: Commit, out: dict[str, Summary], bad: set[str]) -> None:
+    from gitassist import summary
+
+    cache = summary.cache_for(store)
+    when = iso(head.committer.time)
+    author = f"{head.author.name} <{head.author.email}>"
+    tree = str(head.tree.id)
+    with cache.lock:
+        cache.load()
+        ids = cache.ids_at(tree)
+        index = None
+        if ids is None:  # the ids at a tree, kept by tree id (the index loads every shard)
+            index = index_at(store, head.tree)
+            ids = list(index)
+            cache.set_ids_at(tree, ids)
+        for assistant_id in ids:
             if assistant_id not in out and assistant_id not in bad:
-                out[assistant_id] = at_tree(store, assistant_id, head, source="unrecorded")
-    for graph_id in store.project.graphs:
-        default_id = default_assistant_id(graph_id)
-        if default_id not in out:
-            out[default_id] = _default(store, graph_id, head)
-    return list(out.values())
+                index = index if index is not None else index_at(store, head.tree)
+                entry = index[assistant_id]
+                doc = summary.doc_summary(store, cache, Entry(entry.path, entry.blob))
+                out[assistant_id] = summary.Summary(
+                    doc,
+                    None,
+                    "unrecorded",
+                    str(head.id),
+                    entry.path,
+                    entry.blob,
+                    when,
+                    when,
+                    author=author,
+                )
+        cache.flush()
+
+
+def _summary_of(r: Resolved) -> Summary:
+    from gitassist.summary import DocSummary, Summary
+
+    return Summary(
+        DocSummary.of(r.document),
+        r.version,
+        r.source,
+        r.commit,
+        r.path,
+        r.blob,
+        r.created_at,
+        r.updated_at,
+        r.max_version,
+        r.author,
+        r.recorded_by,
+        r.ci,
+    )
+
+
+def _materialize(s: Summary) -> Resolved:
+    """The :class:`Resolved` of a summary (its document rebuilt from the canonical content)."""
+    import json
+
+    doc = AssistantDocument.model_validate(json.loads(s.doc.canonical_json))
+    return Resolved(
+        doc,
+        s.version,
+        cast("Source", s.source),
+        s.commit,
+        s.path,
+        s.blob,
+        s.created_at,
+        s.updated_at,
+        s.max_version,
+        s.author,
+        s.recorded_by,
+        s.ci,
+    )
 
 
 def get_versions(store: Store, target: str, *, limit: int = 10, offset: int = 0) -> list[Resolved]:

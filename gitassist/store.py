@@ -24,7 +24,7 @@ from gitassist.project import CONFIG_FILE, LANGGRAPH_JSON, Project, load_project
 from gitassist.refs import Identity, RefDB, common_dir
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from pygit2 import Commit, Oid, Tree
 
@@ -215,6 +215,8 @@ class Store:
         self.refdb = RefDB(lambda: self.repo, self.identity)
         self._blob_cache: dict[tuple[str, str], BlobInfo] = {}
         self._blob_dirs: dict[tuple[str, str], str] = {}
+        # (assistant id, graph id) of a file known without parsing it (the search index's)
+        self.known_ids: Callable[[Entry], tuple[str, str] | None] | None = None
         self._project: Project | None = None
         self._projects: dict[tuple[str, ...], Project] = {}  # by (langgraph.json, yaml) blob
         self.warnings: list[str] = []  # said once each; the CLI prints them after a command
@@ -457,6 +459,15 @@ class Store:
         if info.document is None:
             return parse_document(self.document_text(entry.blob), entry.path, rev)  # raises
         return info.document
+
+    def document_ids(self, entry: Entry) -> tuple[str, str] | None:
+        """The assistant id and graph id of the document at ``entry`` (None: invalid)."""
+        if self.known_ids is not None and (entry.blob, entry.path) not in self._blob_cache:
+            known = self.known_ids(entry)
+            if known is not None:
+                return known
+        doc = self.blob_info(entry).document
+        return (doc.assistant_id, doc.graph_id) if doc is not None else None
 
     def documents(self, tree: Tree | None) -> Iterator[tuple[Entry, BlobInfo]]:
         for entry in self.entries(tree).values():
