@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     import pygit2
     from pygit2 import Commit, Tree
 
+    from gitassist.refs import RefUpdate
     from gitassist.store import Store
 
 
@@ -382,6 +383,18 @@ def set_latest(store: Store, target: str, version: int, *, reason: str | None = 
     return _move_latest(store, assistant_id, state, version, reason)
 
 
+def _followers(
+    store: Store, assistant_id: str, pointer: str, before: str, why: str
+) -> list[RefUpdate]:
+    """Environments that follow latest move with it (loose refs written after latest)."""
+    from gitassist.environments import declared, follow_updates
+    from gitassist.store import ci_context
+
+    envs = declared(store)
+    moved: dict[str, tuple[str, str | None]] = {assistant_id: (pointer, before)}
+    return follow_updates(store, envs, moved, reason=why, ci=ci_context())
+
+
 def _move_latest(
     store: Store, assistant_id: str, state: LatestState, version: int, reason: str | None
 ) -> Resolved:
@@ -415,7 +428,9 @@ def _move_latest(
         ci=ci_context(),
         name=doc.name,
     )
-    store.refdb.update([RefUpdate(latest_ref(assistant_id), pointer, state.pointer)], why)
+    updates = [RefUpdate(latest_ref(assistant_id), pointer, state.pointer)]
+    updates += _followers(store, assistant_id, pointer, state.pointer, why)
+    store.refdb.update(updates, why)
     new_state = read_latest(store, assistant_id)
     assert new_state is not None
     return from_latest(store, new_state)
