@@ -186,3 +186,143 @@ def follow_updates(
                 )
             )
     return updates
+
+
+# --------------------------------------------------------------------------- remotes
+
+Refusal = tuple[str, str, str]  # (ref, oid, why)
+
+
+def _depth(envs: Environments, name: str) -> int:
+    """How many promote_from steps ``name`` is from an environment with no source."""
+    depth, env = 0, envs.get(name)
+    while env is not None and env.promote_from is not None and depth <= len(envs):
+        depth, env = depth + 1, envs.get(env.promote_from)
+    return depth
+
+
+def _descends(store: Store, later: str, earlier: str) -> bool:
+    import pygit2
+
+    repo = store.repo
+    if later == earlier or not all(
+        isinstance(repo.get(x), pygit2.Commit) for x in (later, earlier)
+    ):
+        return False
+    return bool(repo.descendant_of(later, earlier))
+
+
+def moves_problem(
+    store: Store,
+    envs: Environments,
+    name: str,
+    oid: str,
+    stop: str | None,
+    refs: dict[str, str],
+) -> str | None:
+    """Why environment pointer ``oid`` (ref ``name``) must not be taken or sent, or None.
+
+    Checks every move after ``stop``: each is a pointer gitassist wrote for this assistant
+    and environment, names a version whose record (in ``refs``: the refs as they will be)
+    holds the same document, and (the invariant) a version the environment's
+    ``promote_from`` environment, as ``refs`` has it, has held."""
+    from gitassist.errors import BadRef
+    from gitassist.versions import env_name, parse_ref, record_from_tag, version_ref
+
+    parsed = parse_ref(name)
+    assert parsed is not None and parsed[0] == "env"
+    assistant_id, environment = parsed[1], env_name(name)
+    env = envs.get(environment)
+    if env is None:
+        declared_names = ", ".join(envs) or "none"
+        return (
+            f"{environment!r} is not an environment declared in the tracked branch's committed "
+            f"gitassist.yaml (declared: {declared_names})"
+        )
+    try:
+        moves = new_moves(store, assistant_id, environment, oid, stop)
+        for state in moves:
+            tag = refs.get(version_ref(assistant_id, state.version))
+            if tag is None:
+                return f"it names version {state.version}, which has no valid record"
+            record = record_from_tag(store, tag, assistant_id=assistant_id, number=state.version)
+            if record.blob != state.blob:
+                return f"it disagrees with version {state.version}'s record (blob)"
+    except BadRef as exc:
+        return exc.message.removeprefix(f"{name}: ")
+    if env.promote_from is None:
+        return None
+    source = refs.get(env_ref(assistant_id, env.promote_from))
+    try:
+        held = held_versions(store, assistant_id, env.promote_from, source) if source else set()
+    except BadRef as exc:
+        return f"its source environment's pointer is not valid: {exc.message}"
+    for state in moves:
+        if not state.deleted and state.version not in held:
+            return (
+                f"it holds version {state.version}, which {env.promote_from!r} never held "
+                f"({environment!r} only takes versions {env.promote_from!r} has held: a "
+                "forged or out-of-order move)"
+            )
+    return None
+
+
+def merge_incoming(
+    store: Store,
+    incoming: dict[str, str],
+    local: dict[str, str],
+    pending: dict[str, str | None],
+    *,
+    force: bool,
+) -> tuple[list[RefUpdate], list[Refusal], list[Refusal]]:
+    """Fetched environment pointers (``incoming``: ref -> oid) merged with ``local``, given
+    the refs the rest of the fetch sets (``pending``): the updates, the refused refs and the
+    conflicts. Sources are decided before the environments promoted from them."""
+    envs = declared(store)
+    refs = {**local, **{k: v for k, v in pending.items() if v is not None}}
+    updates: list[RefUpdate] = []
+    refused: list[Refusal] = []
+    conflicts: list[Refusal] = []
+    from gitassist.versions import env_name
+
+    for name in sorted(incoming, key=lambda n: (_depth(envs, env_name(n)), n)):
+        oid, mine = incoming[name], local.get(name)
+        if mine == oid:
+            continue
+        ahead = mine is not None and _descends(store, mine, oid)
+        problem = moves_problem(store, envs, name, oid, mine, refs)
+        if problem:
+            refused.append((name, oid, problem))
+        elif mine is None or force or _descends(store, oid, mine):
+            updates.append(RefUpdate(name, oid, mine))
+            refs[name] = oid
+        elif not ahead:
+            if mine is not None and _same_state(store, name, oid, mine):
+                updates.append(RefUpdate(name, oid, mine))  # the same move made twice
+                refs[name] = oid
+                continue
+            conflicts.append(
+                (
+                    name,
+                    oid,
+                    "the remote's pointer and this repository's hold different versions and "
+                    "neither history contains the other",
+                )
+            )
+    return updates, refused, conflicts
+
+
+def _same_state(store: Store, name: str, theirs: str, mine: str) -> bool:
+    from gitassist.errors import BadRef
+
+    try:
+        a, b = (latest_from_pointer(store, oid, name) for oid in (theirs, mine))
+    except BadRef:
+        return False
+    return (a.version, a.deleted, a.blob) == (b.version, b.deleted, b.blob)
+
+
+def push_problem(store: Store, name: str, oid: str, theirs: str | None) -> str | None:
+    """Why our environment pointer must not be pushed over the remote's ``theirs``."""
+    stop = theirs if theirs is not None and theirs in store.repo else None
+    return moves_problem(store, declared(store), name, oid, stop, store.refdb.listing())

@@ -192,7 +192,8 @@ def fetch(store: Store, remote: str, *, force: bool = False) -> FetchResult:
                     name,
                     oid,
                     "not a gitassist ref name (refs/assistants/<uuid>/latest, "
-                    "refs/assistants/<uuid>/versions/<n>, refs/gitassist/applied)",
+                    "refs/assistants/<uuid>/versions/<n>, refs/assistants/<uuid>/env/<name>, "
+                    "refs/gitassist/applied)",
                 )
             else:
                 wanted.append(name)
@@ -284,13 +285,16 @@ class _Merge:
         self.theirs.update(incoming)  # what was fetched, if the remote moved since ls-remote
         by_id: dict[str, tuple[dict[int, str], list[str]]] = {}
         applied = None
+        env_refs: dict[str, str] = {}
         for name, oid in sorted(incoming.items()):
             parsed = parse_ref(name)
             if parsed is None:  # fetched only names that parse
                 continue
             kind, assistant_id, number = parsed
             versions, latest = by_id.setdefault(assistant_id, ({}, []))
-            if kind == "applied":
+            if kind == "env":
+                env_refs[name] = oid
+            elif kind == "applied":
                 applied = oid
             elif kind == "latest":
                 latest.append(oid)
@@ -302,6 +306,8 @@ class _Merge:
                 self.merge_latest(assistant_id, latest[0], final)
         if applied is not None:
             self.merge_applied(applied)
+        if env_refs:
+            self.merge_environments(env_refs)
         if self.conflicts:
             raise RefsRefused(
                 f"{len(self.conflicts)} of {self.remote}'s gitassist refs disagree with this "
@@ -485,6 +491,19 @@ class _Merge:
         )
         return str(oid)
 
+    def merge_environments(self, env_refs: dict[str, str]) -> None:
+        """Environment pointers: validated, the invariant checked (docs/environments.md)."""
+        from gitassist.environments import merge_incoming
+
+        pending = {u.name: u.new for u in self.updates}
+        updates, refused, conflicts = merge_incoming(
+            self.store, env_refs, self.local, pending, force=self.force
+        )
+        self.updates += updates
+        for name, oid, why in refused:
+            self.refuse(name, oid, why)
+        self.conflicts += [RefusedRef(*c) for c in conflicts]
+
     # apply record -----------------------------------------------------------
 
     def merge_applied(self, oid: str) -> None:
@@ -579,6 +598,8 @@ def _invalid(store: Store, name: str, oid: str, parsed: tuple[str, str, int]) ->
             record_from_tag(store, oid, name, assistant_id=assistant_id, number=number)
         elif kind == "latest":
             latest_from_pointer(store, oid, name, assistant_id=assistant_id)
+        elif kind == "env":
+            return None  # checked with the remote's value: see plan_push
         else:
             commit = store.repo.get(oid)
             if not isinstance(commit, pygit2.Commit):
@@ -587,6 +608,12 @@ def _invalid(store: Store, name: str, oid: str, parsed: tuple[str, str, int]) ->
     except BadRef as exc:
         return exc.message.removeprefix(f"{name}: ")
     return None
+
+
+def _env_push_problem(store: Store, name: str, oid: str, have: str | None) -> str | None:
+    from gitassist.environments import push_problem
+
+    return push_problem(store, name, oid, have)
 
 
 def plan_push(store: Store, remote: str, theirs: dict[str, str]) -> list[RefUpdate]:
@@ -602,6 +629,8 @@ def plan_push(store: Store, remote: str, theirs: dict[str, str]) -> list[RefUpda
         if have == oid or parsed is None:
             continue
         problem = _invalid(store, name, oid, parsed)
+        if parsed[0] == "env":
+            problem = _env_push_problem(store, name, oid, have)
         if problem:
             refused.append(RefusedRef(name, oid, problem))
         elif have is None:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from gitassist.cli.options import IntRange, format_option, json_option, repo_option, store_for
+from gitassist.cli.options import format_option, json_option, repo_option, store_for
 from gitassist.cli.render import emit_json, err, out, problem_line, review_output
 from gitassist.errors import ExitCode
 
@@ -127,22 +127,29 @@ def diff(base: str | None, head: str, fmt: str, exit_code: bool, repo: str) -> N
 
 @click.command(name="diff")
 @click.argument("target")
-@click.argument("a", type=IntRange(min=1))
-@click.argument("b", type=IntRange(min=1))
+@click.argument("a_spec", metavar="A")
+@click.argument("b_spec", metavar="B")
 @format_option("human", "json", "markdown")
 @repo_option
 @review_output
-def versions_diff(target: str, a: int, b: int, fmt: str, repo: str) -> None:
+def versions_diff(target: str, a_spec: str, b_spec: str, fmt: str, repo: str) -> None:
     """Compare version A with version B of TARGET, field by field (secrets redacted).
+
+    A and B are version numbers, latest, or environments (staging, production).
 
     \b
       gitassist versions diff support 1 2
+      gitassist versions diff support production staging
     """
     from gitassist.cli.review_render import change_markdown, change_text
     from gitassist.redact import scrub
+    from gitassist.resolve import resolve_id, version_number
     from gitassist.review import compare_versions
 
-    change = scrub(compare_versions(store_for(repo), target, a, b))
+    store = store_for(repo)
+    assistant_id = resolve_id(store, target)
+    a, b = (version_number(store, assistant_id, s) for s in (a_spec, b_spec))
+    change = scrub(compare_versions(store, target, a, b))
     if fmt == "json":
         emit_json({"from": a, "to": b, **change.to_dict()})
     elif fmt == "markdown":
