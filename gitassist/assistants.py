@@ -370,7 +370,12 @@ def delete(
 
 
 def set_latest(store: Store, target: str, version: int, *, reason: str | None = None) -> Resolved:
-    """Make ``version`` the active one (rollback or roll forward) without touching the branch."""
+    """Make ``version`` the active one (rollback or roll forward) without touching the branch.
+
+    On a store bound to an environment (``get_client(environment=…)``), moves that
+    environment's pointer instead, by :func:`gitassist.promote.promote`'s rules."""
+    if store.environment is not None:
+        return _set_environment(store, target, version, reason)
     assistant_id = resolve_id(store, target)
     state = read_latest(store, assistant_id)
     if state is None:
@@ -381,6 +386,15 @@ def set_latest(store: Store, target: str, version: int, *, reason: str | None = 
     if state.deleted:
         raise NotFound(f"assistant {assistant_id} was deleted; re-create it to use it again")
     return _move_latest(store, assistant_id, state, version, reason)
+
+
+def _set_environment(store: Store, target: str, version: int, reason: str | None) -> Resolved:
+    from gitassist.promote import promote
+
+    assert store.environment is not None
+    environment = store.environment
+    promote(store, target, environment, version=version, reason=reason or f"set_latest {version}")
+    return resolve(store, target)
 
 
 def _followers(

@@ -274,6 +274,8 @@ def resolve(store: Store, target: str, *, rev: str | None = None) -> Resolved:
     assistant with no recorded version yet (a new file, a feature branch) resolves to HEAD.
     """
     name, version = split_target(target)
+    if version is None and rev is None and store.environment is not None:
+        version = store.environment  # a client bound to an environment reads its pointer
     if rev is not None:
         commit = store.commit(rev)
         if version not in (None, "latest"):
