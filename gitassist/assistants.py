@@ -444,7 +444,7 @@ def _move_latest(
     )
     updates = [RefUpdate(latest_ref(assistant_id), pointer, state.pointer)]
     updates += _followers(store, assistant_id, pointer, state.pointer, why)
-    store.refdb.update(updates, why)
+    store.refdb.update(updates, why, atomic=len(updates) > 1)  # latest and its followers
     new_state = read_latest(store, assistant_id)
     assert new_state is not None
     return from_latest(store, new_state)

@@ -84,8 +84,10 @@ def execute(
         tags, updates = version_updates(ctx)
         pointers = latest_moves(ctx, tags)
         absent = deletions(ctx, pruned, pointers)
-        updates += pointer_updates(pointers)
+        # followers before latest: written one by one (atomic=False), a write killed between
+        # them leaves latest behind, which the next apply moves (and its followers agree)
         updates += follower_updates(ctx, pointers)
+        updates += pointer_updates(pointers)
         updates += applied_update(ctx, absent, changed=bool(updates))
         message = f"gitassist {reason}: {plan.branch} at {plan.head[:12]}"
         store.refdb.update(updates, message, atomic=atomic)
