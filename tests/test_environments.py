@@ -6,16 +6,18 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from conftest import Repo, doc_yaml, git
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gitassist.errors import ExitCode
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
 ENVS = """environments:
   staging:
@@ -479,3 +481,116 @@ def test_sigkill_during_release_is_all_or_nothing(
         assert len(prod(work)) == 60
         shutil.rmtree(work)
     print("outcomes", seen, "duration", round(duration, 2))
+
+
+# --------------------------------------------------------------------------- property
+
+OPS = st.one_of(
+    st.tuples(st.just("apply"), st.sampled_from([A, B]), st.integers(1, 2)),
+    st.tuples(st.just("set_latest"), st.sampled_from([A, B]), st.integers(1, 6)),
+    st.tuples(st.just("promote"), st.sampled_from([A, B]), st.integers(1, 6)),
+    st.tuples(st.just("release"), st.just(A), st.just(0)),
+    st.tuples(st.just("push"), st.just(A), st.just(0)),
+    st.tuples(st.just("forge"), st.sampled_from([A, B]), st.integers(1, 6)),
+    st.tuples(st.just("fetch"), st.just(A), st.just(0)),
+)
+
+
+def _chain(store: Any, assistant_id: str, env: str | None) -> list[Any]:
+    from gitassist.versions import latest_history
+
+    return latest_history(store, assistant_id, environment=env)
+
+
+def _forge(other: Path, assistant_id: str, version: int) -> None:
+    """In another clone, move production with plain git to any version that exists."""
+    from gitassist.store import Store
+    from gitassist.versions import make_pointer, read_latest, read_version
+
+    git(other, "fetch", "-q", "origin", "+refs/assistants/*:refs/assistants/*")
+    store = Store(other)
+    record = read_version(store, assistant_id, version)
+    if record is None:
+        return
+    previous = read_latest(store, assistant_id, "production")
+    oid = make_pointer(
+        store, assistant_id, previous=previous, version=version, max_version=version,
+        tag=record.tag, commit=record.commit, path=record.path, blob=record.blob,
+        deleted=False, reason="forged", ci={}, name="x", environment="production",
+    )  # fmt: skip
+    git(other, "push", "-q", "-f", "origin", f"{oid}:{env_ref(assistant_id, 'production')}")
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(ops=st.lists(OPS, min_size=1, max_size=9))
+def test_property_environments_never_hold_what_their_source_never_held(
+    make_repo: Callable[..., Repo], tmp_path_factory: pytest.TempPathFactory, ops: list[Any]
+) -> None:
+    """Random apply / set-latest / promote / release / push / forged push / fetch: production
+    never holds a version staging never held, staging equals latest, and every pointer value
+    ever seen stays in its ref's move history."""
+    from gitassist import assistants, promote, remote
+    from gitassist.apply import apply
+    from gitassist.errors import GitassistError
+
+    base = tmp_path_factory.mktemp("prop")
+    repo = make_repo(
+        {"gitassist.yaml": ENVS, "assistants/a.yaml": doc_yaml(A, "A", context=ctx(0))}
+    )
+    repo.commit({"assistants/b.yaml": doc_yaml(B, "B", context=ctx(0))})
+    apply(repo.store())
+    origin = base / "origin.git"
+    git(base, "init", "-q", "--bare", "-b", "main", str(origin))
+    repo.git("remote", "add", "origin", str(origin))
+    repo.git("push", "-q", "origin", "main")
+    remote.push_all(repo.store(), "origin")
+    other = base / "other"
+    git(base, "clone", "-q", str(origin), str(other))
+    seen: dict[tuple[str, str], set[str]] = {}
+    counter = 0
+    os.environ["CI"] = "1"
+    try:
+        for op, assistant_id, n in ops:
+            store = repo.store()
+            try:
+                if op == "apply":
+                    for _ in range(n):
+                        counter += 1
+                        name = "A" if assistant_id == A else "B"
+                        path = f"assistants/{name.lower()}.yaml"
+                        repo.commit({path: doc_yaml(assistant_id, name, context=ctx(counter))})
+                    apply(store)
+                elif op == "set_latest":
+                    assistants.set_latest(store, assistant_id, n)
+                elif op == "promote":
+                    promote.promote(store, assistant_id, "production", version=n, reason="p")
+                elif op == "release":
+                    promote.release(store, "staging", "production", reason="r")
+                elif op == "push":
+                    remote.push_all(store, "origin")
+                elif op == "forge":
+                    _forge(other, assistant_id, n)
+                else:
+                    remote.fetch(store, "origin")
+            except GitassistError:
+                pass  # refused or conflict: nothing moved (checked below)
+            store = repo.store()
+            for aid in (A, B):
+                staging = {s.version for s in _chain(store, aid, "staging") if not s.deleted}
+                production = _chain(store, aid, "production")
+                assert {s.version for s in production if not s.deleted} <= staging
+                latest = _chain(store, aid, None)[0]
+                assert (_chain(store, aid, "staging")[0].version, latest.version) == (
+                    latest.version,
+                    latest.version,
+                )
+                for env in ("staging", "production"):
+                    chain = {s.pointer for s in _chain(store, aid, env)}
+                    seen.setdefault((aid, env), set()).update(chain)
+                    assert seen[(aid, env)] <= chain, f"a move of {env} left its history"
+    finally:
+        os.environ.pop("CI", None)
