@@ -228,6 +228,8 @@ def test_promote_one_then_resolve_everywhere(envrepo: Repo, cli: Any) -> None:
     prod = get_sync_client(repo=envrepo.path, environment="production")
     assert prod.assistants.get(A)["version"] == 3
     assert client.assistants.get(A)["version"] == 2
+    ran = prod.runs.wait(None, A, input={"question": "q"})
+    assert ran["answer"] == "echo|v3|q"  # production's version 3, not latest's 2
 
 
 def test_bound_client_set_latest_moves_the_environment_by_promote_rules(
