@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from gitassist.cli.options import format_option, json_option, repo_option, store_for
+from gitassist.cli.options import IntRange, format_option, json_option, repo_option, store_for
 from gitassist.cli.render import emit_json, err, out, problem_line, review_output
 from gitassist.errors import ExitCode
 
@@ -125,10 +125,25 @@ def diff(base: str | None, head: str, fmt: str, exit_code: bool, repo: str) -> N
         raise SystemExit(ExitCode.CHANGES)
 
 
+class _VersionOrName(click.ParamType[str]):
+    """A version number (ASCII digits, at least 1), ``latest`` or an environment's name."""
+
+    name = "N|ENV"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = str(value).strip()
+        if text.isdigit() or text[:1] in "+-":
+            return str(IntRange(min=1).convert(text, param, ctx))
+        return text
+
+
+VERSION_OR_NAME = _VersionOrName()
+
+
 @click.command(name="diff")
 @click.argument("target")
-@click.argument("a_spec", metavar="A")
-@click.argument("b_spec", metavar="B")
+@click.argument("a_spec", metavar="A", type=VERSION_OR_NAME)
+@click.argument("b_spec", metavar="B", type=VERSION_OR_NAME)
 @format_option("human", "json", "markdown")
 @repo_option
 @review_output
