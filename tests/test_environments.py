@@ -596,3 +596,35 @@ def test_property_environments_never_hold_what_their_source_never_held(
                     assert seen[(aid, env)] <= chain, f"a move of {env} left its history"
     finally:
         os.environ.pop("CI", None)
+
+
+def test_diff_between_two_environments(envrepo: Repo, cli: Any) -> None:
+    run(cli, envrepo, "promote", "--all", "--to", "production", "--reason", "r", "--force")
+    assert "0 assistant(s) differ" in run(cli, envrepo, "diff", "--env", "production",
+                                          "--env", "staging").stdout  # fmt: skip
+    run(cli, envrepo, "set-latest", "A", "2")
+    args = ("diff", "--env", "production", "--env", "staging", "--exit-code")
+    data = json.loads(run(cli, envrepo, *args, "--json", code=ExitCode.CHANGES).stdout)
+    (row,) = data["assistants"]
+    assert (row["from_version"], row["to_version"]) == (3, 2)
+    assert any(f["path"] == "$.context.system_prompt" for f in row["fields"])
+    run(cli, envrepo, "diff", "--env", "production", code=ExitCode.USAGE)
+    run(cli, envrepo, "diff", "--env", "qa", "--env", "staging", code=ExitCode.NOT_FOUND)
+
+
+def test_a_stale_release_loses_cleanly_to_a_concurrent_promote(envrepo: Repo) -> None:
+    """Plan a release, let another writer move one production pointer, then execute the old
+    plan: it fails with a conflict and moves nothing (one wins, nothing lost)."""
+    from gitassist import promote
+    from gitassist.errors import Conflict
+
+    store = envrepo.store()
+    plan = promote.plan_release(store, "staging", "production")
+    assert len(plan.moves) == 2
+    promote.promote(envrepo.store(), "B", "production", reason="hotfix", force=True)
+    before = gitassist_refs(envrepo.path)
+    with pytest.raises(Conflict, match="moved since the plan"):
+        promote.execute(store, plan, reason="release", force=True)
+    assert gitassist_refs(envrepo.path) == before
+    done = promote.release(envrepo.store(), "staging", "production", reason="again", force=True)
+    assert [m.name for m in done.moves] == ["A"]  # B's hotfix is kept, not overwritten
