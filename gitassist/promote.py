@@ -132,10 +132,12 @@ def _source(envs: Environments, env: Environment, source: str | None) -> str | N
     return source
 
 
-def _check_target(env: Environment) -> None:
-    if env.follows_latest:
+def _check_target(env: Environment, source: str | None, version: int | None) -> None:
+    """An environment that follows latest takes only latest (``promote --all --to staging``
+    brings pointers that predate its declaration in line)."""
+    if env.follows_latest and (version is not None or source not in (None, "latest")):
         raise PromotionRefused(
-            f"environment {env.name!r} follows latest: it moves with latest",
+            f"environment {env.name!r} follows latest: it holds only what latest holds",
             hint="use `gitassist set-latest` (or apply) to move it",
         )
 
@@ -202,7 +204,7 @@ def plan_promote(
     """What ``promote TARGET --to ENV`` would do (no move when it already holds it)."""
     envs = declared(store) if envs is None else envs
     env = environment(envs, to)
-    _check_target(env)
+    _check_target(env, source, version)
     src = _source(envs, env, source)
     assistant_id = resolve_id(store, target)
     latest = read_latest(store, assistant_id)
@@ -245,7 +247,7 @@ def plan_release(
     """Every assistant whose ``to`` pointer differs from ``source``'s (``only``: these)."""
     envs = declared(store) if envs is None else envs
     env = environment(envs, to)
-    _check_target(env)
+    _check_target(env, source, None)
     src = _source(envs, env, source)
     release = Release(src or "latest", env.name)
     ids = sorted({resolve_id(store, n) for n in only}) if only else sorted(recorded_ids(store))

@@ -170,7 +170,7 @@ def test_promote_refusals_move_nothing(envrepo: Repo, cli: Any) -> None:
             "no version 9",
         ),
         (("A", "--to", "qa"), ExitCode.NOT_FOUND, "unknown environment 'qa'"),
-        (("A", "--to", "staging"), ExitCode.REFUSED, "follows latest"),
+        (("A", "--to", "staging", "--version", "2"), ExitCode.REFUSED, "follows latest"),
     ]
     for args, code, words in cases:
         result = run(cli, envrepo, "promote", *args, code=code)
@@ -181,6 +181,19 @@ def test_promote_refusals_move_nothing(envrepo: Repo, cli: Any) -> None:
         "--reason", "x", "--force", code=ExitCode.REFUSED,
     ).stderr  # fmt: skip
     assert gitassist_refs(envrepo.path) == before
+
+
+def test_environments_declared_later_are_brought_in_line_by_a_release(
+    make_repo: Callable[..., Repo], cli: Any
+) -> None:
+    repo = make_repo({"assistants/a.yaml": doc_yaml(A, "A")})
+    run(cli, repo, "apply")
+    repo.commit({"gitassist.yaml": ENVS})  # declared after A's versions exist
+    assert held(repo, A, "staging") is None
+    run(cli, repo, "promote", "--all", "--to", "staging")
+    assert held(repo, A, "staging") == 1
+    run(cli, repo, "promote", "A", "--to", "production", "--reason", "r", "--force")
+    assert held(repo, A, "production") == 1
 
 
 def test_promote_deleted_assistant_is_refused(envrepo: Repo, cli: Any) -> None:
