@@ -52,6 +52,7 @@ class Move:
     path: str = ""
     blob: str = ""
     top: int = 0
+    previous: LatestState | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -154,8 +155,10 @@ def _move(
     version: int,
     source: str | None,
     before: LatestState | None,
+    diff: bool = True,
 ) -> Move:
-    """A move of ``env``'s pointer to ``version``, checked against the rules."""
+    """A move of ``env``'s pointer to ``version``, checked against the rules (``diff``: with
+    the field changes, which parse both documents)."""
     record = read_version(store, assistant_id, version)
     if record is None:
         top = max_version(store, assistant_id)
@@ -170,26 +173,46 @@ def _move(
             hint=f"promote it to {env.promote_from} first "
             f"(`gitassist log {assistant_id} --env {env.promote_from}` shows what it held)",
         )
-    doc = store.document(Entry(record.path, record.blob))
-    old = None
-    if before is not None and not before.deleted:
-        old = store.document(Entry(before.path, before.blob))
+    changes: list[FieldChange] = []
+    if diff:
+        doc = store.document(Entry(record.path, record.blob))
+        old = None
+        if before is not None and not before.deleted:
+            old = store.document(Entry(before.path, before.blob))
+        changes, name = diff_documents(old, doc), doc.name
+    else:
+        name = _tag_name(store, record.tag) or _name(store, record.path, record.blob)
     return Move(
         assistant_id,
-        doc.name,
+        name,
         env.name,
         source or "latest",
         before.version if before is not None and not before.deleted else None,
         version,
         False,
-        diff_documents(old, doc),
+        changes,
         before.pointer if before is not None else None,
         record.tag,
         record.commit,
         record.path,
         record.blob,
         max(version, before.max_version if before else 0),
+        before,
     )
+
+
+def _tag_name(store: Store, tag: str) -> str | None:
+    """The assistant's name from its version tag's summary (``gitassist: NAME version N``),
+    without parsing the document; None if the summary is not that."""
+    import pygit2
+
+    obj = store.repo.get(tag)
+    if not isinstance(obj, pygit2.Tag):
+        return None
+    summary = obj.message.split("\n", 1)[0]
+    if not summary.startswith("gitassist: ") or " version " not in summary:
+        return None
+    return summary.removeprefix("gitassist: ").rsplit(" version ", 1)[0]
 
 
 def plan_promote(
@@ -243,8 +266,10 @@ def plan_release(
     only: Sequence[str] = (),
     prune: bool = False,
     envs: Environments | None = None,
+    diff: bool = True,
 ) -> Release:
-    """Every assistant whose ``to`` pointer differs from ``source``'s (``only``: these)."""
+    """Every assistant whose ``to`` pointer differs from ``source``'s (``only``: these;
+    ``diff``: with each move's field changes)."""
     envs = declared(store) if envs is None else envs
     env = environment(envs, to)
     _check_target(env, source, None)
@@ -275,7 +300,7 @@ def plan_release(
         if before is not None and not before.deleted and before.version == held.version:
             release.unchanged += 1
             continue
-        release.moves.append(_move(store, envs, env, assistant_id, held.version, src, before))
+        release.moves.append(_move(store, envs, env, assistant_id, held.version, src, before, diff))
     return release
 
 
@@ -298,6 +323,7 @@ def _deletion(
         before.path,
         before.blob,
         before.max_version,
+        before,
     )
 
 
@@ -340,8 +366,8 @@ def execute(
     with store.refdb.lock():
         updates = []
         for move in release.moves:
-            previous = read_latest(store, move.assistant_id, env.name)
-            if (previous.pointer if previous else None) != move.old_pointer:
+            previous = move.previous
+            if store.refdb.read(env_ref(move.assistant_id, env.name)) != move.old_pointer:
                 raise Conflict(
                     f"{env_ref(move.assistant_id, env.name)} moved since the plan was made",
                     hint="run promote again",
@@ -410,7 +436,7 @@ def release(
     envs = declared(store)
     if not dry_run:
         check_protection(environment(envs, to), reason, force)
-    plan = plan_release(store, source, to, only=only, prune=prune, envs=envs)
+    plan = plan_release(store, source, to, only=only, prune=prune, envs=envs, diff=False)
     plan.dry_run = dry_run
     if dry_run:
         return plan
