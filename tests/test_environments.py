@@ -321,6 +321,9 @@ def test_status_matrix(envrepo: Repo, cli: Any) -> None:
     }
     text = run(cli, envrepo, "status").stdout
     assert "STAGING" in text and "(<- v3 in staging)" in text
+    assert data["pending_apply"] is False
+    envrepo.commit({"assistants/a.yaml": doc_yaml(A, "A", context=ctx(4))})
+    assert "pending apply" in run(cli, envrepo, "status").stdout
 
 
 # --------------------------------------------------------------------------- remotes

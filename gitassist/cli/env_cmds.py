@@ -176,6 +176,22 @@ def _cell(cell: dict[str, Any], source: str | None) -> str:
     return text
 
 
+def _pending_apply(store: Any) -> bool:
+    """Whether the tracked branch moved past the last applied commit."""
+    import pygit2
+
+    from gitassist.environments import tracked_commit
+    from gitassist.versions import APPLIED_REF, applied_fields
+
+    head = tracked_commit(store)
+    oid = store.refdb.read(APPLIED_REF)
+    if head is None:
+        return False
+    record = store.repo.get(oid) if oid else None
+    applied = applied_fields(record)[0] if isinstance(record, pygit2.Commit) else None
+    return applied != str(head.id)
+
+
 @click.command()
 @format_option("human", "json", "markdown")
 @repo_option
@@ -189,9 +205,12 @@ def status(fmt: str, repo: str) -> None:
 
     store = store_for(repo)
     columns, rows = status_rows(store)
+    pending = _pending_apply(store)
     if fmt == "json":
-        emit_json({"environments": columns, "assistants": rows})
+        emit_json({"environments": columns, "assistants": rows, "pending_apply": pending})
         return
+    if pending:
+        out("pending apply: the tracked branch has commits apply has not recorded yet")
     envs = declared(store)
     sources = {c: (envs[c].promote_from if c in envs else None) for c in columns}
     body = [
