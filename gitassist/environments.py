@@ -46,9 +46,28 @@ def environments_at(store: Store, commit: Commit | None) -> Environments:
 
 
 def tracked_commit(store: Store) -> Commit | None:
-    """The tracked branch's commit (None before the first commit)."""
-    ref = store.repo.references.get(f"refs/heads/{store.tracked_branch()}")
+    """The tracked branch's commit (None before the first commit). The branch is the one
+    the working tree's gitassist.yaml names only when HEAD's committed gitassist.yaml names
+    the same: an uncommitted ``branch:`` never picks which declaration protects."""
+    head = store.head_commit()
+    committed = store.project_at(head).settings.branch if head is not None else None
+    if committed is not None or store.project.settings.branch is None:
+        branch = committed or store.tracked_branch()
+    else:
+        branch = _default_branch(store)
+    ref = store.repo.references.get(f"refs/heads/{branch}")
     return store.get_commit(ref.target) if ref is not None else None
+
+
+def _default_branch(store: Store) -> str:
+    """The tracked branch when no committed gitassist.yaml names one (as Store does)."""
+    origin_head = store.repo.references.get("refs/remotes/origin/HEAD")
+    if origin_head is not None and isinstance(origin_head.target, str):
+        return origin_head.target.removeprefix("refs/remotes/origin/")
+    for name in ("main", "master"):
+        if store.repo.references.get(f"refs/heads/{name}") is not None:
+            return name
+    return store.current_branch() or "main"
 
 
 def declared(store: Store) -> Environments:

@@ -128,6 +128,23 @@ def test_an_uncommitted_gitassist_yaml_never_relaxes_protection(envrepo: Repo, c
     assert gitassist_refs(envrepo.path) == before
 
 
+def test_an_uncommitted_branch_setting_does_not_pick_the_declaration(
+    envrepo: Repo, cli: Any
+) -> None:
+    envrepo.git("branch", "evil")
+    envrepo.git("switch", "-q", "evil")
+    envrepo.commit({"gitassist.yaml": "environments:\n  production: {}\n"}, "unprotected")
+    envrepo.git("switch", "-q", "main")
+    (envrepo.path / "gitassist.yaml").write_text(ENVS + "branch: evil\n")  # uncommitted
+    before = gitassist_refs(envrepo.path)
+    refused = run(
+        cli, envrepo, "promote", "A", "--to", "production", "--version", "1", "--force",
+        code=ExitCode.REFUSED,
+    )  # fmt: skip
+    assert "protected" in refused.stderr
+    assert gitassist_refs(envrepo.path) == before
+
+
 # --------------------------------------------------------------------------- follows: latest
 
 
