@@ -232,7 +232,7 @@ def test_promote_in_ci_needs_only_a_reason(
     run(cli, envrepo, "promote", "A", "--to", "production", "--reason", "ticket 1")
     assert held(envrepo, A, "production") == 3
     log = json.loads(run(cli, envrepo, "log", "A", "--env", "production", "--json").stdout)
-    assert log[0]["reason"] == "ticket 1" and log[0]["ci"].get("run_id", "77")
+    assert log[0]["reason"] == "ticket 1" and log[0]["ci"]["run_id"] == "77"
 
 
 def test_promote_one_then_resolve_everywhere(envrepo: Repo, cli: Any) -> None:
@@ -260,6 +260,8 @@ def test_promote_one_then_resolve_everywhere(envrepo: Repo, cli: Any) -> None:
     assert client.assistants.get(A)["version"] == 2
     ran = prod.runs.wait(None, A, input={"question": "q"})
     assert ran["answer"] == "echo|v3|q"  # production's version 3, not latest's 2
+    shown = run(cli, envrepo, "run", "A@production", "--input", '{"question": "q"}').stdout
+    assert "echo|v3|q" in shown
 
 
 def test_bound_client_set_latest_moves_the_environment_by_promote_rules(
