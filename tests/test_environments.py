@@ -663,3 +663,29 @@ def test_a_stale_release_loses_cleanly_to_a_concurrent_promote(envrepo: Repo) ->
     assert gitassist_refs(envrepo.path) == before
     done = promote.release(envrepo.store(), "staging", "production", reason="again", force=True)
     assert [m.name for m in done.moves] == ["A"]  # B's hotfix is kept, not overwritten
+
+
+def test_concurrent_apply_and_release_both_land(envrepo: Repo, tmp_path: Path) -> None:
+    """apply (latest + staging) and a release (production) in two processes at once: the
+    write lock orders them, both succeed, and production holds a version staging held."""
+    import subprocess
+    import sys
+
+    envrepo.commit({"assistants/a.yaml": doc_yaml(A, "A", context=ctx(4))})
+    script = tmp_path / "both.py"
+    script.write_text(
+        "import sys\nfrom gitassist.store import Store\n"
+        "from gitassist.apply import apply\nfrom gitassist.promote import release\n"
+        "store = Store(sys.argv[1])\n"
+        "if sys.argv[2] == 'apply':\n    apply(store)\n"
+        "else:\n    release(store, 'staging', 'production', reason='r')\n"
+    )
+    env = {**os.environ, "CI": "1"}
+    procs = [
+        subprocess.Popen([sys.executable, str(script), str(envrepo.path), what], env=env)
+        for what in ("apply", "release")
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    assert (held(envrepo, A, None), held(envrepo, A, "staging")) == (4, 4)
+    assert held(envrepo, A, "production") in (3, 4)
+    assert held(envrepo, B, "production") == 1
