@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     import pygit2
     from pygit2 import Commit, Tree
 
+    from gitassist.refs import RefUpdate
     from gitassist.store import Store
 
 
@@ -432,7 +433,12 @@ def delete(
 
 
 def set_latest(store: Store, target: str, version: int, *, reason: str | None = None) -> Resolved:
-    """Make ``version`` the active one (rollback or roll forward) without touching the branch."""
+    """Make ``version`` the active one (rollback or roll forward) without touching the branch.
+
+    On a store bound to an environment (``get_client(environment=…)``), moves that
+    environment's pointer instead, by :func:`gitassist.promote.promote`'s rules."""
+    if store.environment is not None:
+        return _set_environment(store, target, version, reason)
     assistant_id = resolve_id(store, target)
     state = read_latest(store, assistant_id)
     if state is None:
@@ -443,6 +449,27 @@ def set_latest(store: Store, target: str, version: int, *, reason: str | None = 
     if state.deleted:
         raise NotFound(f"assistant {assistant_id} was deleted; re-create it to use it again")
     return _move_latest(store, assistant_id, state, version, reason)
+
+
+def _set_environment(store: Store, target: str, version: int, reason: str | None) -> Resolved:
+    from gitassist.promote import promote
+
+    assert store.environment is not None
+    environment = store.environment
+    promote(store, target, environment, version=version, reason=reason or f"set_latest {version}")
+    return resolve(store, target)
+
+
+def _followers(
+    store: Store, assistant_id: str, pointer: str, before: str, why: str
+) -> list[RefUpdate]:
+    """Environments that follow latest move with it (loose refs written after latest)."""
+    from gitassist.environments import declared, follow_updates
+    from gitassist.store import ci_context
+
+    envs = declared(store)
+    moved: dict[str, tuple[str, str | None]] = {assistant_id: (pointer, before)}
+    return follow_updates(store, envs, moved, reason=why, ci=ci_context())
 
 
 def _move_latest(
@@ -478,7 +505,9 @@ def _move_latest(
         ci=ci_context(),
         name=doc.name,
     )
-    store.refdb.update([RefUpdate(latest_ref(assistant_id), pointer, state.pointer)], why)
+    updates = [RefUpdate(latest_ref(assistant_id), pointer, state.pointer)]
+    updates += _followers(store, assistant_id, pointer, state.pointer, why)
+    store.refdb.update(updates, why, atomic=len(updates) > 1)  # latest and its followers
     new_state = read_latest(store, assistant_id)
     assert new_state is not None
     return from_latest(store, new_state)

@@ -140,13 +140,16 @@ def get_client(
     headers: Mapping[str, str] | None = None,
     timeout: Any = None,
     repo: str | os.PathLike[str] | None = None,
+    environment: str | None = None,
 ) -> GitassistClient:
     """The async client for the assistant repository at ``repo`` (default: cwd).
 
     ``url``, ``api_key``, ``headers`` and ``timeout`` are the SDK's transport settings:
     accepted and ignored (``url`` without ``repo`` is an error that says to pass ``repo=``).
+    ``environment``: reads and runs resolve that environment's pointers, and ``set_latest``
+    moves them (with ``gitassist promote``'s rules), as a deployment's client would.
     """
-    return GitassistClient(Store(_repo(repo, url)))
+    return GitassistClient(_bind_env(Store(_repo(repo, url)), environment))
 
 
 @sdk_errors
@@ -157,6 +160,18 @@ def get_sync_client(
     headers: Mapping[str, str] | None = None,
     timeout: Any = None,
     repo: str | os.PathLike[str] | None = None,
+    environment: str | None = None,
 ) -> SyncGitassistClient:
     """The synchronous client for the assistant repository at ``repo`` (default: cwd)."""
-    return SyncGitassistClient(Store(_repo(repo, url)))
+    return SyncGitassistClient(_bind_env(Store(_repo(repo, url)), environment))
+
+
+def _bind_env(store: Store, environment: str | None) -> Store:
+    """``store`` bound to a declared environment (NotFound for an unknown one)."""
+    if environment is not None:
+        from gitassist.environments import declared
+        from gitassist.promote import environment as declared_environment
+
+        declared_environment(declared(store), environment)
+        store.environment = environment
+    return store

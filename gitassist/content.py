@@ -13,7 +13,7 @@ description, so "" and no description are treated alike; the stamps sync writes 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gitassist.project import default_assistant_id
@@ -184,17 +184,27 @@ class GitState:
 
     desired: dict[str, Desired]
     deleted: dict[str, str]  # id -> name of its last version
+    not_promoted: dict[str, str] = field(default_factory=dict)  # id -> name (environments)
+    environment: str | None = None
 
 
 def git_state(store: Store) -> GitState:
-    """Every assistant with a latest ref (graphs' defaults only when a file configures them)."""
+    """Every assistant with a latest ref (graphs' defaults only when a file configures them);
+    on a store bound to an environment, what that environment's pointers hold."""
     from gitassist.resolve import from_latest, recorded_ids
     from gitassist.versions import read_latest
 
     desired: dict[str, Desired] = {}
     deleted: dict[str, str] = {}
+    not_promoted: dict[str, str] = {}
+    environment = store.environment
     for assistant_id in sorted(recorded_ids(store)):
-        state = read_latest(store, assistant_id)
+        state = read_latest(store, assistant_id, environment)
+        if state is None and environment is not None:
+            latest = read_latest(store, assistant_id)
+            if latest is not None and not latest.deleted:
+                not_promoted[assistant_id] = from_latest(store, latest).document.name
+            continue
         if state is None:
             continue
         resolved = from_latest(store, state)
@@ -202,4 +212,4 @@ def git_state(store: Store) -> GitState:
             deleted[assistant_id] = resolved.document.name
         else:
             desired[assistant_id] = Desired(resolved)
-    return GitState(desired, deleted)
+    return GitState(desired, deleted, not_promoted, environment)

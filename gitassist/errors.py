@@ -23,6 +23,7 @@ class ExitCode:
     REPOSITORY = 6  # not a git repository, dirty tree, detached HEAD, wrong branch
     USER_CODE = 7  # the user's graph code raised
     REMOTE = 8  # a remote or server could not be reached or refused
+    REFUSED = 9  # an environment's rules forbid the move (never held by its source, protected)
     INTERNAL = 70  # a bug in gitassist: the traceback is written to a log file
     INTERRUPTED = 130  # Ctrl-C
 
@@ -160,6 +161,14 @@ class BadRef(RepositoryError):
     corrupt, or from a remote that holds such a ref): names the ref, exit 6."""
 
     code = "bad_ref"
+
+
+class PromotionRefused(GitassistError):
+    """An environment's rules forbid a move: a version its ``promote_from`` environment never
+    held, or a protected environment without a reason (or, outside CI, without --force)."""
+
+    exit_code = ExitCode.REFUSED
+    code = "promotion_refused"
 
 
 class UserCodeError(GitassistError):

@@ -9,9 +9,13 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from gitassist.env_config import Environment, parse_environments
 from gitassist.errors import ConfigError, Location
+
+if TYPE_CHECKING:
+    from gitassist.documents import Locator
 
 LANGGRAPH_JSON = "langgraph.json"
 CONFIG_FILE = "gitassist.yaml"
@@ -42,6 +46,10 @@ class Settings:
     branch: str | None = None  # None: the repository's main branch (origin/HEAD, main, master)
     unknown_context_keys: str = "error"  # "error" | "allow"
     deployments: tuple[Deployment, ...] = ()
+    environments: tuple[Environment, ...] = ()
+
+    def environment(self, name: str) -> Environment | None:
+        return next((e for e in self.environments if e.name == name), None)
 
 
 @dataclass(frozen=True)
@@ -151,17 +159,31 @@ def env_from(data: dict[str, Any], *, path: str = LANGGRAPH_JSON) -> str | dict[
 
 
 def parse_settings(data: Any, *, path: str = CONFIG_FILE, text: str | None = None) -> Settings:
+    """``gitassist.yaml``'s settings; ``text`` (the file's text) gives errors a line and column."""
+    locator: Locator | None = None
+    if text is not None:
+        from gitassist.documents import Locator
+
+        locator = Locator(text)
     if data is None:
         return Settings()
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must be a mapping", location=Location(path))
-    known = {"assistants_dir", "schemas_dir", "branch", "unknown_context_keys", "deployments"}
+    known = {
+        "assistants_dir",
+        "schemas_dir",
+        "branch",
+        "unknown_context_keys",
+        "deployments",
+        "environments",
+    }
     unknown = sorted(set(data) - known)
     if unknown:
+        line, column = locator.at((unknown[0],)) if locator is not None else (None, None)
         raise ConfigError(
             f"{path}: unknown option(s) {', '.join(unknown)}",
             hint=f"known options: {', '.join(sorted(known))}",
-            location=Location(path),
+            location=Location(path, line, column),
         )
     policy = data.get("unknown_context_keys", "error")
     if policy not in ("error", "allow"):
@@ -175,13 +197,47 @@ def parse_settings(data: Any, *, path: str = CONFIG_FILE, text: str | None = Non
         if not isinstance(spec, dict) or "url" not in spec:
             raise ConfigError(f"{path}: deployment {name!r} needs a url", location=Location(path))
         deployments.append(Deployment(str(name), str(spec["url"]), spec.get("api_key_env")))
+    environments = parse_environments(data.get("environments"), locator=locator, path=path)
+    deployments += _environment_deployments(environments, deployments, locator, path)
     return Settings(
         assistants_dir=_folder(data, "assistants_dir", "assistants", path, text),
         schemas_dir=_folder(data, "schemas_dir", "schemas", path, text),
         branch=data.get("branch"),
         unknown_context_keys=policy,
         deployments=tuple(deployments),
+        environments=environments,
     )
+
+
+def _environment_deployments(
+    environments: tuple[Environment, ...],
+    deployments: list[Deployment],
+    locator: Locator | None,
+    path: str,
+) -> list[Deployment]:
+    """An environment's deployment is also a named deployment (``sync NAME``); a name in
+    both ``deployments:`` and ``environments:`` must agree on the URL."""
+    named = {d.name: d for d in deployments}
+    extra = []
+    for env in environments:
+        if env.url is None:
+            continue
+        other = named.get(env.name)
+        if other is None:
+            extra.append(Deployment(env.name, env.url, env.api_key_env))
+        elif other.url.rstrip("/") != env.url.rstrip("/"):
+            line, column = (
+                locator.at(("environments", env.name, "deployment"))
+                if locator is not None
+                else (None, None)
+            )
+            raise ConfigError(
+                f"{env.name!r} is a deployment ({other.url}) and an environment with "
+                f"another deployment ({env.url})",
+                hint="give both the same url, or keep only one of them",
+                location=Location(path, line, column),
+            )
+    return extra
 
 
 def load_project(langgraph_text: str | None, config_text: str | None) -> Project:

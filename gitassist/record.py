@@ -86,6 +86,9 @@ def execute(
         tags, updates = version_updates(ctx)
         pointers = latest_moves(ctx, tags)
         absent = deletions(ctx, pruned, pointers)
+        # followers before latest: written one by one (atomic=False), a write killed between
+        # them leaves latest behind, which the next apply moves (and its followers agree)
+        updates += follower_updates(ctx, pointers)
         updates += pointer_updates(pointers)
         updates += applied_update(ctx, absent, changed=bool(updates))
         message = f"gitassist {reason}: {plan.branch} at {plan.head[:12]}"
@@ -195,6 +198,17 @@ def deletions(ctx: _Context, pruned: list[Deletion], moved: Pointers) -> dict[st
         moved[deletion.assistant_id] = (pointer, before)
         absent.pop(deletion.assistant_id, None)
     return absent
+
+
+def follower_updates(ctx: _Context, moved: Pointers) -> list[RefUpdate]:
+    """Environments that follow latest move with it, in the same transaction (their
+    declaration is the one committed in the applied commit)."""
+    if not moved:
+        return []
+    from gitassist.environments import environments_at, follow_updates
+
+    envs = environments_at(ctx.store, ctx.store.get_commit(ctx.plan.head))
+    return follow_updates(ctx.store, envs, moved, reason=ctx.reason, ci=ctx.ci)
 
 
 def pointer_updates(moved: Pointers) -> list[RefUpdate]:

@@ -143,13 +143,16 @@ class Merge:
         self.theirs.update(incoming)  # what was fetched, if the remote moved since ls-remote
         by_id: dict[str, tuple[dict[int, str], list[str]]] = {}
         applied = None
+        env_refs: dict[str, str] = {}
         for name, oid in sorted(incoming.items()):
             parsed = parse_ref(name)
             if parsed is None:  # fetched only names that parse
                 continue
             kind, assistant_id, number = parsed
             versions, latest = by_id.setdefault(assistant_id, ({}, []))
-            if kind == "applied":
+            if kind == "env":
+                env_refs[name] = oid
+            elif kind == "applied":
                 applied = oid
             elif kind == "latest":
                 latest.append(oid)
@@ -161,6 +164,8 @@ class Merge:
                 self.merge_latest(assistant_id, latest[0], final)
         if applied is not None:
             self.merge_applied(applied)
+        if env_refs:
+            self.merge_environments(env_refs)
         if self.conflicts:
             raise RefsRefused(
                 f"{len(self.conflicts)} of {self.remote}'s gitassist refs disagree with this "
@@ -343,6 +348,19 @@ class Merge:
             [pygit2.Oid(hex=theirs)],
         )
         return str(oid)
+
+    def merge_environments(self, env_refs: dict[str, str]) -> None:
+        """Environment pointers: validated, the invariant checked (docs/environments.md)."""
+        from gitassist.environments import merge_incoming
+
+        pending = {u.name: u.new for u in self.updates}
+        updates, refused, conflicts = merge_incoming(
+            self.store, env_refs, self.local, pending, force=self.force
+        )
+        self.updates += updates
+        for name, oid, why in refused:
+            self.refuse(name, oid, why)
+        self.conflicts += [RefusedRef(*c) for c in conflicts]
 
     # apply record -----------------------------------------------------------
 

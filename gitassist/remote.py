@@ -133,7 +133,8 @@ def fetch(store: Store, remote: str, *, force: bool = False) -> FetchResult:
                     name,
                     oid,
                     "not a gitassist ref name (refs/assistants/<uuid>/latest, "
-                    "refs/assistants/<uuid>/versions/<n>, refs/gitassist/applied)",
+                    "refs/assistants/<uuid>/versions/<n>, refs/assistants/<uuid>/env/<name>, "
+                    "refs/gitassist/applied)",
                 )
             else:
                 wanted.append(name)
@@ -195,6 +196,8 @@ def _invalid(store: Store, name: str, oid: str, parsed: tuple[str, str, int]) ->
             record_from_tag(store, oid, name, assistant_id=assistant_id, number=number)
         elif kind == "latest":
             latest_from_pointer(store, oid, name, assistant_id=assistant_id)
+        elif kind == "env":
+            return None  # checked with the remote's value: see plan_push
         else:
             commit = store.repo.get(oid)
             if not isinstance(commit, pygit2.Commit):
@@ -203,6 +206,12 @@ def _invalid(store: Store, name: str, oid: str, parsed: tuple[str, str, int]) ->
     except BadRef as exc:
         return exc.message.removeprefix(f"{name}: ")
     return None
+
+
+def _env_push_problem(store: Store, name: str, oid: str, have: str | None) -> str | None:
+    from gitassist.environments import push_problem
+
+    return push_problem(store, name, oid, have)
 
 
 def plan_push(store: Store, remote: str, theirs: dict[str, str]) -> list[RefUpdate]:
@@ -218,6 +227,8 @@ def plan_push(store: Store, remote: str, theirs: dict[str, str]) -> list[RefUpda
         if have == oid or parsed is None:
             continue
         problem = _invalid(store, name, oid, parsed)
+        if parsed[0] == "env":
+            problem = _env_push_problem(store, name, oid, have)
         if problem:
             refused.append(RefusedRef(name, oid, problem))
         elif have is None:

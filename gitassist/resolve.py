@@ -376,6 +376,8 @@ def resolve(store: Store, target: str, *, rev: str | None = None) -> Resolved:
     assistant with no recorded version yet (a new file, a feature branch) resolves to HEAD.
     """
     name, version = split_target(target)
+    if version is None and rev is None and store.environment is not None:
+        version = store.environment  # a client bound to an environment reads its pointer
     if rev is not None:
         commit = store.commit(rev)
         if version not in (None, "latest"):
@@ -384,6 +386,8 @@ def resolve(store: Store, target: str, *, rev: str | None = None) -> Resolved:
     assistant_id = find_id(store, name)
     if version not in (None, "latest"):
         assert version is not None
+        if not version.isdigit():
+            return from_latest(store, env_state(store, assistant_id, version))
         # ASCII digits only: int() also reads "١" (Arabic-Indic one) and fails on "²"
         if not (version.isascii() and version.isdigit()) or len(version) > 18 or int(version) < 1:
             raise NotFound(f"version must be a positive number or 'latest', not {version!r}")
@@ -400,6 +404,44 @@ def resolve(store: Store, target: str, *, rev: str | None = None) -> Resolved:
     if head is None:
         raise NotFound(f"no assistant {target!r}: the repository has no commits yet")
     return at_tree(store, assistant_id, head, source="unrecorded")
+
+
+def env_state(store: Store, assistant_id: str, environment: str) -> LatestState:
+    """What a declared environment's pointer holds (``NAME@production``); NotFound for an
+    unknown environment, an assistant it does not hold, or a deletion it holds."""
+    from gitassist.environments import declared
+
+    envs = declared(store)
+    if environment not in envs:
+        known = ", ".join(envs) or "none declared"
+        raise NotFound(
+            f"version must be a positive number, 'latest' or an environment, not "
+            f"{environment[:64]!r}",
+            hint=f"environments committed on the tracked branch: {known}",
+        )
+    state = read_latest(store, assistant_id, environment)
+    if state is None:
+        raise NotFound(
+            f"assistant {assistant_id} is not promoted to {environment!r}",
+            hint=f"gitassist promote {assistant_id} --to {environment}",
+        )
+    if state.deleted:
+        raise NotFound(f"assistant {assistant_id} is deleted in {environment!r}")
+    return state
+
+
+def version_number(store: Store, assistant_id: str, spec: str) -> int:
+    """``3`` -> 3; ``latest`` or an environment's name -> the version its pointer holds."""
+    if spec.isascii() and spec.isdigit() and len(spec) <= 18 and int(spec) >= 1:
+        return int(spec)
+    if spec.isdigit():
+        raise NotFound(f"version must be a positive number, not {spec[:20]!r}")
+    if spec == "latest":
+        state = read_latest(store, assistant_id)
+        if state is None or state.deleted:
+            raise NotFound(f"assistant {assistant_id} has no active version")
+        return state.version
+    return env_state(store, assistant_id, spec).version
 
 
 def get(store: Store, target: str) -> Resolved:

@@ -24,8 +24,8 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "runs.stream": _RUN,
     "runs.wait": _RUN,
     "runs.create": _RUN,
-    "get_client": ("repo",),
-    "get_sync_client": ("repo",),
+    "get_client": ("repo", "environment"),
+    "get_sync_client": ("repo", "environment"),
 }
 
 #: Parameters that only shape the HTTP request: accepted and ignored.

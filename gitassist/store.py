@@ -220,6 +220,7 @@ class Store:
         self._project: Project | None = None
         self._projects: dict[tuple[str, ...], Project] = {}  # by (langgraph.json, yaml) blob
         self.warnings: list[str] = []  # said once each; the CLI prints them after a command
+        self.environment: str | None = None  # a client bound to an environment (reads, runs)
 
     @property
     def repo(self) -> pygit2.Repository:

@@ -222,6 +222,7 @@ def sync(
             prune_item = _prune_item(assistant, git, graph_ids, prune)
             if prune_item is not None:
                 planned.append((prune_item, None, None))
+    planned += _not_promoted(git, on_server)
     if dry_run:
         for item, _, _ in planned:
             if item.action in ("create", "update", "re-point", "delete"):
@@ -236,6 +237,18 @@ def sync(
     report.retries = remote.retried - retries0
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _not_promoted(
+    git: GitState, on_server: dict[str, Any]
+) -> list[tuple[Item, Desired | None, int | None]]:
+    """Assistants the synced environment does not hold: never created on its deployment."""
+    why = f"not promoted to {git.environment}"
+    return [
+        (Item(assistant_id, name, "skip", "skipped", why), None, None)
+        for assistant_id, name in git.not_promoted.items()
+        if assistant_id not in on_server
+    ]
 
 
 def _describe(exc: Exception) -> str:

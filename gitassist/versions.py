@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pygit2
 
+from gitassist.env_config import valid_name
 from gitassist.errors import BadRef
 
 if TYPE_CHECKING:
@@ -40,6 +41,16 @@ def latest_ref(assistant_id: str) -> str:
 
 def version_ref(assistant_id: str, number: int) -> str:
     return f"{NAMESPACE}/{assistant_id}/versions/{number}"
+
+
+def env_ref(assistant_id: str, environment: str) -> str:
+    """The pointer of ``assistant_id`` in a declared environment (see docs/environments.md)."""
+    return f"{NAMESPACE}/{assistant_id}/env/{environment}"
+
+
+def pointer_ref(assistant_id: str, environment: str | None) -> str:
+    """``latest`` (``environment`` None) or that environment's pointer."""
+    return latest_ref(assistant_id) if environment is None else env_ref(assistant_id, environment)
 
 
 MAX_NUMBER = 10**9  # version numbers above this are not ours (and would make huge loops)
@@ -65,12 +76,13 @@ def parse_number(text: str) -> int | None:
     return int(text) if _NUMBER.match(text) and int(text) <= MAX_NUMBER else None
 
 
-RefKind = Literal["latest", "version", "applied"]
+RefKind = Literal["latest", "version", "applied", "env"]
 
 
 def parse_ref(name: str) -> tuple[RefKind, str, int] | None:
-    """``("latest", id, 0)``, ``("version", id, n)``, ``("applied", "", 0)``, or None for a
-    name that is not one of gitassist's refs."""
+    """``("latest", id, 0)``, ``("version", id, n)``, ``("applied", "", 0)``, ``("env", id,
+    0)`` (the environment is :func:`env_name`), or None for a name that is not one of
+    gitassist's refs."""
     if name == APPLIED_REF:
         return "applied", "", 0
     parts = name.split("/")
@@ -82,7 +94,14 @@ def parse_ref(name: str) -> tuple[RefKind, str, int] | None:
         number = parse_number(parts[4])
         if number is not None:
             return "version", parts[2], number
+    if len(parts) == 5 and parts[3] == "env" and valid_name(parts[4]) is None:
+        return "env", parts[2], 0
     return None
+
+
+def env_name(ref: str) -> str:
+    """The environment of an ``env`` ref (see :func:`parse_ref`)."""
+    return ref.rsplit("/", 1)[1]
 
 
 def bad_ref(ref: str, why: str) -> BadRef:
@@ -189,6 +208,7 @@ class LatestState:
     reason: str
     previous: int | None
     ci: dict[str, str] = field(default_factory=dict)
+    environment: str | None = None  # None: the latest pointer
 
 
 def _sig_text(sig: pygit2.Signature) -> str:
@@ -263,19 +283,28 @@ def holds_document(store: Store, commit: str, path: str, blob: str) -> bool:
     return str(entry.id) == blob
 
 
-def read_latest(store: Store, assistant_id: str) -> LatestState | None:
-    ref = latest_ref(assistant_id)
+def read_latest(
+    store: Store, assistant_id: str, environment: str | None = None
+) -> LatestState | None:
+    """What latest (or ``environment``'s pointer) says; None when the ref does not exist."""
+    ref = pointer_ref(assistant_id, environment)
     oid = store.refdb.read(ref)
     if oid is None:
         return None
-    return latest_from_pointer(store, oid, ref, assistant_id=assistant_id)
+    return latest_from_pointer(store, oid, ref, assistant_id=assistant_id, environment=environment)
 
 
 def latest_from_pointer(
-    store: Store, oid: str, ref: str | None = None, *, assistant_id: str | None = None
+    store: Store,
+    oid: str,
+    ref: str | None = None,
+    *,
+    assistant_id: str | None = None,
+    environment: str | None = None,
 ) -> LatestState:
     """The state in pointer commit ``oid``; :class:`BadRef` (naming ``ref``) if it is not a
-    pointer gitassist wrote for ``assistant_id``."""
+    pointer gitassist wrote for ``assistant_id`` (and, for an environment's pointer, for
+    ``environment``: another environment's pointer commit is refused)."""
     where = ref or oid[:12]
     commit = store.repo.get(oid)
     if not isinstance(commit, pygit2.Commit):
@@ -296,6 +325,11 @@ def latest_from_pointer(
     deleted = data.get("deleted", False)
     if not isinstance(deleted, bool):
         raise bad_ref(where, "its JSON 'deleted' is not true or false")
+    recorded_env = data.get("environment")
+    if environment is not None and recorded_env != environment:
+        raise bad_ref(
+            where, f"its pointer records environment {str(recorded_env)[:40]!r}, not {environment}"
+        )
     return LatestState(
         assistant_id=record_id,
         pointer=oid,
@@ -311,6 +345,7 @@ def latest_from_pointer(
         reason=_str(data, "reason", where, default=""),
         previous=previous,
         ci=_ci(data, where),
+        environment=environment,
     )
 
 
@@ -323,14 +358,24 @@ def max_version(store: Store, assistant_id: str, latest: LatestState | None = No
     return number
 
 
-def latest_history(store: Store, assistant_id: str, limit: int | None = None) -> list[LatestState]:
-    """Every move of the latest pointer, newest first (the pointer commits' first parents)."""
-    ref = latest_ref(assistant_id)
-    oid = store.refdb.read(ref)
+def latest_history(
+    store: Store,
+    assistant_id: str,
+    limit: int | None = None,
+    *,
+    environment: str | None = None,
+    start: str | None = None,
+) -> list[LatestState]:
+    """Every move of the latest pointer (or of ``environment``'s), newest first (the pointer
+    commits' first parents); ``start``: from this pointer commit instead of the ref's."""
+    ref = pointer_ref(assistant_id, environment)
+    oid = start if start is not None else store.refdb.read(ref)
     out: list[LatestState] = []
     while oid is not None and (limit is None or len(out) < limit):
         where = ref if not out else f"{ref} (move {oid[:12]})"
-        state = latest_from_pointer(store, oid, where, assistant_id=assistant_id)
+        state = latest_from_pointer(
+            store, oid, where, assistant_id=assistant_id, environment=environment
+        )
         out.append(state)
         commit = store.repo.get(oid)
         parents: list[pygit2.Oid] = (
@@ -401,8 +446,10 @@ def make_pointer(
     reason: str,
     ci: dict[str, str],
     name: str,
+    environment: str | None = None,
 ) -> str:
-    """A pointer commit for latest: tree of ``commit``, parent the previous pointer."""
+    """A pointer commit for latest (or ``environment``'s pointer): tree of ``commit``, parent
+    the previous pointer."""
     source = store.get_commit(commit)
     data = {
         "assistant_id": assistant_id,
@@ -417,12 +464,17 @@ def make_pointer(
         "reason": reason,
         "ci": ci,
     }
+    label = "latest"
+    if environment is not None:
+        data["environment"] = label = environment
     if deleted:
         summary = f"gitassist: {name} deleted (last version {version})"
+        if environment is not None:
+            summary = f"gitassist: {name} deleted in {environment} (last version {version})"
     elif previous is None or previous.deleted:
-        summary = f"gitassist: {name} latest -> version {version}"
+        summary = f"gitassist: {name} {label} -> version {version}"
     else:
-        summary = f"gitassist: {name} latest -> version {version} (was {previous.version})"
+        summary = f"gitassist: {name} {label} -> version {version} (was {previous.version})"
     sig = store.signature()
     parents = [previous.pointer] if previous is not None else []
     oid = store.repo.create_commit(

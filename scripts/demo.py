@@ -122,6 +122,15 @@ def main() -> None:
     out = sh(gitassist, "run", "support-bot", "--input", ASK, cwd=work)
     expect(out, "(system: You are warm and precise.)")
     sh(gitassist, "list", cwd=work)
+    # environments (example-repo/gitassist.yaml): staging followed latest; production is
+    # protected and takes only versions staging has held (docs/environments.md)
+    sh(gitassist, "status", cwd=work)
+    sh(gitassist, "promote", "--all", "--to", "production", "--dry-run", cwd=work)
+    sh(gitassist, "promote", "--all", "--from", "staging", "--to", "production",
+       "--reason", "first release", "--force", cwd=work)  # fmt: skip
+    out = sh(gitassist, "get", "support-bot@production", cwd=work)
+    expect(out, "You are warm and precise.")
+    sh(gitassist, "log", "support-bot", "--env", "production", cwd=work)
     print(f"\n# done: the repository is at {work}")
 
 

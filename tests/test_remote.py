@@ -396,14 +396,17 @@ EXTRA = ("deleted", "ci", "reason", "author", "committed_at")
 
 @given(st.text(max_size=80) | st.builds("refs/assistants/{}/{}".format, st.uuids(), st.text()))
 def test_parse_ref_accepts_only_canonical_names(name):
-    from gitassist.versions import latest_ref, parse_ref, version_ref
+    from gitassist.versions import env_name, env_ref, latest_ref, parse_ref, version_ref
 
     parsed = parse_ref(name)
     if parsed is not None and parsed[0] != "applied":
         kind, assistant_id, number = parsed
-        rebuilt = (
-            latest_ref(assistant_id) if kind == "latest" else version_ref(assistant_id, number)
-        )
+        if kind == "env":
+            rebuilt = env_ref(assistant_id, env_name(name))
+        elif kind == "latest":
+            rebuilt = latest_ref(assistant_id)
+        else:
+            rebuilt = version_ref(assistant_id, number)
         assert rebuilt == name
 
 

@@ -29,6 +29,18 @@ def header_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
+def _bind_environment(store: Store, target: str) -> str | None:
+    """``sync NAME`` / ``drift NAME`` where NAME is a declared environment: its pointers."""
+    if "://" in target:
+        return None
+    from gitassist.environments import declared
+
+    if target in declared(store):
+        store.environment = target
+        return target
+    return None
+
+
 def _remote(store: Store, target: str, headers: tuple[str, ...]) -> Remote:
     from gitassist.server import connect_target, parse_headers
 
@@ -91,6 +103,9 @@ def sync(
 ) -> None:
     """Make a LangGraph Server's assistants equal git's latest versions.
 
+    NAME an environment (gitassist.yaml environments: with a deployment): its
+    pointers instead of latest; assistants it does not hold are "not promoted".
+
     Creates missing assistants with the same ids, updates only those that differ,
     re-points to a server version that already holds git's content (rollbacks),
     then reads every written assistant back and corrects what the server got wrong.
@@ -110,13 +125,16 @@ def sync(
     from gitassist.sync import sync as run_sync
 
     store = store_for(repo)
+    environment = _bind_environment(store, target)
     from gitassist.cli.progress import progress
 
     with _remote(store, target, headers) as remote, progress(as_json) as tell:
         report = run_sync(store, remote, prune=prune, dry_run=dry_run, progress=tell)
     if as_json:
-        emit_json(report.to_dict())
+        emit_json({**report.to_dict(), "environment": environment})
     else:
+        if environment is not None:
+            out(f"Environment {environment}: syncing what its pointers hold")
         out("\n".join(plan_lines(report)))
     if report.failed:
         raise SystemExit(ExitCode.REMOTE)
@@ -159,8 +177,11 @@ def drift(target: str, exit_code: bool, headers: tuple[str, ...], repo: str, as_
     from gitassist.errors import ExitCode
 
     store = store_for(repo)
+    environment = _bind_environment(store, target)
     with _remote(store, target, headers) as remote:
         report = run_drift(store, remote)
+    if environment is not None and not as_json:
+        out(f"Environment {environment}: against what its pointers hold")
     if as_json:
         emit_json(report.to_dict())
     else:

@@ -29,8 +29,8 @@ Run:        gitassist run Bot --input '{"messages": [...]}'
 Deploy:     gitassist sync URL|NAME     gitassist drift NAME --exit-code
 
 Exit codes: 0 ok, 1 changes (--exit-code), 2 usage, 3 invalid, 4 not found,
-5 conflict, 6 repository state, 7 error in graph code, 8 remote, 70 bug,
-130 interrupted.
+5 conflict, 6 repository state, 7 error in graph code, 8 remote,
+9 refused by an environment's rules, 70 bug, 130 interrupted.
 """
 
 
@@ -68,6 +68,14 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "log": (
         "versions_cmds",
         "The history of TARGET's active version: who moved it, when, from which to which.",
+    ),
+    "promote": (
+        "env_cmds",
+        "Move environment pointers along the declared path (staging -> production).",
+    ),
+    "status": (
+        "env_cmds",
+        "A matrix of assistants x environments: the version each holds, and what is behind.",
     ),
     "validate": (
         "review",

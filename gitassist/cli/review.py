@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -13,6 +13,7 @@ from gitassist.errors import ExitCode
 if TYPE_CHECKING:
     from gitassist.problems import Problem
     from gitassist.schema_export import ExportedFile
+    from gitassist.store import Store
     from gitassist.validation import Report
 
 
@@ -98,9 +99,18 @@ def validate(paths: tuple[str, ...], rev: str | None, fmt: str, strict: bool, re
     help="markdown: a pull-request comment under GitHub's 65,536-character limit.",
 )
 @click.option("--exit-code", is_flag=True, help="Exit 1 when there are changes (like git diff).")
+@click.option(
+    "--env",
+    "envs",
+    multiple=True,
+    metavar="ENV",
+    help="Twice: what the first environment holds against the second (latest allowed).",
+)
 @repo_option
 @review_output
-def diff(base: str | None, head: str, fmt: str, exit_code: bool, repo: str) -> None:
+def diff(
+    base: str | None, head: str, fmt: str, exit_code: bool, envs: tuple[str, ...], repo: str
+) -> None:
     """Review assistant changes from BASE to HEAD, field by field.
 
     BASE defaults to the merge-base of the tracked branch and HEAD: what a pull
@@ -113,10 +123,19 @@ def diff(base: str | None, head: str, fmt: str, exit_code: bool, repo: str) -> N
     Examples:
       gitassist diff
       gitassist diff origin/main HEAD --format markdown > comment.md
+      gitassist diff --env production --env staging    what the next release changes
     """
     from gitassist.cli.review_render import render_markdown, render_text
     from gitassist.redact import scrub
     from gitassist.review import review
+
+    if envs:
+        if len(envs) != 2 or base is not None:
+            raise click.UsageError("--env goes twice (--env A --env B), without BASE/HEAD")
+        changed = _env_diff(store_for(repo), envs[0], envs[1], fmt)
+        if exit_code and changed:
+            raise SystemExit(ExitCode.CHANGES)
+        return
 
     result = scrub(review(store_for(repo), base, head))
     if fmt == "json":
@@ -129,25 +148,105 @@ def diff(base: str | None, head: str, fmt: str, exit_code: bool, repo: str) -> N
         raise SystemExit(ExitCode.CHANGES)
 
 
+def _env_diff(store: Store, a: str, b: str, fmt: str) -> bool:
+    """Per assistant, the document environment ``a`` holds against ``b``'s; whether any
+    differ. ``latest`` names the latest pointers."""
+    from gitassist.cli.review_render import change_markdown, change_text
+    from gitassist.environments import declared
+    from gitassist.promote import environment
+    from gitassist.redact import scrub
+    from gitassist.resolve import recorded_ids
+    from gitassist.review import compare_versions
+    from gitassist.versions import read_latest
+
+    envs = declared(store)
+    for name in (a, b):
+        if name != "latest":
+            environment(envs, name)
+    rows = []
+    for assistant_id in sorted(recorded_ids(store)):
+        left, right = (
+            read_latest(store, assistant_id, None if n == "latest" else n) for n in (a, b)
+        )
+        va = left.version if left is not None and not left.deleted else None
+        vb = right.version if right is not None and not right.deleted else None
+        if va == vb:
+            continue
+        change = None
+        if va is not None and vb is not None:
+            change = scrub(compare_versions(store, assistant_id, va, vb))
+        rows.append((assistant_id, va, vb, change))
+    if fmt == "json":
+        emit_json(
+            {
+                "from": a,
+                "to": b,
+                "assistants": [
+                    {
+                        "assistant_id": i,
+                        "from_version": va,
+                        "to_version": vb,
+                        **(c.to_dict() if c is not None else {}),
+                    }
+                    for i, va, vb, c in rows
+                ],
+            }
+        )
+        return bool(rows)
+    lines = [f"{a} -> {b}: {len(rows)} assistant(s) differ"]
+    for assistant_id, va, vb, change in rows:
+        lines.append(f"{assistant_id}: {_held(va)} -> {_held(vb)}")
+        if change is not None:
+            lines.append(change_markdown(change) if fmt == "markdown" else change_text(change))
+    out("\n".join(lines))
+    return bool(rows)
+
+
+def _held(version: int | None) -> str:
+    return f"version {version}" if version is not None else "nothing"
+
+
+class _VersionOrName(click.ParamType[str]):
+    """A version number (ASCII digits, at least 1), ``latest`` or an environment's name."""
+
+    name = "N|ENV"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = str(value).strip()
+        if text.isdigit() or text[:1] in "+-":
+            return str(IntRange(min=1).convert(text, param, ctx))
+        return text
+
+
+VERSION_OR_NAME = _VersionOrName()
+
+
 @click.command(name="diff")
 @click.argument("target")
-@click.argument("a", type=IntRange(min=1))
-@click.argument("b", type=IntRange(min=1))
+@click.argument("a_spec", metavar="A", type=VERSION_OR_NAME)
+@click.argument("b_spec", metavar="B", type=VERSION_OR_NAME)
 @format_option("human", "json", "markdown")
 @repo_option
 @review_output
-def versions_diff(target: str, a: int, b: int, fmt: str, repo: str) -> None:
+def versions_diff(target: str, a_spec: str, b_spec: str, fmt: str, repo: str) -> None:
     """Compare version A with version B of TARGET, field by field (secrets redacted).
+
+    A and B are version numbers, latest, or environments (staging, production).
 
     \b
     Examples:
       gitassist versions diff support 1 2
+      gitassist versions diff support production staging
     """
     from gitassist.cli.review_render import change_markdown, change_text
     from gitassist.redact import scrub
+    from gitassist.resolve import resolve_id, version_number
     from gitassist.review import compare_versions
 
-    change = scrub(compare_versions(store_for(repo), target, a, b))
+    store = store_for(repo)
+    assistant_id = resolve_id(store, target)
+    a, b = (version_number(store, assistant_id, s) for s in (a_spec, b_spec))
+    change = scrub(compare_versions(store, target, a, b))
     if fmt == "json":
         emit_json({"from": a, "to": b, **change.to_dict()})
     elif fmt == "markdown":

@@ -114,10 +114,13 @@ def set_latest(target: str, version: int, reason: str | None, repo: str, as_json
 @click.command()
 @click.argument("target", shell_complete=complete_target)
 @click.option("--limit", type=IntRange(min=1))
+@click.option("--env", "environment", metavar="ENV", help="That environment's pointer history.")
 @repo_option
 @json_option
-def log(target: str, limit: int | None, repo: str, as_json: bool) -> None:
+def log(target: str, limit: int | None, environment: str | None, repo: str, as_json: bool) -> None:
     """The history of TARGET's active version: who moved it, when, from which to which.
+
+    With --env ENV, the history of that environment's pointer (reasons included).
 
     \b
     Examples:
@@ -128,7 +131,12 @@ def log(target: str, limit: int | None, repo: str, as_json: bool) -> None:
     from gitassist.versions import latest_history
 
     store = store_for(repo)
-    moves = latest_history(store, resolve_id(store, target), limit)
+    if environment is not None:
+        from gitassist.environments import declared
+        from gitassist.promote import environment as declared_env
+
+        declared_env(declared(store), environment)
+    moves = latest_history(store, resolve_id(store, target), limit, environment=environment)
     if as_json:
         emit_json(
             [
@@ -155,7 +163,8 @@ def log(target: str, limit: int | None, repo: str, as_json: bool) -> None:
             else (f"{m.previous} -> {m.version}" if m.previous else f"-> {m.version}")
         )
         rows.append((when, change, m.moved_by, m.reason, m.ci.get("url", "")))
-    out(table(rows, ("WHEN (UTC)", "LATEST", "BY", "WHY", "CI")))
+    label = environment.upper() if environment else "LATEST"
+    out(table(rows, ("WHEN (UTC)", label, "BY", "WHY", "CI")))
 
 
 COMMANDS = [versions, set_latest, log]
