@@ -64,8 +64,17 @@ def remote_refs(store: Store, remote: str) -> dict[str, str]:
 
 
 def _last_line(text: str) -> str:
+    """git's own reason: its first ``fatal:``/``error:`` line (the advice after it is not)."""
     lines = text.strip().splitlines()
-    return lines[-1] if lines else "(no output)"
+    said = [line for line in lines if line.startswith(("fatal:", "error:"))]
+    return said[0] if said else lines[-1] if lines else "(no output)"
+
+
+def _remote_says(text: str) -> str | None:
+    """What the remote's hook printed (``remote: …`` lines), as the hint."""
+    said = [line[7:].strip() for line in text.splitlines() if line.startswith("remote:")]
+    said = [line for line in said if line]
+    return "the remote says: " + " / ".join(said[:3]) if said else None
 
 
 def quarantine_prefix(remote: str) -> str:
@@ -277,6 +286,10 @@ def push(store: Store, remote: str, updates: Sequence[RefUpdate], expected: dict
     proc = _run(store, *args)
     if proc.returncode != 0:
         text = (proc.stdout + proc.stderr).strip()
+        refused = [line for line in text.splitlines() if "[remote rejected]" in line]
+        if refused:  # a hook or branch protection said no: not a race, retrying cannot help
+            reason = refused[0].rpartition("[remote rejected]")[2].strip()
+            raise RemoteError(f"{remote} refused the push: {reason}", hint=_remote_says(text))
         if "stale info" in text or "rejected" in text or "fetch first" in text:
             raise Conflict(
                 f"{remote} moved while pushing (another apply or push won the race)",
