@@ -395,6 +395,8 @@ def delete(
 
 def set_latest(store: Store, target: str, version: int, *, reason: str | None = None) -> Resolved:
     """Make ``version`` the active one (rollback or roll forward) without touching the branch."""
+    if isinstance(version, bool) or not isinstance(version, int):  # "1" would look like a bad ref
+        raise ValidationFailed(f"version must be an integer, not {version!r}", [])
     assistant_id = resolve_id(store, target)
     state = read_latest(store, assistant_id)
     if state is None:

@@ -141,7 +141,7 @@ def versions_diff(target: str, a: int, b: int, fmt: str, repo: str) -> None:
 
     \b
     Examples:
-      gitassist versions diff support 1 2
+      gitassist versions diff support-bot 1 2
     """
     from gitassist.cli.review_render import change_markdown, change_text
     from gitassist.redact import scrub

@@ -195,7 +195,7 @@ def run(
 
     TARGET is an assistant id, graph id, file stem or unique name, optionally
     with @N or @latest; with --thread it may be left out to continue the
-    thread's own assistant. Examples:
+    thread's own assistant.
 
     \b
     Examples:
