@@ -43,7 +43,10 @@ def is_document(path: str, mode: int) -> bool:
 
 def skipped_warning(paths: list[str]) -> str:
     """One warning naming what the assistants folder holds that is not a document."""
-    shown = ", ".join(sorted(paths)[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
+    # a control character in a name stays escaped: a file named "x\n::error::…" must not
+    # print a line of its own (a CI log would run it as a workflow command)
+    names = ["".join(c if c.isprintable() else repr(c)[1:-1] for c in p) for p in sorted(paths)]
+    shown = ", ".join(names[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
     return (
         f"{len(paths)} file(s) under the assistants directory are not assistant documents "
         f"(only regular *.yaml/*.yml files are read): {shown}"

@@ -123,3 +123,17 @@ def test_init_then_create_warns_about_nothing(tmp_path, run_cli):
     (target / "assistants" / "notes.txt").write_text("x")
     proc = run_cli("-C", str(target), "validate")
     assert "assistants/notes.txt" in proc.stderr and ".gitkeep" not in proc.stderr
+
+
+def test_a_file_name_cannot_print_a_workflow_command_line(make_repo, run_cli):
+    """`validate --format github` (the Action's step) escapes annotations; the warning about
+    files that are not documents must not print a hostile name's newline either."""
+    repo = make_repo()
+    repo.commit({"assistants/x\n::error file=README.md::pwned\n.txt": "x"}, "hostile name")
+    before = snapshot(repo)
+    proc = run_cli("validate", "--format", "github", "-C", str(repo.path))
+    assert proc.returncode == 0, proc.stderr
+    lines = (proc.stdout + proc.stderr).splitlines()
+    assert not any(line.startswith("::error") for line in lines), lines
+    assert "assistants/x\\n::error file=README.md::pwned\\n.txt" in proc.stderr
+    assert snapshot(repo) == before
