@@ -137,3 +137,16 @@ def test_a_file_name_cannot_print_a_workflow_command_line(make_repo, run_cli):
     assert not any(line.startswith("::error") for line in lines), lines
     assert "assistants/x\\n::error file=README.md::pwned\\n.txt" in proc.stderr
     assert snapshot(repo) == before
+
+
+def test_a_run_without_input_is_a_usage_error_not_the_graphs_fault(make_repo, run_cli):
+    """`gitassist run Bot` (no --input) or `--input -` with an empty stdin: exit 2 before
+    anything runs, not exit 7 'the graph failed' (EmptyInputError from LangGraph)."""
+    repo = make_repo({"assistants/a.yaml": doc_yaml(str(uuid.uuid4()))})
+    before = snapshot(repo)
+    for args in (["run", "Bot"], ["run", "Bot", "--input", "-"]):
+        proc = run_cli(*args, "--json", "-C", str(repo.path))
+        assert proc.returncode == ExitCode.USAGE, proc.stderr
+        assert "a new run needs --input" in json.loads(proc.stderr)["message"]
+    assert snapshot(repo) == before
+    assert not (repo.path / ".gitassist" / "threads.sqlite").exists()
