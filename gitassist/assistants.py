@@ -437,6 +437,8 @@ def set_latest(store: Store, target: str, version: int, *, reason: str | None = 
 
     On a store bound to an environment (``get_client(environment=…)``), moves that
     environment's pointer instead, by :func:`gitassist.promote.promote`'s rules."""
+    if isinstance(version, bool) or not isinstance(version, int):  # "1" would look like a bad ref
+        raise ValidationFailed(f"version must be an integer, not {version!r}", [])
     if store.environment is not None:
         return _set_environment(store, target, version, reason)
     assistant_id = resolve_id(store, target)

@@ -64,8 +64,21 @@ def remote_refs(store: Store, remote: str) -> dict[str, str]:
 
 
 def _last_line(text: str) -> str:
+    """git's own reason: its first ``fatal:``/``error:`` line (the advice after it is not)."""
     lines = text.strip().splitlines()
-    return lines[-1] if lines else "(no output)"
+    said = [line for line in lines if line.startswith(("fatal:", "error:"))]
+    return said[0] if said else lines[-1] if lines else "(no output)"
+
+
+_REFUSALS = ("declined", "denied", "deny", "protected")
+_RACES = ("stale info", "fetch first", "cannot lock ref", "but expected")
+
+
+def _remote_says(text: str) -> str | None:
+    """What the remote's hook printed (``remote: …`` lines), as the hint."""
+    said = [line[7:].strip() for line in text.splitlines() if line.startswith("remote:")]
+    said = [line for line in said if line]
+    return "the remote says: " + " / ".join(said[:3]) if said else None
 
 
 def quarantine_prefix(remote: str) -> str:
@@ -288,6 +301,16 @@ def push(store: Store, remote: str, updates: Sequence[RefUpdate], expected: dict
     proc = _run(store, *args)
     if proc.returncode != 0:
         text = (proc.stdout + proc.stderr).strip()
+        # a hook or branch protection said no: not a race (an atomic push's other refs then
+        # read "atomic transaction failed"; a lost lease reads stale info / cannot lock ref)
+        refused = [
+            line.rpartition("[remote rejected]")[2].strip()
+            for line in text.splitlines()
+            if "[remote rejected]" in line and any(w in line for w in _REFUSALS)
+        ]
+        if refused and not any(w in text for w in _RACES):
+            reason = refused[0]
+            raise RemoteError(f"{remote} refused the push: {reason}", hint=_remote_says(text))
         if "stale info" in text or "rejected" in text or "fetch first" in text:
             raise Conflict(
                 f"{remote} moved while pushing (another apply or push won the race)",

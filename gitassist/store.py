@@ -43,11 +43,28 @@ def is_document(path: str, mode: int) -> bool:
 
 def skipped_warning(paths: list[str]) -> str:
     """One warning naming what the assistants folder holds that is not a document."""
-    shown = ", ".join(sorted(paths)[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
+    # a control character in a name stays escaped: a file named "x\n::error::…" must not
+    # print a line of its own (a CI log would run it as a workflow command)
+    names = ["".join(c if c.isprintable() else repr(c)[1:-1] for c in p) for p in sorted(paths)]
+    shown = ", ".join(names[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
     return (
         f"{len(paths)} file(s) under the assistants directory are not assistant documents "
         f"(only regular *.yaml/*.yml files are read): {shown}"
     )
+
+
+def _utf8(name: str, read: Callable[[str], str | None]) -> str | None:
+    """``read(name)``; a file that is not UTF-8 text is a configuration error, not a crash."""
+    try:
+        return read(name)
+    except UnicodeDecodeError as exc:
+        from gitassist.errors import ConfigError, Location
+
+        raise ConfigError(
+            f"not UTF-8 text (undecodable byte at offset {exc.start})",
+            hint=f"save {name} as UTF-8",
+            location=Location(name),
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -128,6 +145,7 @@ _SUPPORTED_EXTENSIONS = frozenset(
     {"noop", "preciousobjects", "worktreeconfig", "objectformat"}  # libgit2 opens these
 )
 TMP_SUFFIX = ".gitassist-tmp"
+KEEP = ".gitkeep"  # what `gitassist init` puts in the empty assistants folder: not warned about
 
 
 def _temp_path(target: Path) -> Path:
@@ -261,7 +279,7 @@ class Store:
         """langgraph.json and gitassist.yaml from the working tree."""
         if self._project is None:
             self._project = load_project(
-                self._read_work(LANGGRAPH_JSON), self._read_work(CONFIG_FILE)
+                _utf8(LANGGRAPH_JSON, self._read_work), _utf8(CONFIG_FILE, self._read_work)
             )
         return self._project
 
@@ -273,7 +291,8 @@ class Store:
         found = self._projects.get(blobs)
         if found is None:
             found = load_project(
-                self.read_path(tree, LANGGRAPH_JSON), self.read_path(tree, CONFIG_FILE)
+                _utf8(LANGGRAPH_JSON, lambda name: self.read_path(tree, name)),
+                _utf8(CONFIG_FILE, lambda name: self.read_path(tree, name)),
             )
             self._projects[blobs] = found
         return found
@@ -423,7 +442,7 @@ class Store:
                 self._walk(item, path, out, skipped)
             elif is_document(path, item.filemode):
                 out[path] = Entry(path, str(item.id))
-            elif skipped is not None and not path.endswith(TMP_SUFFIX):
+            elif skipped is not None and not path.endswith(TMP_SUFFIX) and item.name != KEEP:
                 skipped.append(path)
 
     def blob_text(self, blob: str) -> str:

@@ -450,7 +450,7 @@ def _work_documents(store: Store, base: str, skipped: list[str]) -> list[str]:
     followed); other files, unless git ignores them, go to ``skipped``."""
     import os
 
-    from gitassist.store import TMP_SUFFIX, YAML_SUFFIXES
+    from gitassist.store import KEEP, TMP_SUFFIX, YAML_SUFFIXES
     from gitassist.worktree import check_path
 
     check_path(store.root, base)  # a symlinked (or escaping) assistants folder is refused
@@ -463,7 +463,11 @@ def _work_documents(store: Store, base: str, skipped: list[str]) -> list[str]:
             path, full = f"{rel}/{name}", Path(top) / name
             if name.endswith(YAML_SUFFIXES) and full.is_file() and not full.is_symlink():
                 out.append(path)
-            elif not name.endswith(TMP_SUFFIX) and not store.repo.path_is_ignored(path):
+            elif (
+                name != KEEP
+                and not name.endswith(TMP_SUFFIX)
+                and not store.repo.path_is_ignored(path)
+            ):
                 skipped.append(path)
     return sorted(out)
 

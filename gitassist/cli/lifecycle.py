@@ -195,7 +195,7 @@ def create(
     """Create an assistant for GRAPH_ID and commit its file.
 
     On the tracked branch this records version 1 and makes it active; on another
-    branch it only commits. Example:
+    branch it only commits.
 
     \b
     Examples:
@@ -367,7 +367,7 @@ def update(
 
     \b
     Examples:
-      gitassist update support --set system_prompt="Be brief."
+      gitassist update support-bot --set system_prompt="Be brief."
     """
     from gitassist import assistants as ops
     from gitassist.store import parse_author

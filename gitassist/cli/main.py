@@ -164,8 +164,8 @@ output, errors included, is redacted (docs/security.md#secrets)."""
 
 
 def _is_review(args: list[str]) -> bool:
-    words = [a for a in args if not a.startswith("-")][:2]
-    return any(tuple(words[: len(c)]) == c for c in REVIEW_COMMANDS)
+    words = [a for i, a in enumerate(args) if not a.startswith("-") and args[i - 1 : i] != ["-C"]]
+    return any(tuple(words[:2][: len(c)]) == c for c in REVIEW_COMMANDS)
 
 
 def _crash_log(redact: bool = False) -> Path:
@@ -241,7 +241,15 @@ def _main(args: list[str], *, review: bool) -> None:
         err("aborted")
         sys.exit(ExitCode.INTERRUPTED)
     except click.ClickException as exc:
-        exc.show(file=sys.stderr)
+        if as_json:  # docs/exit-codes.md: with --json every error is a JSON object on stderr
+            code = "usage" if exc.exit_code == ExitCode.USAGE else "error"
+            data = {"error": code, "message": exc.format_message()}
+            ctx = getattr(exc, "ctx", None)
+            if ctx is not None:
+                data["hint"] = f"see `{ctx.command_path} --help`"
+            err(dumps(data))
+        else:
+            exc.show(file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err("interrupted")
@@ -250,7 +258,11 @@ def _main(args: list[str], *, review: bool) -> None:
         sys.exit(ExitCode.OK)
     except Exception as exc:  # a bug: say where the traceback went, never dump it
         path = _crash_log(redact=review)
-        err(f"internal error: {type(exc).__name__}: {exc}")
-        err(f"this is a bug in gitassist; the traceback is in {path}")
+        message = f"internal error: {type(exc).__name__}: {exc}"
+        if as_json:
+            err(dumps({"error": "internal", "message": message, "crash_log": str(path)}))
+        else:
+            err(message)
+            err(f"this is a bug in gitassist; the traceback is in {path}")
         sys.exit(ExitCode.INTERNAL)
     sys.exit(code if isinstance(code, int) else 0)

@@ -235,8 +235,8 @@ def versions_diff(target: str, a_spec: str, b_spec: str, fmt: str, repo: str) ->
 
     \b
     Examples:
-      gitassist versions diff support 1 2
-      gitassist versions diff support production staging
+      gitassist versions diff support-bot 1 2
+      gitassist versions diff support-bot production staging
     """
     from gitassist.cli.review_render import change_markdown, change_text
     from gitassist.redact import scrub

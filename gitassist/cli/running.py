@@ -199,7 +199,7 @@ def run(
 
     TARGET is an assistant id, graph id, file stem or unique name, optionally
     with @N or @latest; with --thread it may be left out to continue the
-    thread's own assistant. Examples:
+    thread's own assistant.
 
     \b
     Examples:
@@ -217,13 +217,19 @@ def run(
         if input_text is not None:
             raise click.UsageError("pass either --input or --resume, not both")
         command = {"resume": _resume_value(resume_text)}
+    graph_input = _input(input_text)
+    if graph_input is None and command is None and thread_id is None:  # the graph would fail
+        raise click.UsageError(
+            "a new run needs --input (a JSON object, @FILE, or - with it on stdin); "
+            "only a --thread run may continue without one"
+        )
     runner = _runner(repo)
     modes = ["values"] if wait else _stream_modes(stream_modes)
     parts = runner.stream(
         thread_id,
         target,
         command=command,
-        input=_input(input_text),
+        input=graph_input,
         stream_mode=modes,
         context=parse_mapping(context_text, "--context"),
         rev=rev,

@@ -25,8 +25,8 @@ def versions(
 
     \b
     Examples:
-      gitassist versions support
-      gitassist versions diff support 1 2     compare two versions (see its --help)
+      gitassist versions support-bot
+      gitassist versions diff support-bot 1 2  compare two versions (see its --help)
     """
     if target == "diff":
         from gitassist.cli.review import versions_diff
