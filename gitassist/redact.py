@@ -89,11 +89,11 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "openai",
-        "OpenAI API keys (`sk-…`, `sk-proj-…`, `sk-svcacct-…`: 20+ characters with a digit and "
-        "an upper-case letter)",
+        "OpenAI API keys (`sk-proj-…`, `sk-svcacct-…`, `sk-admin-…`: 20+ characters; a bare "
+        "`sk-…`: 20+ characters with a digit and an upper-case letter)",
         "sk-",
-        r"(?<![A-Za-z0-9])sk-(?:proj-|svcacct-|admin-)?(?=[A-Za-z_\-]*[0-9])(?=[a-z0-9_\-]*[A-Z])"
-        r"[A-Za-z0-9_\-]{20,}",
+        r"(?<![A-Za-z0-9])sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{20,}"
+        r"|(?=[A-Za-z_\-]*[0-9])(?=[a-z0-9_\-]*[A-Z])[A-Za-z0-9_\-]{20,})",
     ),
     _rule(
         "stripe",

@@ -136,7 +136,6 @@ def printed_secrets(outcome: Outcome, planted: list[str]) -> list[str]:
 
 # --------------------------------------------------------------------------- building YAML
 
-SECRET_PREFIXES = ("sk-proj-", "sk-ant-api03-", "ghp_", "github_pat_11", "xoxb-", "AKIA")
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 ODD_SCALARS = (
@@ -251,10 +250,24 @@ def _quote(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
-secrets = st.builds(
-    lambda prefix, body: prefix + body,
-    st.sampled_from(SECRET_PREFIXES),
-    st.text(alphabet=_ALNUM, min_size=24, max_size=48),
+_UPPER_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+def _token(prefix: str, *parts: tuple[str, int]) -> st.SearchStrategy[str]:
+    """``prefix`` then fixed-length runs of ``alphabet`` (joined by ``_``/``-`` as given)."""
+    runs = [st.text(alphabet=alphabet, min_size=n, max_size=n) for alphabet, n in parts]
+    return st.tuples(*runs).map(lambda xs: prefix + "".join(xs))
+
+
+# Secrets in the shapes the real services issue (the prefixes, lengths and alphabets of the
+# detector's true-positive corpus, tests/data/secrets/true_positives.txt).
+secrets = st.one_of(
+    _token("sk-proj-", (_ALNUM, 48)),
+    _token("sk-ant-api03-", (_ALNUM, 93)),
+    _token("ghp_", (_ALNUM, 36)),
+    _token("github_pat_11", (_UPPER_DIGITS, 20), ("_", 1), (_ALNUM, 59)),
+    _token("xoxb-", ("0123456789", 12), ("-", 1), ("0123456789", 12), ("-", 1), (_ALNUM, 24)),
+    _token("AKIA", (_UPPER_DIGITS, 16)),
 )
 
 

@@ -24,6 +24,7 @@ from tests.strategies import (
     assert_user_outcome,
     hostile_document,
     hostile_settings,
+    printed_secrets,
     run_main,
 )
 
@@ -391,6 +392,7 @@ def test_review_commands_never_crash_on_hostile_documents(
     event(f"validate exit {outcomes[0].code}")  # see --hypothesis-show-statistics
     for outcome in outcomes:
         assert_user_outcome(outcome)
+        assert not printed_secrets(outcome, doc.secrets), outcome.output  # review output is public
 
 
 _REPOS: dict[int, tuple[object, str]] = {}
