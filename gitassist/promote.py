@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from gitassist.environments import declared, held_versions
 from gitassist.errors import Conflict, GitassistError, NotFound, PromotionRefused
 from gitassist.field_diff import diff_documents
+from gitassist.progress import noop
 from gitassist.refs import RefUpdate
 from gitassist.resolve import recorded_ids, resolve_id
 from gitassist.store import Entry, ci_context
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from gitassist.env_config import Environment
     from gitassist.environments import Environments
     from gitassist.field_diff import FieldChange
+    from gitassist.progress import Progress
     from gitassist.store import Store
     from gitassist.versions import LatestState
 
@@ -267,16 +269,19 @@ def plan_release(
     prune: bool = False,
     envs: Environments | None = None,
     diff: bool = True,
+    progress: Progress | None = None,
 ) -> Release:
     """Every assistant whose ``to`` pointer differs from ``source``'s (``only``: these;
-    ``diff``: with each move's field changes)."""
+    ``diff``: with each move's field changes; ``progress`` is told of each one compared)."""
     envs = declared(store) if envs is None else envs
     env = environment(envs, to)
     _check_target(env, source, None)
     src = _source(envs, env, source)
     release = Release(src or "latest", env.name)
     ids = sorted({resolve_id(store, n) for n in only}) if only else sorted(recorded_ids(store))
-    for assistant_id in ids:
+    tell = noop if progress is None else progress
+    for done, assistant_id in enumerate(ids, 1):
+        tell("promote", done, len(ids))
         held = read_latest(store, assistant_id, src)
         before = read_latest(store, assistant_id, env.name)
         if held is None:

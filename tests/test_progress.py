@@ -139,3 +139,28 @@ def test_sync_counts_every_assistant_compared_and_written(example_repo, tmp_path
     assert compared == [("compare", i, 3) for i in range(1, 4)]
     assert written == [("sync", i, len(report.items)) for i in range(1, len(report.items) + 1)]
     assert report.counts().get("created") == 3
+
+
+ENVIRONMENTS = """environments:
+  staging: {follows: latest}
+  production: {promote_from: staging}
+"""
+
+
+def test_release_planning_counts_every_assistant(make_repo):
+    from gitassist.promote import plan_release
+
+    repo = make_repo(
+        {
+            "gitassist.yaml": ENVIRONMENTS,
+            **{
+                f"assistants/bot{i:03}.yaml": doc_yaml(str(uuid.uuid4()), name=f"Bot {i}")
+                for i in range(FILES)
+            },
+        }
+    )
+    apply(repo.store())  # staging follows latest: every assistant is in staging now
+    calls = Calls()
+    release = plan_release(repo.store(), "staging", "production", progress=calls)
+    assert len(release.moves) == FILES
+    assert calls == [("promote", i, FILES) for i in range(1, FILES + 1)]

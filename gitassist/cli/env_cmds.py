@@ -100,7 +100,10 @@ def promote(
     if all_:
         if target is not None or version is not None:
             raise click.UsageError("--all takes no TARGET and no --version")
-        plan = ops.plan_release(store, source, to, only=only, prune=prune)
+        from gitassist.cli.progress import progress
+
+        with progress(fmt == "json") as tell:
+            plan = ops.plan_release(store, source, to, only=only, prune=prune, progress=tell)
         plan.dry_run = dry_run
         if fmt != "json":
             _render(plan, fmt)  # the plan first, then the one transaction
