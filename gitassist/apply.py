@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 import pygit2
 
 from gitassist.errors import Conflict, RepositoryError, ShallowClone
-from gitassist.plan import Plan, make_plan
+from gitassist.plan import make_plan
 from gitassist.record import ApplyResult, execute
 
 if TYPE_CHECKING:
+    from gitassist.plan_records import Plan
     from gitassist.progress import Progress
     from gitassist.ref_merge import FetchResult
     from gitassist.store import Store

@@ -27,7 +27,7 @@ from gitassist.versions import (
 )
 
 if TYPE_CHECKING:
-    from gitassist.plan import Deletion, Plan
+    from gitassist.plan_records import Deletion, Plan
     from gitassist.store import Store
     from gitassist.versions import LatestState
 

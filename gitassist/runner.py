@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from gitassist.resolve import Resolved
     from gitassist.schemas import SchemaSet
     from gitassist.store import Store
-    from gitassist.threads import ThreadDB
+    from gitassist.thread_db import ThreadDB
 
 __all__ = ["PreparedRun", "Provenance", "Runner", "prepare"]
 

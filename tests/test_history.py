@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from conftest import doc_yaml
 
-from gitassist import history, plan
+from gitassist import history, plan, plan_walk
 from gitassist.index import changed_entries
 from gitassist.store import Store
 
@@ -45,7 +45,7 @@ def test_one_pass_matches_the_per_commit_diffs(make_repo: Any) -> None:
     repo = history_repo(make_repo)
     store = Store(repo.path)
     head = store.get_commit(repo.git("rev-parse", "HEAD"))
-    commits = plan.first_parent_range(store, head, None)
+    commits = plan_walk.first_parent_range(store, head, None)
     fast = history.first_parent_changes(store, str(head.id), None)
     assert set(fast) == {str(c.id) for c in commits}
     parent = None

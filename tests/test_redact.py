@@ -189,8 +189,9 @@ def test_any_name_and_value_renders_inert(names: list[str], value: str) -> None:
 
 
 def test_plan_markdown_escapes_names() -> None:
+    from gitassist.applied import AppliedRecord
     from gitassist.cli.apply_cmds import plan_lines
-    from gitassist.plan import AppliedRecord, NewVersion, Plan
+    from gitassist.plan_records import NewVersion, Plan
 
     version = NewVersion(
         "1" * 8, "Bot <!-- @org/team ![x](http://e/x)", 1, "c" * 40, "a.yaml", "b" * 40, "created"

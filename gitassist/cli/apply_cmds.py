@@ -15,7 +15,7 @@ from gitassist.cli.render import emit_json, err, out, review_output, short
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from gitassist.plan import Plan
+    from gitassist.plan_records import Plan
     from gitassist.ref_merge import RefusedRef
 
 
