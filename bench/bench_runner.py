@@ -85,7 +85,7 @@ def median_ms(fn: Callable[[], Any], n: int) -> float:
 def run_bench(n: int) -> dict[str, Any]:
     from gitassist import get_sync_client
     from gitassist.graphs import load_graph
-    from gitassist.runner import prepare
+    from gitassist.run_prepare import prepare
 
     with tempfile.TemporaryDirectory(prefix="gitassist-bench-") as tmp:
         root = Path(tmp)
