@@ -77,7 +77,7 @@ def cold_first_call(repo: Path) -> dict[str, float]:
 
 def bench_names(repo: Path, repeats: int) -> dict[str, float]:
     from gitassist import get_sync_client
-    from gitassist.resolve import resolve_id
+    from gitassist.naming import resolve_id
     from gitassist.store import Store
 
     store = Store(repo)

@@ -66,10 +66,10 @@ def _wrap(owner: Any, attr: str, label: str) -> None:
 def instrument() -> list[str]:
     """Wrap the steps of an update; returns the labels in report order."""
     import gitassist.assistants as A
+    import gitassist.naming as N
     import gitassist.plan as P
     import gitassist.record as W
     import gitassist.refs as R
-    import gitassist.resolve as Q
     import gitassist.store as S
     import gitassist.validation as V
 
@@ -79,7 +79,7 @@ def instrument() -> list[str]:
         (A, "_existing", "  _existing (create: is the id taken)"),
         (A, "new_path", "  new_path (create: free file name)"),
         (A, "render_new", "  render_new (create: ruamel dump)"),
-        (Q, "find_id", "  find_id"),
+        (N, "find_id", "  find_id"),
         (A, "index_at", "  index_at (apply record + diff to HEAD)"),
         (A, "_update_base", "  _update_base (latest pointer)"),
         (A, "render_update", "  render_update (ruamel round-trip)"),

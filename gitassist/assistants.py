@@ -19,17 +19,10 @@ from gitassist.applied import index_at
 from gitassist.documents import AssistantDocument, render_new, render_update
 from gitassist.edits import edit_context, run_config
 from gitassist.errors import Conflict, NotFound, RepositoryError, ValidationFailed
+from gitassist.naming import is_uuid, resolve_id
 from gitassist.plan import hold_unrelated, make_plan
 from gitassist.record import check_plan, execute
-from gitassist.resolve import (
-    Resolved,
-    at_tree,
-    from_latest,
-    get_version,
-    is_uuid,
-    resolve,
-    resolve_id,
-)
+from gitassist.resolve import Resolved, at_tree, from_latest, get_version, resolve
 from gitassist.schemas import document_schema_ref
 from gitassist.store import Entry
 from gitassist.versions import (

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from gitassist import assistants as ops
 from gitassist import resolve as reads
+from gitassist import search as listing
 from gitassist.client_base import (
     assistant_api,
     check_page,
@@ -276,7 +277,7 @@ class SyncAssistantsClient:
         bad = [k for k in select or () if k not in ASSISTANT_KEYS]
         if bad:
             raise ValidationFailed(f"select: unknown field {bad[0]!r}", [])
-        page, total = reads.search_page(
+        page, total = listing.search_page(
             self._store,
             graph_id=graph_id,
             metadata=None if metadata is None else dict(metadata),
@@ -306,7 +307,7 @@ class SyncAssistantsClient:
         params: Mapping[str, Any] | None = None,
     ) -> int:
         meta = None if metadata is None else dict(metadata)
-        return reads.count(self._store, graph_id=graph_id, metadata=meta, name=name)
+        return listing.count(self._store, graph_id=graph_id, metadata=meta, name=name)
 
     @sdk_errors
     def get_versions(

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 from gitassist.environments import declared, held_versions
 from gitassist.errors import Conflict, GitassistError, NotFound, PromotionRefused
 from gitassist.field_diff import diff_documents
+from gitassist.naming import resolve_id
 from gitassist.progress import noop
 from gitassist.refs import RefUpdate
-from gitassist.resolve import recorded_ids, resolve_id
+from gitassist.resolve import recorded_ids
 from gitassist.store import Entry, ci_context
 from gitassist.versions import env_ref, make_pointer, max_version, read_latest, read_version
 

@@ -1,36 +1,31 @@
-"""Resolving assistants: names to ids and versions, reading documents, search and versions.
+"""Resolving assistants: reading the document a name points at, and its versions.
 
 Read-only: each function takes a :class:`~gitassist.store.Store` and returns data (frozen
 :class:`Resolved` records or the plain dicts of the LangGraph API); nothing here writes,
 prints or exits. An assistant is named by id, graph id (its default assistant), file stem or
-unique name, optionally with ``@N`` or ``@latest`` (see :func:`resolve`).
+unique name (:mod:`gitassist.naming`), optionally with ``@N`` or ``@latest`` (see
+:func:`resolve`); searching is :mod:`gitassist.search`.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
+from gitassist import naming
 from gitassist.applied import index_at
 from gitassist.documents import AssistantDocument
-from gitassist.errors import Conflict, NotFound
+from gitassist.errors import NotFound
 from gitassist.project import default_assistant_id
 from gitassist.store import Entry
 from gitassist.versions import LatestState, iso, max_version, read_latest, read_version
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from pygit2 import Commit
 
-    from pygit2 import Commit, Tree
-
-    from gitassist import summary
-    from gitassist.index import IndexEntry
     from gitassist.store import Store
-    from gitassist.summary import Summary
 
 Source = Literal["version", "unrecorded", "default", "rev"]
-SORT_KEYS = ("assistant_id", "created_at", "updated_at", "name", "graph_id")
 
 
 @dataclass(frozen=True)
@@ -86,157 +81,6 @@ class Resolved:
             "recorded_by": self.recorded_by,
             "ci": self.ci,
         }
-
-
-# --------------------------------------------------------------------------- naming
-
-
-def split_target(target: str) -> tuple[str, str | None]:
-    """``name@3`` -> ("name", "3"); ``name@latest`` -> ("name", "latest")."""
-    if "@" in target:
-        name, _, version = target.rpartition("@")
-        return name, version
-    return target, None
-
-
-def is_uuid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return True
-
-
-def find_id(store: Store, name: str, tree: Tree | None = None) -> str:
-    """An assistant id from an id, a graph id, a file stem or a unique name."""
-    if is_uuid(name):
-        return str(uuid.UUID(name))
-    if store.project.has_graph(name):
-        return default_assistant_id(name)
-    head = store.head_commit()
-    tree = tree if tree is not None else (head.tree if head is not None else None)
-    if tree is not None:
-        found = _by_file(store, name, tree)
-        if found is not None:
-            return found
-    matches = _named(store, tree, name)
-    if len(matches) == 1:
-        return matches[0].assistant_id
-    if len(matches) > 1:
-        raise Conflict(
-            f"{len(matches)} assistants are named {name!r}",
-            hint="name it by id or file stem: " + ", ".join(m.path for m in matches),
-        )
-    raise NotFound(
-        f"no assistant {name!r}",
-        hint="name an assistant by id, graph id, file stem or unique name; "
-        "`gitassist list` shows them",
-    )
-
-
-def _by_file(store: Store, name: str, tree: Tree) -> str | None:
-    """The id in the file ``name`` names: a path relative to the assistants directory
-    (``team/bot``, ``bot``, with or without ``.yaml``) or to the repository, else a file
-    stem in any subfolder (two files sharing it: :class:`Conflict` listing both)."""
-    from gitassist.store import YAML_SUFFIXES
-
-    base = store.assistants_dir
-    names = [name] if name.endswith(YAML_SUFFIXES) else [f"{name}{s}" for s in YAML_SUFFIXES]
-    paths = [p for n in names for p in (f"{base}/{n}", n)]
-    for path in dict.fromkeys(paths):
-        found = _id_at(store, tree, path)
-        if found is not None:
-            return found
-    if "/" in name:
-        return None
-    holders = [p for n in names for p in _in_subfolders(store, tree, base, n)]
-    ids = {p: i for p in holders if (i := _id_at(store, tree, p)) is not None}
-    if len(ids) > 1:
-        shown = ", ".join(sorted(_qualified(base, p) for p in ids))
-        raise Conflict(
-            f"{len(ids)} assistant files are named {name!r}: {shown}",
-            hint=f"name one by its path under {base}/ ({shown}) or by id",
-        )
-    return next(iter(ids.values()), None)
-
-
-def _qualified(base: str, path: str) -> str:
-    """``assistants/team/bot.yaml`` -> ``team/bot`` (the name that resolves to it)."""
-    rel = path.removeprefix(f"{base}/")
-    return rel.removesuffix(".yaml") if rel.endswith(".yaml") else rel
-
-
-def _id_at(store: Store, tree: Tree, path: str) -> str | None:
-    import pygit2
-
-    from gitassist.store import is_document
-
-    try:
-        item = tree[path]
-    except (KeyError, ValueError):
-        return None
-    if not is_document(path, item.filemode) or not isinstance(item, pygit2.Blob):
-        return None
-    from gitassist.summary import cache_for
-
-    cache_for(store)  # known ids come from the summary index: a warm lookup parses nothing
-    ids = store.document_ids(Entry(path, str(item.id)))
-    return ids[0] if ids is not None else None
-
-
-def _in_subfolders(store: Store, tree: Tree, base: str, file_name: str) -> list[str]:
-    """Paths of ``file_name`` in the subfolders of the assistants directory: one lookup per
-    folder, no listing of the files."""
-    import pygit2
-
-    top = store.assistants_tree(tree, base)
-    out: list[str] = []
-    stack: list[tuple[str, pygit2.Tree]] = [(base, top)] if top is not None else []
-    while stack:
-        prefix, folder = stack.pop()
-        for item in folder:
-            if isinstance(item, pygit2.Tree):
-                path = f"{prefix}/{item.name}"
-                if file_name in item:
-                    out.append(f"{path}/{file_name}")
-                stack.append((path, item))
-    return out
-
-
-def resolve_id(store: Store, target: str, tree: Tree | None = None) -> str:
-    """The assistant id ``target`` names (any ``@N`` suffix ignored); see :func:`find_id`."""
-    return find_id(store, split_target(target)[0], tree)
-
-
-def _named(store: Store, tree: Tree | None, name: str) -> list[IndexEntry]:
-    """The assistants at ``tree`` whose document is named ``name``, from the summary index
-    (names by tree id; documents by blob id: none parsed when the index is warm)."""
-    from gitassist import summary
-
-    if tree is None:
-        return []
-    cache = summary.cache_for(store)
-    names = cache.names_at(str(tree.id))
-    if names is None:
-        index = index_at(store, tree)
-        names = {}
-        with cache.lock:
-            cache.load()
-            for assistant_id in index:
-                entry = index[assistant_id]
-                doc = cache.docs.get((entry.blob, entry.path), summary.MISSING)
-                if doc is summary.MISSING:
-                    info = store.blob_info(Entry(entry.path, entry.blob))
-                    doc = summary.DocSummary.of(info.document) if info.document else None
-                    cache.add_doc((entry.blob, entry.path), doc)
-                if isinstance(doc, summary.DocSummary):
-                    names.setdefault(doc.name, []).append(entry)
-            cache.flush()
-        cache.set_names_at(str(tree.id), names)
-    return names.get(name, [])
-
-
-# --------------------------------------------------------------------------- reading
 
 
 def _created_at(store: Store, assistant_id: str, fallback: int) -> str:
@@ -297,7 +141,7 @@ def get_version(
     )
 
 
-def _default(store: Store, graph_id: str, commit: Commit | None) -> Resolved:
+def default_resolved(store: Store, graph_id: str, commit: Commit | None) -> Resolved:
     doc = AssistantDocument(
         assistant_id=default_assistant_id(graph_id),
         graph_id=graph_id,
@@ -351,7 +195,7 @@ def at_tree(store: Store, assistant_id: str, commit: Commit, source: Source = "r
     if entry is None:
         for graph_id in store.project.graphs:
             if default_assistant_id(graph_id) == assistant_id:
-                return _default(store, graph_id, commit)
+                return default_resolved(store, graph_id, commit)
         raise NotFound(f"assistant {assistant_id} is not in {str(commit.id)[:12]}")
     rev = str(commit.id)[:12] if source == "rev" else None
     doc = store.document(Entry(entry.path, entry.blob), rev)
@@ -375,15 +219,15 @@ def resolve(store: Store, target: str, *, rev: str | None = None) -> Resolved:
     With ``rev``, the document as it is at that revision. Without, the active version; an
     assistant with no recorded version yet (a new file, a feature branch) resolves to HEAD.
     """
-    name, version = split_target(target)
+    name, version = naming.split_target(target)
     if version is None and rev is None and store.environment is not None:
         version = store.environment  # a client bound to an environment reads its pointer
     if rev is not None:
         commit = store.commit(rev)
         if version not in (None, "latest"):
             raise NotFound("use either --rev or @N, not both")
-        return at_tree(store, find_id(store, name, commit.tree), commit)
-    assistant_id = find_id(store, name)
+        return at_tree(store, naming.find_id(store, name, commit.tree), commit)
+    assistant_id = naming.find_id(store, name)
     if version not in (None, "latest"):
         assert version is not None
         if not version.isdigit():
@@ -468,212 +312,11 @@ def recorded_ids(store: Store, warnings: list[str] | None = None) -> list[str]:
     return out
 
 
-def search(
-    store: Store,
-    *,
-    graph_id: str | None = None,
-    metadata: dict[str, Any] | None = None,
-    name: str | None = None,
-    limit: int = 10,
-    offset: int = 0,
-    sort_by: str | None = None,
-    sort_order: str | None = None,
-    warnings: list[str] | None = None,
-    fold_case: bool = False,
-) -> list[Resolved]:
-    """Active assistants (plus each graph's default), filtered like the LangGraph API
-    (``fold_case``: names sort case-insensitively, as the server sorts them).
-
-    A bad ref (see docs/refs.md) is skipped, with a line appended to ``warnings``."""
-    page, _ = search_page(
-        store,
-        graph_id=graph_id,
-        metadata=metadata,
-        name=name,
-        limit=limit,
-        offset=offset,
-        sort_by=sort_by,
-        sort_order=sort_order,
-        warnings=warnings,
-        fold_case=fold_case,
-    )
-    return [_materialize(s) for s in page]
-
-
-def search_page(
-    store: Store,
-    *,
-    graph_id: str | None = None,
-    metadata: dict[str, Any] | None = None,
-    name: str | None = None,
-    limit: int = 10,
-    offset: int = 0,
-    sort_by: str | None = None,
-    sort_order: str | None = None,
-    warnings: list[str] | None = None,
-    fold_case: bool = False,
-) -> tuple[list[Summary], int]:
-    """One page of :func:`search` as summaries (no document parsed when the index is warm)
-    and how many assistants match in all."""
-    if limit < 1 or offset < 0:
-        raise ValueError("limit must be >= 1 and offset >= 0")
-    if sort_by is not None and sort_by not in SORT_KEYS:
-        raise ValueError(f"sort_by must be one of {', '.join(SORT_KEYS)}")
-    key = sort_by or "created_at"
-    sort_key = _sort_key(key, fold_case)
-    reverse = (sort_order or "desc") == "desc"
-    if graph_id is None and name is None and metadata is None:  # every one: a kept order
-        every = _all_active(store, warnings).ordered(key, fold_case, reverse, sort_key)
-        return every[offset : offset + limit], len(every)
-    items = _matching(store, graph_id, metadata, name, warnings)
-    if offset + limit < len(items) // 4:
-        import heapq
-
-        pick = heapq.nlargest if reverse else heapq.nsmallest
-        return pick(offset + limit, items, key=sort_key)[offset:], len(items)
-    items.sort(key=sort_key, reverse=reverse)
-    return items[offset : offset + limit], len(items)
-
-
-def _sort_key(key: str, fold_case: bool) -> Callable[[Summary], tuple[str, str]]:
-    if key == "name" and fold_case:
-        return lambda s: (s.doc.name.lower(), s.assistant_id)
-    if key in ("name", "graph_id"):
-        return lambda s: (getattr(s.doc, key), s.assistant_id)
-    return lambda s: (getattr(s, key), s.assistant_id)
-
-
-def _matching(
-    store: Store,
-    graph_id: str | None,
-    metadata: dict[str, Any] | None,
-    name: str | None,
-    warnings: list[str] | None,
-) -> list[Summary]:
-    found = _all_active(store, warnings).items
-    if graph_id is None and name is None and metadata is None:
-        return found
-    folded = name.lower() if name is not None else None
-    return [
-        s
-        for s in found
-        if (graph_id is None or s.doc.graph_id == graph_id)
-        and (folded is None or folded in s.doc.name.lower())
-        and (metadata is None or _contains(s.doc.metadata(), metadata))
-    ]
-
-
-def count(
-    store: Store,
-    *,
-    graph_id: str | None = None,
-    metadata: dict[str, Any] | None = None,
-    name: str | None = None,
-) -> int:
-    return len(_matching(store, graph_id, metadata, name, None))
-
-
-def _contains(have: dict[str, Any], want: dict[str, Any]) -> bool:
-    return all(k in have and have[k] == v for k, v in want.items())
-
-
-def _all_active(store: Store, warnings: list[str] | None = None) -> summary.Active:
-    """Every active assistant, from the summary index (see :mod:`gitassist.summary`)."""
-    from gitassist import summary
-
-    def build(said: list[str], refs: summary.Refs | None) -> list[Summary]:
-        out, bad = summary.recorded(store, said, refs)
-        head = store.head_commit()
-        if head is not None:
-            _add_unrecorded(store, head, out, bad)
-        for graph_id in store.project.graphs:
-            default_id = default_assistant_id(graph_id)
-            if default_id not in out:
-                out[default_id] = _summary_of(_default(store, graph_id, head))
-        return list(out.values())
-
-    return summary.active(store, warnings, build)
-
-
-def _add_unrecorded(store: Store, head: Commit, out: dict[str, Summary], bad: set[str]) -> None:
-    from gitassist import summary
-
-    cache = summary.cache_for(store)
-    when = iso(head.committer.time)
-    author = f"{head.author.name} <{head.author.email}>"
-    tree = str(head.tree.id)
-    with cache.lock:
-        cache.load()
-        ids = cache.ids_at(tree)
-        index = None
-        if ids is None:  # the ids at a tree, kept by tree id (the index loads every shard)
-            index = index_at(store, head.tree)
-            ids = list(index)
-            cache.set_ids_at(tree, ids)
-        for assistant_id in ids:
-            if assistant_id not in out and assistant_id not in bad:
-                index = index if index is not None else index_at(store, head.tree)
-                entry = index[assistant_id]
-                doc = summary.doc_summary(store, cache, Entry(entry.path, entry.blob))
-                out[assistant_id] = summary.Summary(
-                    doc,
-                    None,
-                    "unrecorded",
-                    str(head.id),
-                    entry.path,
-                    entry.blob,
-                    when,
-                    when,
-                    author=author,
-                )
-        cache.flush()
-
-
-def _summary_of(r: Resolved) -> Summary:
-    from gitassist.summary import DocSummary, Summary
-
-    return Summary(
-        DocSummary.of(r.document),
-        r.version,
-        r.source,
-        r.commit,
-        r.path,
-        r.blob,
-        r.created_at,
-        r.updated_at,
-        r.max_version,
-        r.author,
-        r.recorded_by,
-        r.ci,
-    )
-
-
-def _materialize(s: Summary) -> Resolved:
-    """The :class:`Resolved` of a summary (its document rebuilt from the canonical content)."""
-    import json
-
-    doc = AssistantDocument.model_validate(json.loads(s.doc.canonical_json))
-    return Resolved(
-        doc,
-        s.version,
-        cast("Source", s.source),
-        s.commit,
-        s.path,
-        s.blob,
-        s.created_at,
-        s.updated_at,
-        s.max_version,
-        s.author,
-        s.recorded_by,
-        s.ci,
-    )
-
-
 def get_versions(store: Store, target: str, *, limit: int = 10, offset: int = 0) -> list[Resolved]:
     """Versions newest first, read straight from their refs (no history walk)."""
     if limit < 1 or offset < 0:
         raise ValueError("limit must be >= 1 and offset >= 0")
-    assistant_id = resolve_id(store, target)
+    assistant_id = naming.resolve_id(store, target)
     top = max_version(store, assistant_id)
     if top == 0:
         resolve(store, assistant_id)  # raises NotFound for an unknown assistant

@@ -425,7 +425,8 @@ def _errors(
 def compare_versions(store: Store, target: str, a: int, b: int) -> AssistantChange:
     """Version ``a`` against version ``b`` of one assistant, as :func:`review` shows it (both
     are recorded already, so ``version`` is None)."""
-    from gitassist.resolve import get_version, resolve_id
+    from gitassist.naming import resolve_id
+    from gitassist.resolve import get_version
 
     assistant_id = resolve_id(store, target)
     old, new = get_version(store, assistant_id, a), get_version(store, assistant_id, b)

@@ -146,11 +146,12 @@ def test_dependencies_string_fails_every_command_alike(
 def _count_reads(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """Count name resolutions and latest-pointer reads (outside the planner's own walk)."""
     import gitassist.assistants as writes
+    import gitassist.naming as names
     import gitassist.resolve as reads
     from gitassist import versions
 
     counts = {"find_id": 0, "read_latest": 0}
-    real_find, real_latest = reads.find_id, versions.read_latest
+    real_find, real_latest = names.find_id, versions.read_latest
 
     def find_id(*args: Any, **kwargs: Any) -> Any:
         counts["find_id"] += 1
@@ -160,7 +161,7 @@ def _count_reads(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         counts["read_latest"] += 1
         return real_latest(*args, **kwargs)
 
-    monkeypatch.setattr(reads, "find_id", find_id)
+    monkeypatch.setattr(names, "find_id", find_id)
     for module in (reads, writes, versions):
         monkeypatch.setattr(module, "read_latest", read_latest)
     return counts

@@ -103,7 +103,7 @@ def test_warm_search_and_count_parse_no_document_and_match_a_cold_build(
 def test_unique_name_and_stem_resolve_without_parsing_when_warm(
     make_repo: Any, parses: list[str]
 ) -> None:
-    from gitassist.resolve import resolve_id
+    from gitassist.naming import resolve_id
 
     repo, ids = _populated(make_repo)
     store = repo.store()
@@ -141,7 +141,7 @@ def test_a_write_from_another_process_shows_in_a_long_lived_client(make_repo: An
     assert client.assistants.count() == count + 1
     renamed = next(a for a in after if a["assistant_id"] == ids[0])
     assert renamed["version"] == 2
-    from gitassist.resolve import resolve_id
+    from gitassist.naming import resolve_id
 
     assert resolve_id(repo.store(), "Renamed elsewhere") == ids[0]
 
@@ -200,7 +200,7 @@ def test_cache_lives_in_the_common_git_directory_of_a_worktree(make_repo: Any) -
 
 
 def test_a_forged_pointer_is_skipped_with_a_warning_warm_or_cold(make_repo: Any) -> None:
-    from gitassist.resolve import search
+    from gitassist.search import search
 
     repo, ids = _populated(make_repo, n=2)
     head = repo.git("rev-parse", "HEAD")
@@ -237,7 +237,7 @@ def test_the_ref_snapshot_agrees_with_libgit2_loose_packed_and_deleted(make_repo
     repo.git("symbolic-ref", f"refs/assistants/{ids[0]}/versions/9", "refs/heads/main")
     assert ref_snapshot(repo.store()) is None  # symbolic: libgit2 reads it instead
     warnings: list[str] = []
-    from gitassist.resolve import search
+    from gitassist.search import search
 
     found = search(repo.store(), limit=100, warnings=warnings)
     assert ids[1] in {r.assistant_id for r in found}

@@ -279,7 +279,7 @@ def list_(
       gitassist list
       gitassist list --graph agent --name support --json
     """
-    from gitassist.resolve import search
+    from gitassist.search import search
 
     warnings: list[str] = []
     found = search(

@@ -239,8 +239,9 @@ def versions_diff(target: str, a_spec: str, b_spec: str, fmt: str, repo: str) ->
       gitassist versions diff support-bot production staging
     """
     from gitassist.cli.review_render import change_markdown, change_text
+    from gitassist.naming import resolve_id
     from gitassist.redact import scrub
-    from gitassist.resolve import resolve_id, version_number
+    from gitassist.resolve import version_number
     from gitassist.review import compare_versions
 
     store = store_for(repo)

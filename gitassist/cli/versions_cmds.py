@@ -38,12 +38,13 @@ def versions(
         return
     if ctx.args:
         raise click.UsageError(f"unexpected arguments: {' '.join(ctx.args)}")
+    from gitassist import naming
     from gitassist import resolve as reads
     from gitassist.versions import read_latest
 
     store = store_for(repo)
     rows = reads.get_versions(store, target, limit=limit, offset=offset)
-    active = read_latest(store, reads.resolve_id(store, target))
+    active = read_latest(store, naming.resolve_id(store, target))
     if active is not None and active.deleted:
         active = None
     if as_json:
@@ -127,7 +128,7 @@ def log(target: str, limit: int | None, environment: str | None, repo: str, as_j
       gitassist log support-bot
       gitassist log support-bot --json
     """
-    from gitassist.resolve import resolve_id
+    from gitassist.naming import resolve_id
     from gitassist.versions import latest_history
 
     store = store_for(repo)
