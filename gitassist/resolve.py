@@ -24,10 +24,10 @@ if TYPE_CHECKING:
 
     from pygit2 import Commit, Tree
 
-    from gitassist import summary
+    from gitassist import summary, summary_refs
     from gitassist.index import IndexEntry
     from gitassist.store import Store
-    from gitassist.summary import Summary
+    from gitassist.summary_cache import Summary
 
 Source = Literal["version", "unrecorded", "default", "rev"]
 SORT_KEYS = ("assistant_id", "created_at", "updated_at", "name", "graph_id")
@@ -177,7 +177,7 @@ def _id_at(store: Store, tree: Tree, path: str) -> str | None:
         return None
     if not is_document(path, item.filemode) or not isinstance(item, pygit2.Blob):
         return None
-    from gitassist.summary import cache_for
+    from gitassist.summary_cache import cache_for
 
     cache_for(store)  # known ids come from the summary index: a warm lookup parses nothing
     ids = store.document_ids(Entry(path, str(item.id)))
@@ -211,11 +211,11 @@ def resolve_id(store: Store, target: str, tree: Tree | None = None) -> str:
 def _named(store: Store, tree: Tree | None, name: str) -> list[IndexEntry]:
     """The assistants at ``tree`` whose document is named ``name``, from the summary index
     (names by tree id; documents by blob id: none parsed when the index is warm)."""
-    from gitassist import summary
+    from gitassist import summary_cache
 
     if tree is None:
         return []
-    cache = summary.cache_for(store)
+    cache = summary_cache.cache_for(store)
     names = cache.names_at(str(tree.id))
     if names is None:
         index = index_at(store, tree)
@@ -224,12 +224,12 @@ def _named(store: Store, tree: Tree | None, name: str) -> list[IndexEntry]:
             cache.load()
             for assistant_id in index:
                 entry = index[assistant_id]
-                doc = cache.docs.get((entry.blob, entry.path), summary.MISSING)
-                if doc is summary.MISSING:
+                doc = cache.docs.get((entry.blob, entry.path), summary_cache.MISSING)
+                if doc is summary_cache.MISSING:
                     info = store.blob_info(Entry(entry.path, entry.blob))
-                    doc = summary.DocSummary.of(info.document) if info.document else None
+                    doc = summary_cache.DocSummary.of(info.document) if info.document else None
                     cache.add_doc((entry.blob, entry.path), doc)
-                if isinstance(doc, summary.DocSummary):
+                if isinstance(doc, summary_cache.DocSummary):
                     names.setdefault(doc.name, []).append(entry)
             cache.flush()
         cache.set_names_at(str(tree.id), names)
@@ -316,7 +316,7 @@ def _first_commit_time(store: Store, commit: Commit | None) -> int:
     """When the history began: a default assistant's created_at, stable across commits."""
     if commit is None:
         return 0
-    from gitassist.summary import cache_for
+    from gitassist.summary_cache import cache_for
 
     known = cache_for(store).first_commit_time(str(commit.id))
     if known is not None:
@@ -581,7 +581,7 @@ def _all_active(store: Store, warnings: list[str] | None = None) -> summary.Acti
     """Every active assistant, from the summary index (see :mod:`gitassist.summary`)."""
     from gitassist import summary
 
-    def build(said: list[str], refs: summary.Refs | None) -> list[Summary]:
+    def build(said: list[str], refs: summary_refs.Refs | None) -> list[Summary]:
         out, bad = summary.recorded(store, said, refs)
         head = store.head_commit()
         if head is not None:
@@ -596,9 +596,9 @@ def _all_active(store: Store, warnings: list[str] | None = None) -> summary.Acti
 
 
 def _add_unrecorded(store: Store, head: Commit, out: dict[str, Summary], bad: set[str]) -> None:
-    from gitassist import summary
+    from gitassist import summary, summary_cache
 
-    cache = summary.cache_for(store)
+    cache = summary_cache.cache_for(store)
     when = iso(head.committer.time)
     author = f"{head.author.name} <{head.author.email}>"
     tree = str(head.tree.id)
@@ -615,7 +615,7 @@ def _add_unrecorded(store: Store, head: Commit, out: dict[str, Summary], bad: se
                 index = index if index is not None else index_at(store, head.tree)
                 entry = index[assistant_id]
                 doc = summary.doc_summary(store, cache, Entry(entry.path, entry.blob))
-                out[assistant_id] = summary.Summary(
+                out[assistant_id] = summary_cache.Summary(
                     doc,
                     None,
                     "unrecorded",
@@ -630,7 +630,7 @@ def _add_unrecorded(store: Store, head: Commit, out: dict[str, Summary], bad: se
 
 
 def _summary_of(r: Resolved) -> Summary:
-    from gitassist.summary import DocSummary, Summary
+    from gitassist.summary_cache import DocSummary, Summary
 
     return Summary(
         DocSummary.of(r.document),
