@@ -32,10 +32,10 @@ from gitassist.resolve import (
 )
 from gitassist.schemas import document_schema_ref
 from gitassist.store import Entry
+from gitassist.version_write import make_pointer
 from gitassist.versions import (
     LatestState,
     latest_ref,
-    make_pointer,
     max_version,
     read_latest,
     read_version,
