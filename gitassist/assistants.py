@@ -25,10 +25,10 @@ from gitassist.record import check_plan, execute
 from gitassist.resolve import Resolved, at_tree, from_latest, get_version, resolve
 from gitassist.schemas import document_schema_ref
 from gitassist.store import Entry
+from gitassist.version_write import make_pointer
 from gitassist.versions import (
     LatestState,
     latest_ref,
-    make_pointer,
     max_version,
     read_latest,
     read_version,

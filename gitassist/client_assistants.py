@@ -172,7 +172,8 @@ class SyncAssistantsClient:
         from gitassist.documents import render_new
         from gitassist.refs import RefUpdate
         from gitassist.store import ci_context
-        from gitassist.versions import make_version_tag, version_ref
+        from gitassist.version_write import make_version_tag
+        from gitassist.versions import version_ref
 
         store = self._store
         doc = current.document

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 
 from gitassist.refs import RefUpdate
 from gitassist.store import Entry
+from gitassist.version_write import make_pointer
 from gitassist.versions import (
     env_ref,
     latest_from_pointer,
     latest_history,
-    make_pointer,
     read_latest,
 )
 

@@ -108,7 +108,7 @@ def _id_at(store: Store, tree: Tree, path: str) -> str | None:
         return None
     if not is_document(path, item.filemode) or not isinstance(item, pygit2.Blob):
         return None
-    from gitassist.summary import cache_for
+    from gitassist.summary_cache import cache_for
 
     cache_for(store)  # known ids come from the summary index: a warm lookup parses nothing
     ids = store.document_ids(Entry(path, str(item.id)))
@@ -142,7 +142,7 @@ def resolve_id(store: Store, target: str, tree: Tree | None = None) -> str:
 def _named(store: Store, tree: Tree | None, name: str) -> list[IndexEntry]:
     """The assistants at ``tree`` whose document is named ``name``, from the summary index
     (names by tree id; documents by blob id: none parsed when the index is warm)."""
-    from gitassist import summary
+    from gitassist import summary_cache as summary
 
     if tree is None:
         return []

@@ -23,7 +23,8 @@ from gitassist.progress import noop
 from gitassist.refs import RefUpdate
 from gitassist.resolve import recorded_ids
 from gitassist.store import Entry, ci_context
-from gitassist.versions import env_ref, make_pointer, max_version, read_latest, read_version
+from gitassist.version_write import make_pointer
+from gitassist.versions import env_ref, max_version, read_latest, read_version
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

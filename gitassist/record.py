@@ -15,13 +15,12 @@ from gitassist.errors import Conflict, GitassistError, ValidationFailed
 from gitassist.index import write_index
 from gitassist.refs import RefUpdate
 from gitassist.store import Entry, ci_context
+from gitassist.version_write import make_pointer, make_version_tag
 from gitassist.versions import (
     APPLIED_REF,
     join_message,
     latest_from_pointer,
     latest_ref,
-    make_pointer,
-    make_version_tag,
     read_latest,
     version_ref,
 )

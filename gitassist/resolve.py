@@ -160,7 +160,7 @@ def _first_commit_time(store: Store, commit: Commit | None) -> int:
     """When the history began: a default assistant's created_at, stable across commits."""
     if commit is None:
         return 0
-    from gitassist.summary import cache_for
+    from gitassist.summary_cache import cache_for
 
     known = cache_for(store).first_commit_time(str(commit.id))
     if known is not None:

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from gitassist import summary
     from gitassist.resolve import Source
     from gitassist.store import Store
-    from gitassist.summary import Summary
+    from gitassist.summary_cache import Summary
+    from gitassist.summary_refs import Refs
 
 SORT_KEYS = ("assistant_id", "created_at", "updated_at", "name", "graph_id")
 
@@ -141,7 +142,7 @@ def _all_active(store: Store, warnings: list[str] | None = None) -> summary.Acti
     """Every active assistant, from the summary index (see :mod:`gitassist.summary`)."""
     from gitassist import summary
 
-    def build(said: list[str], refs: summary.Refs | None) -> list[Summary]:
+    def build(said: list[str], refs: Refs | None) -> list[Summary]:
         out, bad = summary.recorded(store, said, refs)
         head = store.head_commit()
         if head is not None:
@@ -156,9 +157,9 @@ def _all_active(store: Store, warnings: list[str] | None = None) -> summary.Acti
 
 
 def _add_unrecorded(store: Store, head: Commit, out: dict[str, Summary], bad: set[str]) -> None:
-    from gitassist import summary
+    from gitassist import summary, summary_cache
 
-    cache = summary.cache_for(store)
+    cache = summary_cache.cache_for(store)
     when = iso(head.committer.time)
     author = f"{head.author.name} <{head.author.email}>"
     tree = str(head.tree.id)
@@ -175,7 +176,7 @@ def _add_unrecorded(store: Store, head: Commit, out: dict[str, Summary], bad: se
                 index = index if index is not None else index_at(store, head.tree)
                 entry = index[assistant_id]
                 doc = summary.doc_summary(store, cache, Entry(entry.path, entry.blob))
-                out[assistant_id] = summary.Summary(
+                out[assistant_id] = summary_cache.Summary(
                     doc,
                     None,
                     "unrecorded",
@@ -190,7 +191,7 @@ def _add_unrecorded(store: Store, head: Commit, out: dict[str, Summary], bad: se
 
 
 def _summary_of(r: Resolved) -> Summary:
-    from gitassist.summary import DocSummary, Summary
+    from gitassist.summary_cache import DocSummary, Summary
 
     return Summary(
         DocSummary.of(r.document),

@@ -28,7 +28,6 @@ from gitassist.env_config import valid_name
 from gitassist.errors import BadRef
 
 if TYPE_CHECKING:
-    from gitassist.documents import AssistantDocument
     from gitassist.store import Store
 
 NAMESPACE = "refs/assistants"
@@ -211,7 +210,7 @@ class LatestState:
     environment: str | None = None  # None: the latest pointer
 
 
-def _sig_text(sig: pygit2.Signature) -> str:
+def sig_text(sig: pygit2.Signature) -> str:
     return f"{sig.name} <{sig.email}>"
 
 
@@ -263,7 +262,7 @@ def record_from_tag(
         blob=blob,
         committed_at=_int(data, "committed_at", where, default=0),
         author=_str(data, "author", where, default=""),
-        recorded_by=_sig_text(tagger) if tagger else "",
+        recorded_by=sig_text(tagger) if tagger else "",
         recorded_at=tagger.time if tagger else 0,
         tag=oid,
         reason=_str(data, "reason", where, default=""),
@@ -341,7 +340,7 @@ def latest_from_pointer(
         blob=_oid(data, "blob", where),
         deleted=deleted,
         moved_at=commit.committer.time,
-        moved_by=_sig_text(commit.committer),
+        moved_by=sig_text(commit.committer),
         reason=_str(data, "reason", where, default=""),
         previous=previous,
         ci=_ci(data, where),
@@ -383,104 +382,6 @@ def latest_history(
         )
         oid = str(parents[0]) if parents else None
     return out
-
-
-# --------------------------------------------------------------------------- writing objects
-
-
-def make_version_tag(
-    store: Store,
-    assistant_id: str,
-    number: int,
-    commit: pygit2.Commit,
-    path: str,
-    blob: str,
-    document: AssistantDocument,
-    reason: str,
-    ci: dict[str, str],
-) -> str:
-    data = {
-        "assistant_id": assistant_id,
-        "version": number,
-        "commit": str(commit.id),
-        "path": path,
-        "blob": blob,
-        "graph_id": document.graph_id,
-        "committed_at": commit.committer.time,
-        "author": _sig_text(commit.author),
-        "reason": reason,
-        "ci": ci,
-    }
-    summary = f"gitassist: {document.name} version {number}"
-    return write_tag(
-        store, commit, f"assistants/{assistant_id}/v{number}", join_message(summary, data)
-    )
-
-
-def write_tag(store: Store, commit: pygit2.Commit, name: str, message: str) -> str:
-    """An annotated tag object with no refs/tags/ ref (``create_tag`` would make one)."""
-    sig = store.signature()
-    offset = sig.offset
-    sign = "-" if offset < 0 else "+"
-    tz = f"{sign}{abs(offset) // 60:02d}{abs(offset) % 60:02d}"
-    raw = (
-        f"object {commit.id}\ntype commit\ntag {name}\n"
-        f"tagger {sig.name} <{sig.email}> {sig.time} {tz}\n\n{message}"
-    )
-    oid = store.repo.odb.write(pygit2.enums.ObjectType.TAG, raw.encode("utf-8"))
-    return str(oid)
-
-
-def make_pointer(
-    store: Store,
-    assistant_id: str,
-    *,
-    previous: LatestState | None,
-    version: int,
-    max_version: int,
-    tag: str,
-    commit: str,
-    path: str,
-    blob: str,
-    deleted: bool,
-    reason: str,
-    ci: dict[str, str],
-    name: str,
-    environment: str | None = None,
-) -> str:
-    """A pointer commit for latest (or ``environment``'s pointer): tree of ``commit``, parent
-    the previous pointer."""
-    source = store.get_commit(commit)
-    data = {
-        "assistant_id": assistant_id,
-        "version": version,
-        "max_version": max_version,
-        "previous": previous.version if previous is not None else None,
-        "tag": tag,
-        "commit": commit,
-        "path": path,
-        "blob": blob,
-        "deleted": deleted,
-        "reason": reason,
-        "ci": ci,
-    }
-    label = "latest"
-    if environment is not None:
-        data["environment"] = label = environment
-    if deleted:
-        summary = f"gitassist: {name} deleted (last version {version})"
-        if environment is not None:
-            summary = f"gitassist: {name} deleted in {environment} (last version {version})"
-    elif previous is None or previous.deleted:
-        summary = f"gitassist: {name} {label} -> version {version}"
-    else:
-        summary = f"gitassist: {name} {label} -> version {version} (was {previous.version})"
-    sig = store.signature()
-    parents = [previous.pointer] if previous is not None else []
-    oid = store.repo.create_commit(
-        None, sig, sig, join_message(summary, data), source.tree.id, parents
-    )
-    return str(oid)
 
 
 def applied_fields(commit: pygit2.Commit) -> tuple[str | None, dict[str, dict[str, str]]]:

@@ -352,7 +352,8 @@ def _forge_production(clone: Path, version: int) -> str:
     """A production pointer to ``version`` made with gitassist's own writer (so it is
     well-formed), set with plain git: what anyone with push access can do."""
     from gitassist.store import Store
-    from gitassist.versions import make_pointer, read_version
+    from gitassist.version_write import make_pointer
+    from gitassist.versions import read_version
 
     store = Store(clone)
     record = read_version(store, A, version)
@@ -418,7 +419,8 @@ def test_fetch_refuses_an_undeclared_environment(
 ) -> None:
     repo, remote = shared
     from gitassist.store import Store
-    from gitassist.versions import make_pointer, read_version
+    from gitassist.version_write import make_pointer
+    from gitassist.versions import read_version
 
     store = Store(repo.path)
     record = read_version(store, A, 3)
@@ -542,7 +544,8 @@ def _chain(store: Any, assistant_id: str, env: str | None) -> list[Any]:
 def _forge(other: Path, assistant_id: str, version: int) -> None:
     """In another clone, move production with plain git to any version that exists."""
     from gitassist.store import Store
-    from gitassist.versions import make_pointer, read_latest, read_version
+    from gitassist.version_write import make_pointer
+    from gitassist.versions import read_latest, read_version
 
     git(other, "fetch", "-q", "origin", "+refs/assistants/*:refs/assistants/*")
     store = Store(other)

@@ -16,9 +16,9 @@ from tests.conftest import doc_yaml
 
 def _forget_memory() -> None:
     """What a new process starts with: no in-memory summaries (the SQLite file stays)."""
-    from gitassist import summary
+    from gitassist import summary_cache
 
-    summary._CACHES.clear()
+    summary_cache._CACHES.clear()
 
 
 @pytest.fixture
@@ -214,7 +214,7 @@ def test_a_forged_pointer_is_skipped_with_a_warning_warm_or_cold(make_repo: Any)
 
 def test_the_ref_snapshot_agrees_with_libgit2_loose_packed_and_deleted(make_repo: Any) -> None:
     """What search reads as ref values (packed-refs + loose files) is what libgit2 reads."""
-    from gitassist.summary import assistant_refs, ref_snapshot
+    from gitassist.summary_refs import assistant_refs, ref_snapshot
 
     repo, ids = _populated(make_repo, n=3)
     client = repo.client()
@@ -248,9 +248,9 @@ def test_the_cache_keeps_the_present_not_the_history(
 ) -> None:
     import sqlite3
 
-    from gitassist import summary
+    from gitassist import summary_cache
 
-    monkeypatch.setattr(summary, "PRUNE_SLACK", 0)
+    monkeypatch.setattr(summary_cache, "PRUNE_SLACK", 0)
     repo, ids = _populated(make_repo, n=2)
     client = repo.client()
     for i in range(6):
