@@ -18,8 +18,8 @@ from gitassist.cli.options import (
 from gitassist.cli.render import emit_json, err, out, short, table, yaml_text
 
 if TYPE_CHECKING:
-    from gitassist.assistants import WriteResult
     from gitassist.resolve import Resolved
+    from gitassist.write_commit import WriteResult
 
 
 def assistant_json(resolved: Resolved) -> dict[str, Any]:
