@@ -72,6 +72,7 @@ def instrument() -> list[str]:
     import gitassist.refs as R
     import gitassist.store as S
     import gitassist.validation as V
+    import gitassist.write_commit as C
 
     steps = [
         (A, "update", "update (all)"),
@@ -83,22 +84,22 @@ def instrument() -> list[str]:
         (A, "index_at", "  index_at (apply record + diff to HEAD)"),
         (A, "_update_base", "  _update_base (latest pointer)"),
         (A, "render_update", "  render_update (ruamel round-trip)"),
-        (A, "_check_write", "  _check_write (parse + validate new text)"),
-        (A, "_commit_and_record", "  _commit_and_record"),
+        (A, "check_write", "  check_write (parse + validate new text)"),
+        (A, "commit_and_record", "  commit_and_record"),
         (S.Store, "dirty_paths", "    dirty_paths (reads .git/index)"),
         (S.Store, "make_commit", "    make_commit"),
         (S.Store, "_tree_with", "      _tree_with (rewrite assistants/ tree, root tree)"),
-        (A, "make_plan", "    make_plan"),
+        (C, "make_plan", "    make_plan"),
         (P, "changed_entries", "      changed_entries (C tree diffs)"),
         (V, "entry_problems", "      entry_problems"),
         (S.Store, "publish", "    publish"),
         (S.Store, "write_worktree", "      write_worktree (file + .git/index read/add/write)"),
-        (A, "execute", "    execute"),
+        (C, "execute", "    execute"),
         (W, "make_version_tag", "      make_version_tag"),
         (W, "make_pointer", "      make_pointer"),
         (W, "write_index", "      write_index (one index shard)"),
         (R.RefDB, "update", "      RefDB.update (all ref writes of the call)"),
-        (A, "from_latest", "    from_latest (the returned assistant)"),
+        (C, "from_latest", "    from_latest (the returned assistant)"),
     ]
     for owner, attr, label in steps:
         _wrap(owner, attr, label)

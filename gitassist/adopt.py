@@ -86,8 +86,8 @@ def adopt(
     the commit is applied at once (versions and latest refs recorded), like ``create``.
     """
     from gitassist.applied import index_at
-    from gitassist.assistants import commit_documents, writable_branch
     from gitassist.schemas import load_schemas
+    from gitassist.write_commit import commit_documents, writable_branch
 
     requests0 = remote.requests
     on_server = remote.by_id(page_size)
@@ -147,7 +147,7 @@ def _adopt_one(
         item.result = "failed"
         item.reason = f"graph {assistant.get('graph_id')!r} is not in langgraph.json"
         return item
-    from gitassist.assistants import new_path
+    from gitassist.write_commit import new_path
 
     item.result, item.path = "adopted", new_path(store, name, None, taken)
     return item

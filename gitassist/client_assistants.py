@@ -174,13 +174,14 @@ class SyncAssistantsClient:
         from gitassist.store import ci_context
         from gitassist.version_write import make_version_tag
         from gitassist.versions import version_ref
+        from gitassist.write_commit import new_path
 
         store = self._store
         doc = current.document
         new_name = name or doc.name
         with store.refdb.lock():
             head = store.head_commit()
-            path = ops.new_path(store, new_name, head.tree if head is not None else None)
+            path = new_path(store, new_name, head.tree if head is not None else None)
             schema_ref = f"../{store.project.settings.schemas_dir}/assistant.schema.json"
             beside = store.make_commit(
                 head,

@@ -148,6 +148,7 @@ def _count_reads(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     import gitassist.assistants as writes
     import gitassist.naming as names
     import gitassist.resolve as reads
+    import gitassist.write_commit as commits
     from gitassist import versions
 
     counts = {"find_id": 0, "read_latest": 0}
@@ -162,7 +163,7 @@ def _count_reads(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         return real_latest(*args, **kwargs)
 
     monkeypatch.setattr(names, "find_id", find_id)
-    for module in (reads, writes, versions):
+    for module in (reads, writes, commits, versions):
         monkeypatch.setattr(module, "read_latest", read_latest)
     return counts
 

@@ -56,7 +56,9 @@ def test_a_commands_help_loads_only_its_module() -> None:
     loaded = loaded_after(run_main("versions", "--help"))
     commands = {m for m in loaded if m.startswith("gitassist.cli.")}
     assert "gitassist.cli.versions_cmds" in commands
-    assert not commands & {f"gitassist.cli.{m}" for m in ("lifecycle", "deploy", "running")}
+    assert not commands & {
+        f"gitassist.cli.{m}" for m in ("lifecycle", "read_cmds", "deploy", "running")
+    }
     assert not [m for m in loaded if m in HEAVY]
 
 

@@ -42,9 +42,9 @@ Exit codes: 0 ok, 1 changes (--exit-code), 2 usage, 3 invalid, 4 not found,
 LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("lifecycle", "Make DIRECTORY an assistant repository."),
     "create": ("lifecycle", "Create an assistant for GRAPH_ID and commit its file."),
-    "get": ("lifecycle", "Show an assistant's active version (or TARGET@N, or --rev REV)."),
-    "list": ("lifecycle", "List assistants with their active versions (alias: search)."),
-    "search": ("lifecycle", "Search assistants (same as list)."),
+    "get": ("read_cmds", "Show an assistant's active version (or TARGET@N, or --rev REV)."),
+    "list": ("read_cmds", "List assistants with their active versions (alias: search)."),
+    "search": ("read_cmds", "Search assistants (same as list)."),
     "update": (
         "lifecycle",
         "Change an assistant: a new commit and, on the tracked branch, a new version.",
@@ -54,7 +54,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
         "Delete an assistant: removes its file in a commit and marks it deleted.",
     ),
     "show": (
-        "lifecycle",
+        "read_cmds",
         "Print a version's document as committed (TARGET, TARGET@N, TARGET@latest).",
     ),
     "versions": (

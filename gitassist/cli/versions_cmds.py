@@ -100,7 +100,7 @@ def set_latest(target: str, version: int, reason: str | None, repo: str, as_json
       gitassist set-latest support-bot 3 && gitassist push origin
     """
     from gitassist import assistants as ops
-    from gitassist.cli.lifecycle import assistant_json
+    from gitassist.cli.read_cmds import assistant_json
 
     resolved = ops.set_latest(store_for(repo), target, version, reason=reason)
     if as_json:
