@@ -16,11 +16,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gitassist.applied import index_at
+from gitassist.checkout import check_write_paths, dirty_paths
+from gitassist.commits import make_commit, publish
 from gitassist.documents import AssistantDocument, render_new, render_update
 from gitassist.edits import edit_context, run_config
 from gitassist.errors import Conflict, NotFound, RepositoryError, ValidationFailed
 from gitassist.plan import hold_unrelated, make_plan
 from gitassist.record import check_plan, execute
+from gitassist.repo_state import check_writable
 from gitassist.resolve import (
     Resolved,
     at_tree,
@@ -90,7 +93,7 @@ def _check_write(store: Store, text: str, path: str, parent: Commit | None) -> A
 
 
 def writable_branch(store: Store) -> tuple[str, Commit | None]:
-    store.check_writable()
+    check_writable(store.repo)
     if store.repo.head_is_detached:
         raise RepositoryError(
             "HEAD is detached: gitassist commits to a branch",
@@ -169,21 +172,21 @@ def commit_documents(
     ``commit-msg`` hooks run first (:mod:`gitassist.hooks`); ``verify=False`` is
     ``--no-verify``. A path through a symlink is refused before anything moves.
     """
-    dirty = store.dirty_paths(list(changes))
+    dirty = dirty_paths(store, list(changes))
     if dirty:
         raise RepositoryError(
             f"{', '.join(dirty)} has uncommitted changes",
             hint="commit or stash them first; gitassist only commits the files it changes",
         )
-    store.check_write_paths(list(changes))
-    commit = store.make_commit(parent, changes, message, author, hooks=verify)
+    check_write_paths(store, list(changes))
+    commit = make_commit(store, parent, changes, message, author, hooks=verify)
     if branch != store.tracked_branch():
-        store.publish(branch, parent, commit, changes)
+        publish(store, branch, parent, commit, changes)
         return commit, False
     plan = make_plan(store, head=commit, branch=branch, validate=True)
     hold_unrelated(store, plan, set(changes))
     check_plan(plan, hint="nothing was written; fix the values and retry")
-    store.publish(branch, parent, commit, changes)
+    publish(store, branch, parent, commit, changes)
     execute(
         store, plan, prune=reason == "delete", allow_delete_all=True, reason=reason, atomic=False
     )
@@ -466,8 +469,8 @@ def _followers(
     store: Store, assistant_id: str, pointer: str, before: str, why: str
 ) -> list[RefUpdate]:
     """Environments that follow latest move with it (loose refs written after latest)."""
+    from gitassist.actor import ci_context
     from gitassist.environments import declared, follow_updates
-    from gitassist.store import ci_context
 
     envs = declared(store)
     moved: dict[str, tuple[str, str | None]] = {assistant_id: (pointer, before)}
@@ -487,8 +490,8 @@ def _move_latest(
         )
     if state.version == version:
         return from_latest(store, state)
+    from gitassist.actor import ci_context
     from gitassist.refs import RefUpdate
-    from gitassist.store import ci_context
 
     doc = store.document(Entry(record.path, record.blob))
     why = reason or f"set-latest {version} (was {state.version})"

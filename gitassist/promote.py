@@ -15,12 +15,13 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from gitassist.actor import ci_context
 from gitassist.environments import declared, held_versions
 from gitassist.errors import Conflict, GitassistError, NotFound, PromotionRefused
 from gitassist.field_diff import diff_documents
 from gitassist.refs import RefUpdate
 from gitassist.resolve import recorded_ids, resolve_id
-from gitassist.store import Entry, ci_context
+from gitassist.store import Entry
 from gitassist.versions import env_ref, make_pointer, max_version, read_latest, read_version
 
 if TYPE_CHECKING:

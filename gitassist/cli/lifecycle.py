@@ -202,7 +202,7 @@ def create(
       gitassist create agent --name "Support bot" --set model_name=openai
     """
     from gitassist import assistants as ops
-    from gitassist.store import parse_author
+    from gitassist.actor import parse_author
 
     result = ops.create(
         store_for(repo),
@@ -370,7 +370,7 @@ def update(
       gitassist update support-bot --set system_prompt="Be brief."
     """
     from gitassist import assistants as ops
-    from gitassist.store import parse_author
+    from gitassist.actor import parse_author
 
     result = ops.update(
         store_for(repo),
@@ -415,7 +415,7 @@ def delete(
       gitassist delete support-bot -m "retired"
     """
     from gitassist import assistants as ops
-    from gitassist.store import parse_author
+    from gitassist.actor import parse_author
 
     result = ops.delete(
         store_for(repo),
