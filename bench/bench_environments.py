@@ -92,9 +92,7 @@ def main() -> None:
         work = base / f"work{r}"
         shutil.copytree(repo, work, symlinks=True)
         applies.append(timed(apply, Store(work)))
-        promotes.append(
-            timed(release, Store(work), "staging", "production", reason="bench")
-        )
+        promotes.append(timed(release, Store(work), "staging", "production", reason="bench"))
         shutil.rmtree(work)
     apply(Store(repo))
     release(Store(repo), "staging", "production", reason="bench")

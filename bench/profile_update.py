@@ -66,11 +66,11 @@ def _wrap(owner: Any, attr: str, label: str) -> None:
 def instrument() -> list[str]:
     """Wrap the steps of an update; returns the labels in report order."""
     import gitassist.assistants as A
+    import gitassist.commits as M
     import gitassist.naming as N
     import gitassist.plan as P
     import gitassist.record as W
     import gitassist.refs as R
-    import gitassist.store as S
     import gitassist.validation as V
     import gitassist.write_commit as C
 
@@ -86,14 +86,14 @@ def instrument() -> list[str]:
         (A, "render_update", "  render_update (ruamel round-trip)"),
         (A, "check_write", "  check_write (parse + validate new text)"),
         (A, "commit_and_record", "  commit_and_record"),
-        (S.Store, "dirty_paths", "    dirty_paths (reads .git/index)"),
-        (S.Store, "make_commit", "    make_commit"),
-        (S.Store, "_tree_with", "      _tree_with (rewrite assistants/ tree, root tree)"),
+        (C, "dirty_paths", "    dirty_paths (reads .git/index)"),
+        (C, "make_commit", "    make_commit"),
+        (M, "_tree_with", "      _tree_with (rewrite assistants/ tree, root tree)"),
         (C, "make_plan", "    make_plan"),
         (P, "changed_entries", "      changed_entries (C tree diffs)"),
         (V, "entry_problems", "      entry_problems"),
-        (S.Store, "publish", "    publish"),
-        (S.Store, "write_worktree", "      write_worktree (file + .git/index read/add/write)"),
+        (C, "publish", "    publish"),
+        (M, "write_worktree", "      write_worktree (file + .git/index read/add/write)"),
         (C, "execute", "    execute"),
         (W, "make_version_tag", "      make_version_tag"),
         (W, "make_pointer", "      make_pointer"),

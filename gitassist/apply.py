@@ -144,10 +144,12 @@ def _attempt(
 ) -> ApplyOutcome | None:
     """One fetch-plan-record-push round; None means "lost a race or deepened: go again"."""
     from gitassist import remote as remotes
+    from gitassist.checkout import clean_temp_files
+    from gitassist.repo_state import check_writable
 
     expected: dict[str, str] = {}
     if not dry_run:
-        store.check_writable()
+        check_writable(store.repo)
     fetched = None
     if remote is not None:
         fetched = remotes.fetch(store, remote)
@@ -166,7 +168,7 @@ def _attempt(
         return None
     if dry_run:
         return ApplyOutcome(None, plan, False, attempts, fetched=fetched)
-    store.clean_temp_files()
+    clean_temp_files(store)
     result = execute(store, plan, prune=prune, allow_delete_all=allow_delete_all)
     if remote is None:
         return ApplyOutcome(result, plan, False, attempts)

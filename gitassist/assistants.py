@@ -280,8 +280,8 @@ def _followers(
     store: Store, assistant_id: str, pointer: str, before: str, why: str
 ) -> list[RefUpdate]:
     """Environments that follow latest move with it (loose refs written after latest)."""
+    from gitassist.actor import ci_context
     from gitassist.environments import declared, follow_updates
-    from gitassist.store import ci_context
 
     envs = declared(store)
     moved: dict[str, tuple[str, str | None]] = {assistant_id: (pointer, before)}
@@ -301,8 +301,8 @@ def _move_latest(
         )
     if state.version == version:
         return from_latest(store, state)
+    from gitassist.actor import ci_context
     from gitassist.refs import RefUpdate
-    from gitassist.store import ci_context
 
     doc = store.document(Entry(record.path, record.blob))
     why = reason or f"set-latest {version} (was {state.version})"

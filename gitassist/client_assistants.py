@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from gitassist import assistants as ops
 from gitassist import resolve as reads
 from gitassist import search as listing
+from gitassist.actor import parse_author
 from gitassist.client_base import (
     assistant_api,
     check_page,
@@ -16,12 +17,12 @@ from gitassist.client_base import (
 )
 from gitassist.errors import NotFound, ValidationFailed
 from gitassist.sdk_errors import sdk_errors
-from gitassist.store import Store, parse_author
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from gitassist.resolve import Resolved
+    from gitassist.store import Store
 
 SEARCH_SORT_KEYS = ("assistant_id", "graph_id", "name", "created_at", "updated_at")
 ASSISTANT_KEYS = (
@@ -169,9 +170,10 @@ class SyncAssistantsClient:
         the branch, which records it as version 2. ``set_latest(id, 1)`` returns to the
         default. If the file cannot be written, the version-1 record is removed again.
         """
+        from gitassist.actor import ci_context
+        from gitassist.commits import make_commit
         from gitassist.documents import render_new
         from gitassist.refs import RefUpdate
-        from gitassist.store import ci_context
         from gitassist.version_write import make_version_tag
         from gitassist.versions import version_ref
         from gitassist.write_commit import new_path
@@ -183,7 +185,8 @@ class SyncAssistantsClient:
             head = store.head_commit()
             path = new_path(store, new_name, head.tree if head is not None else None)
             schema_ref = f"../{store.project.settings.schemas_dir}/assistant.schema.json"
-            beside = store.make_commit(
+            beside = make_commit(
+                store,
                 head,
                 {path: render_new(doc, schema_ref=schema_ref)},
                 f"The default assistant of graph {doc.graph_id!r}: version 1 (implicit)",

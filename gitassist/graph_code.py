@@ -134,7 +134,9 @@ def load_cached(code: Code, graph_id: str, spec: str, store: Store) -> tuple[Any
         with contextlib.suppress(OSError):
             st = (code.root / file).stat()
             stamp = f"{st.st_mtime_ns}:{st.st_size}"
-        dirty = bool(store.dirty_paths([file]))
+        from gitassist.checkout import dirty_paths
+
+        dirty = bool(dirty_paths(store, [file]))
     key = (str(code.root), graph_id, spec, f"{code.commit}:{stamp}")
     graph = _GRAPHS.get(key)
     if graph is None:

@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from gitassist.actor import ci_context
 from gitassist.environments import declared, held_versions
 from gitassist.errors import Conflict, GitassistError, NotFound, PromotionRefused
 from gitassist.field_diff import diff_documents
@@ -22,7 +23,7 @@ from gitassist.naming import resolve_id
 from gitassist.progress import noop
 from gitassist.refs import RefUpdate
 from gitassist.resolve import recorded_ids
-from gitassist.store import Entry, ci_context
+from gitassist.store import Entry
 from gitassist.version_write import make_pointer
 from gitassist.versions import env_ref, max_version, read_latest, read_version
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from gitassist.actor import ci_context
 from gitassist.errors import Conflict, GitassistError, ValidationFailed
 from gitassist.index import write_index
 from gitassist.refs import RefUpdate
-from gitassist.store import Entry, ci_context
+from gitassist.store import Entry
 from gitassist.version_write import make_pointer, make_version_tag
 from gitassist.versions import (
     APPLIED_REF,

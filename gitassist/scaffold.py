@@ -103,11 +103,13 @@ def _document_schema(root: Path, texts: dict[str, str]) -> str:
 
 def _commit(root: Path, texts: dict[str, str]) -> None:
     """Commit exactly these files on the current branch (staged work stays staged)."""
+    from gitassist.checkout import write_worktree
+    from gitassist.commits import write_commit
     from gitassist.store import Store
 
     store = Store(root)
     branch = store.current_branch()
     if branch is None:  # detached HEAD: write the files, leave committing to the user
-        store.write_worktree(dict(texts))
+        write_worktree(store, dict(texts))
         return
-    store.write_commit(branch, store.head_commit(), dict(texts), "Initialise gitassist repository")
+    write_commit(store, branch, store.head_commit(), dict(texts), "Initialise gitassist repository")

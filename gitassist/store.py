@@ -1,15 +1,14 @@
-"""The git repository: reading documents at a revision, committing assistant files.
+"""The git repository: reading commits, refs and documents at a revision.
 
-A :class:`Store` wraps one pygit2 repository. It knows where assistant documents live, reads
-them from any tree (parsed documents are cached by blob id, which never goes stale), and
-commits changes to assistant files without touching the user's other work: the new tree is
-built from the branch's tree, not from the index, and the working tree and index are updated
-only for the file that changed.
+A :class:`Store` wraps one pygit2 repository. It knows where assistant documents live and
+reads them from any tree (parsed documents are cached by blob id, which never goes stale).
+Committing assistant files is :mod:`gitassist.commits`; the work tree and index beside it
+(dirty paths, temporary files) :mod:`gitassist.checkout`; whether the repository may be
+written at all :mod:`gitassist.repo_state`; who is acting :mod:`gitassist.actor`.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 import threading
 from dataclasses import dataclass
@@ -18,12 +17,15 @@ from typing import TYPE_CHECKING
 
 import pygit2
 
+from gitassist.actor import identity_from_env
 from gitassist.documents import AssistantDocument, check_document, parse_document
 from gitassist.errors import GitassistError, NotFound, RepositoryError
 from gitassist.project import CONFIG_FILE, LANGGRAPH_JSON, Project, load_project
-from gitassist.refs import Identity, RefDB, common_dir
+from gitassist.refs import RefDB, common_dir
+from gitassist.repo_state import unsupported_format
 
 if TYPE_CHECKING:
+    import os
     from collections.abc import Callable, Iterator
 
     from pygit2 import Commit, Oid, Tree
@@ -83,55 +85,6 @@ class BlobInfo:
     problems: tuple[Problem, ...]
 
 
-def identity_from_env(repo: pygit2.Repository) -> Identity:
-    """Who is acting: GIT_COMMITTER_* / GIT_AUTHOR_*, git config, then a fallback."""
-    name = os.environ.get("GIT_COMMITTER_NAME") or os.environ.get("GIT_AUTHOR_NAME")
-    email = os.environ.get("GIT_COMMITTER_EMAIL") or os.environ.get("GIT_AUTHOR_EMAIL")
-    config = repo.config
-    if not name and "user.name" in config:
-        name = config["user.name"]
-    if not email and "user.email" in config:
-        email = config["user.email"]
-    if not name:
-        name = os.environ.get("GITHUB_ACTOR") or os.environ.get("USER") or "gitassist"
-    if not email:
-        email = f"{name}@users.noreply.gitassist"
-    return Identity(name, email)
-
-
-def parse_author(author: str | None) -> pygit2.Signature | None:
-    """``"Name <email>"`` as a git signature (None: the committer's identity)."""
-    if not author:
-        return None
-    name, sep, rest = author.partition("<")
-    email = rest.rstrip().removesuffix(">").strip()
-    if not sep or not name.strip() or "@" not in email or not rest.rstrip().endswith(">"):
-        from gitassist.errors import ValidationFailed
-
-        raise ValidationFailed(f"author must look like 'Name <email>', not {author!r}", [])
-    return pygit2.Signature(name.strip(), email)
-
-
-def ci_context() -> dict[str, str]:
-    """The CI run that is acting, when the environment says so (GitHub Actions, GitLab, …)."""
-    env = os.environ
-    if env.get("GITHUB_RUN_ID"):
-        server = env.get("GITHUB_SERVER_URL", "https://github.com")
-        repo = env.get("GITHUB_REPOSITORY", "")
-        return {
-            "system": "github-actions",
-            "run_id": env["GITHUB_RUN_ID"],
-            "url": f"{server}/{repo}/actions/runs/{env['GITHUB_RUN_ID']}",
-        }
-    if env.get("CI_PIPELINE_ID"):
-        return {
-            "system": "gitlab",
-            "run_id": env["CI_PIPELINE_ID"],
-            "url": env.get("CI_PIPELINE_URL", ""),
-        }
-    return {}
-
-
 def _tune_libgit2() -> None:
     """Let libgit2 cache big trees: a 10,000-file directory is ~400 KB, over the 4 KB default."""
     pygit2.settings.cache_object_limit(pygit2.enums.ObjectType.TREE, 16 * 1024 * 1024)
@@ -140,58 +93,8 @@ def _tune_libgit2() -> None:
 
 _tune_libgit2()
 
-
-_SUPPORTED_EXTENSIONS = frozenset(
-    {"noop", "preciousobjects", "worktreeconfig", "objectformat"}  # libgit2 opens these
-)
-TMP_SUFFIX = ".gitassist-tmp"
+TMP_SUFFIX = ".gitassist-tmp"  # a document being written (gitassist.checkout): not listed
 KEEP = ".gitkeep"  # what `gitassist init` puts in the empty assistants folder: not warned about
-
-
-def _temp_path(target: Path) -> Path:
-    """Where a document is written before it replaces ``target``: ``.NAME.gitassist-tmp``
-    beside it, or ``.HASH.gitassist-tmp`` when that would be too long a file name (a name
-    near the file system's 255 bytes is a valid document name)."""
-    name = f".{target.name}{TMP_SUFFIX}"
-    if len(name.encode("utf-8", "surrogateescape")) > 255:
-        import hashlib
-
-        digest = hashlib.sha1(target.name.encode("utf-8", "surrogateescape")).hexdigest()
-        name = f".{digest}{TMP_SUFFIX}"
-    return target.with_name(name)
-
-
-def _unsupported_format(gitdir: str) -> str | None:
-    """Why gitassist cannot write this repository's refs or objects (None: it can).
-
-    gitassist writes loose refs and ``packed-refs`` itself, with SHA-1 ids: a reftable ref
-    store or a SHA-256 object format would be silently corrupted, so both are refused.
-    """
-    path = common_dir(gitdir) / "config"
-    if not path.is_file():
-        return None
-    try:
-        config = pygit2.Config(str(path))
-    except pygit2.GitError:
-        return None
-    values = {entry.name.lower(): entry.value or "" for entry in config}
-    if values.get("core.repositoryformatversion", "0") == "0":
-        return None  # git ignores extensions.* in a version-0 repository
-    storage = values.get("extensions.refstorage", "files").lower()
-    if storage != "files":
-        return f"its refs are stored as {storage!r} (extensions.refStorage)"
-    objects = values.get("extensions.objectformat", "sha1").lower()
-    if objects != "sha1":
-        return f"its object format is {objects!r} (extensions.objectFormat)"
-    unknown = sorted(
-        name.removeprefix("extensions.")
-        for name in values
-        if name.startswith("extensions.")
-        and name.removeprefix("extensions.") not in _SUPPORTED_EXTENSIONS | {"refstorage"}
-    )
-    if unknown:
-        return f"it uses the repository extension(s) {', '.join(unknown)}"
-    return None
 
 
 class Store:
@@ -209,7 +112,7 @@ class Store:
                 f"{Path(path).resolve()} is not in a git repository",
                 hint="run `gitassist init` here, or pass --repo PATH",
             )
-        why = _unsupported_format(found)
+        why = unsupported_format(found)
         if why is not None:
             raise RepositoryError(
                 f"gitassist does not support this repository yet: {why}",
@@ -255,17 +158,6 @@ class Store:
     def warn(self, message: str) -> None:
         if message not in self.warnings:
             self.warnings.append(message)
-
-    def check_writable(self) -> None:
-        """Refuse to commit in the middle of a merge, rebase, cherry-pick, … (as git does)."""
-        state = self.repo.state()
-        if state == pygit2.enums.RepositoryState.NONE:
-            return
-        what = state.name.lower().replace("_", " ")
-        raise RepositoryError(
-            f"a {what} is in progress in this repository",
-            hint="finish it or abort it (git status says how) before gitassist commits",
-        )
 
     def reopen(self) -> None:
         """Open the repository afresh, dropping libgit2's cached refs (after a ``git``
@@ -493,179 +385,8 @@ class Store:
         for entry in self.entries(tree).values():
             yield entry, self.blob_info(entry)
 
-    # ------------------------------------------------------------------ working tree
-
-    def dirty_paths(self, paths: list[str] | None = None) -> list[str]:
-        """Paths with uncommitted changes (staged or not), limited to ``paths`` if given."""
-        flags = pygit2.enums.FileStatus
-        clean = {flags.CURRENT, flags.IGNORED}
-        if paths is None:
-            return [p for p, s in self.repo.status().items() if s not in clean]
-        # For a few paths, ask for each path's status: no scan of the whole working tree.
-        # git's status applies the checkout filters (core.autocrlf, .gitattributes eol/text),
-        # so a file checked out with CRLF from an LF blob is clean, as `git status` says.
-        out = []
-        for path in paths:
-            try:
-                status = self.repo.status_file(path)
-            except KeyError:  # in none of HEAD, index, work tree
-                continue
-            except (ValueError, pygit2.GitError):  # ambiguous (case-folding file system)
-                out.append(path)
-                continue
-            if status not in clean:
-                out.append(path)
-        return out
-
-    def stray_temp_files(self) -> list[Path]:
-        """Temporary files a killed gitassist write left in the assistants directory."""
-        base = self.root / self.assistants_dir
-        if base.is_symlink() or not base.is_dir():  # never clean up outside the repository
-            return []
-        return sorted(p for p in base.rglob(f".*{TMP_SUFFIX}") if not p.is_symlink())
-
-    def clean_temp_files(self) -> None:
-        """Remove what a killed write left behind (call while holding the write lock)."""
-        for path in self.stray_temp_files():
-            path.unlink(missing_ok=True)
-
-    def write_commit(
-        self,
-        branch: str,
-        parent: Commit | None,
-        changes: dict[str, str | None],
-        message: str,
-        author: pygit2.Signature | None = None,
-    ) -> Commit:
-        """Commit ``changes`` ({path: text or None to delete}) on top of ``parent`` and publish
-        it on ``branch`` (see :meth:`make_commit` and :meth:`publish`)."""
-        commit = self.make_commit(parent, changes, message, author)
-        self.publish(branch, parent, commit, changes)
-        return commit
-
-    def make_commit(
-        self,
-        parent: Commit | None,
-        changes: dict[str, str | None],
-        message: str,
-        author: pygit2.Signature | None = None,
-        *,
-        hooks: bool = False,
-    ) -> Commit:
-        """A commit object of ``changes`` on top of ``parent``; no ref or file moves yet.
-
-        The tree is built from ``parent``'s tree, never from the index, so the user's staged
-        work is not swept in. With ``hooks``, the repository's ``pre-commit`` and
-        ``commit-msg`` hooks run on that tree first (:mod:`gitassist.hooks`).
-        """
-        repo = self.repo
-        builder_tree = parent.tree if parent is not None else None
-        new_tree = self._tree_with(builder_tree, changes) or self.repo.TreeBuilder().write()
-        if hooks:
-            from gitassist.hooks import run_commit_hooks
-
-            message = run_commit_hooks(self, new_tree, message)
-        committer = self.signature()
-        commit_oid = repo.create_commit(
-            None,
-            author or committer,
-            committer,
-            message,
-            new_tree,
-            [parent.id] if parent is not None else [],
-        )
-        return self.get_commit(commit_oid)
-
-    def publish(
-        self, branch: str, parent: Commit | None, commit: Commit, changes: dict[str, str | None]
-    ) -> None:
-        """Bring the working tree and the index in line for the changed paths, then move
-        ``branch`` from ``parent`` to ``commit`` (compare-and-swap).
-
-        In that order, an interruption leaves the change staged (nothing lost, nothing half
-        committed); if the branch moved meanwhile, the files are put back as they were.
-        """
-        from gitassist.refs import RefUpdate
-
-        old = str(parent.id) if parent is not None else None
-        summary = commit.message.splitlines()[0] if commit.message else ""
-        before = {path: self.read_work_text(path) for path in changes}
-        self.write_worktree(changes)
-        try:
-            self.refdb.update(
-                [RefUpdate(f"refs/heads/{branch}", str(commit.id), old)], f"commit: {summary}"
-            )
-        except BaseException:
-            self.write_worktree(before)
-            raise
-
     def signature(self) -> pygit2.Signature:
         return pygit2.Signature(self.identity.name, self.identity.email)
-
-    def _tree_with(self, tree: Tree | None, changes: dict[str, str | None]) -> Oid | None:
-        """A new tree equal to ``tree`` with ``changes`` applied (paths may be nested)."""
-        repo = self.repo
-        grouped: dict[str, dict[str, str | None]] = {}
-        direct: dict[str, str | None] = {}
-        for path, text in changes.items():
-            head, sep, rest = path.partition("/")
-            if sep:
-                grouped.setdefault(head, {})[rest] = text
-            else:
-                direct[path] = text
-        builder = repo.TreeBuilder(tree) if tree is not None else repo.TreeBuilder()
-        for name, text in direct.items():
-            if text is None:
-                if builder.get(name) is not None:
-                    builder.remove(name)
-            else:
-                builder.insert(
-                    name, repo.create_blob(text.encode("utf-8")), pygit2.GIT_FILEMODE_BLOB
-                )
-        for name, sub_changes in grouped.items():
-            existing = builder.get(name)
-            sub_tree = repo.get(existing.id) if existing is not None else None
-            sub_oid = self._tree_with(
-                sub_tree if isinstance(sub_tree, pygit2.Tree) else None, sub_changes
-            )
-            if sub_oid is None:
-                if existing is not None:
-                    builder.remove(name)
-            else:
-                builder.insert(name, sub_oid, pygit2.GIT_FILEMODE_TREE)
-        return builder.write() if len(builder) else None
-
-    def check_write_paths(self, paths: list[str]) -> None:
-        """Refuse, before anything moves, to write any of ``paths`` through a symlink."""
-        from gitassist import worktree
-
-        for path in paths:
-            worktree.check_write(self.root, path)
-
-    def write_worktree(self, changes: dict[str, str | None]) -> None:
-        self.clean_temp_files()
-        from gitassist import worktree
-
-        for path in changes:  # refuse a write through a symlink before anything moves
-            worktree.check_write(self.root, path)
-        index = self.repo.index
-        index.read(False)
-        for path, text in changes.items():
-            target = worktree.prepare_write(self.root, path)
-            if text is None:
-                if target.exists():
-                    target.unlink()
-                if path in index:
-                    index.remove(path)
-            else:
-                tmp = _temp_path(target)
-                tmp.unlink(missing_ok=True)
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(text)
-                os.replace(tmp, target)
-                index.add(path)
-        index.write()
 
     # ------------------------------------------------------------------ git CLI
 

@@ -12,9 +12,12 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from gitassist.checkout import check_write_paths, dirty_paths
+from gitassist.commits import make_commit, publish
 from gitassist.errors import RepositoryError, ValidationFailed
 from gitassist.plan import hold_unrelated, make_plan
 from gitassist.record import check_plan, execute
+from gitassist.repo_state import check_writable
 from gitassist.resolve import Resolved, at_tree, from_latest, resolve
 from gitassist.versions import LatestState, max_version, read_latest, read_version
 
@@ -65,7 +68,7 @@ def check_write(store: Store, text: str, path: str, parent: Commit | None) -> As
 
 
 def writable_branch(store: Store) -> tuple[str, Commit | None]:
-    store.check_writable()
+    check_writable(store.repo)
     if store.repo.head_is_detached:
         raise RepositoryError(
             "HEAD is detached: gitassist commits to a branch",
@@ -144,21 +147,21 @@ def commit_documents(
     ``commit-msg`` hooks run first (:mod:`gitassist.hooks`); ``verify=False`` is
     ``--no-verify``. A path through a symlink is refused before anything moves.
     """
-    dirty = store.dirty_paths(list(changes))
+    dirty = dirty_paths(store, list(changes))
     if dirty:
         raise RepositoryError(
             f"{', '.join(dirty)} has uncommitted changes",
             hint="commit or stash them first; gitassist only commits the files it changes",
         )
-    store.check_write_paths(list(changes))
-    commit = store.make_commit(parent, changes, message, author, hooks=verify)
+    check_write_paths(store, list(changes))
+    commit = make_commit(store, parent, changes, message, author, hooks=verify)
     if branch != store.tracked_branch():
-        store.publish(branch, parent, commit, changes)
+        publish(store, branch, parent, commit, changes)
         return commit, False
     plan = make_plan(store, head=commit, branch=branch, validate=True)
     hold_unrelated(store, plan, set(changes))
     check_plan(plan, hint="nothing was written; fix the values and retry")
-    store.publish(branch, parent, commit, changes)
+    publish(store, branch, parent, commit, changes)
     execute(
         store, plan, prune=reason == "delete", allow_delete_all=True, reason=reason, atomic=False
     )

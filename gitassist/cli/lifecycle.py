@@ -161,7 +161,7 @@ def create(
       gitassist create agent --name "Support bot" --set model_name=openai
     """
     from gitassist import assistants as ops
-    from gitassist.store import parse_author
+    from gitassist.actor import parse_author
 
     result = ops.create(
         store_for(repo),
@@ -234,7 +234,7 @@ def update(
       gitassist update support-bot --set system_prompt="Be brief."
     """
     from gitassist import assistants as ops
-    from gitassist.store import parse_author
+    from gitassist.actor import parse_author
 
     result = ops.update(
         store_for(repo),
@@ -279,7 +279,7 @@ def delete(
       gitassist delete support-bot -m "retired"
     """
     from gitassist import assistants as ops
-    from gitassist.store import parse_author
+    from gitassist.actor import parse_author
 
     result = ops.delete(
         store_for(repo),
