@@ -66,12 +66,12 @@ def _wrap(owner: Any, attr: str, label: str) -> None:
 def instrument() -> list[str]:
     """Wrap the steps of an update; returns the labels in report order."""
     import gitassist.assistants as A
+    import gitassist.document_checks as V
     import gitassist.plan as P
     import gitassist.record as W
     import gitassist.refs as R
     import gitassist.resolve as Q
     import gitassist.store as S
-    import gitassist.validation as V
 
     steps = [
         (A, "update", "update (all)"),

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gitassist import resolve as reads
+from gitassist.document_checks import context_problems
 from gitassist.errors import Conflict, GitassistError, NotFound, UserCodeError, ValidationFailed
 from gitassist.events import StreamPart, StreamShaper, jsonable
 from gitassist.graph_code import code_source, graph_spec, load_cached, schema_set_of
@@ -36,7 +37,6 @@ from gitassist.problems import json_path
 from gitassist.run_env import apply_env
 from gitassist.threads import ThreadStore
 from gitassist.tracebacks import user_frame
-from gitassist.validation import context_problems
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
