@@ -67,11 +67,11 @@ def instrument() -> list[str]:
     """Wrap the steps of an update; returns the labels in report order."""
     import gitassist.assistants as A
     import gitassist.commits as M
+    import gitassist.document_checks as V
     import gitassist.naming as N
     import gitassist.plan as P
     import gitassist.record as W
     import gitassist.refs as R
-    import gitassist.validation as V
     import gitassist.write_commit as C
 
     steps = [

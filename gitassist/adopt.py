@@ -156,8 +156,8 @@ def _adopt_one(
 def _adopt_text(
     project: Project, assistant: dict[str, Any], item: AdoptItem, schemas: SchemaSet
 ) -> str | None:
+    from gitassist.document_checks import document_problems
     from gitassist.documents import render_new
-    from gitassist.validation import document_problems
 
     try:
         doc = adopted_document(assistant)

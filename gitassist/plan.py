@@ -103,7 +103,7 @@ def make_plan(
         plan.moves.append(LatestMove(assistant_id, version.name, old, version.number))
     _plan_deletions(store, plan, walker)
     if validate:
-        from gitassist.validation import entry_problems
+        from gitassist.document_checks import entry_problems
 
         to_check = {e.path: e for e in range_added}
         for graph_id in _schema_changes(store, base_commit, head):

@@ -1,9 +1,7 @@
 """Compare-and-swap ref updates with reflog entries, one ref or many at once.
 
-Every writer of gitassist's refs holds one lock and checks each ref's old value before it
-writes. The lock has two levels: a per-repository ``threading.RLock`` (re-entrant in the thread
-that holds it; other threads of the process wait for it), then ``.git/gitassist/lock``, an
-``flock`` that the kernel releases when a process dies (other processes wait for it).
+Every writer of gitassist's refs holds one lock (:mod:`gitassist.ref_lock`: a thread lock,
+then an ``flock``) and checks each ref's old value before it writes.
 
 Refs, ``packed-refs``, reflogs of refs, the lock and the journal live in the repository's
 *common* git directory: in a linked worktree (``git worktree add``) that is the main
@@ -25,33 +23,30 @@ Two ways to commit:
   either all of the updates or none. Loose files of the touched refs are first folded into
   ``packed-refs`` (a change that alters no ref's value), so none can shadow the new values.
 
-Each ``.lock`` file a writer makes is listed in ``.git/gitassist/journal`` once made; the next
+Each ``.lock`` file a writer makes is listed in the lock's journal once made; the next
 writer, holding the lock, removes what a killed writer left behind.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import os
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from gitassist.errors import BadRef, Conflict
+from gitassist.ref_lock import RepoLock
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Callable, Sequence
 
     import pygit2
 
 ZERO: Final = "0" * 40
 ANY: Final = "any"  # expected-old sentinel: do not check
 LOOSE_LIMIT: Final = 8
-LOCK_TIMEOUT: Final = 30.0
 
 
 @dataclass(frozen=True)
@@ -95,22 +90,6 @@ def _fsync_write(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
-def _create_lock(path: Path) -> None:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-    try:
-        try:
-            fd = os.open(path, flags, 0o644)
-        except FileNotFoundError:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, flags, 0o644)
-    except FileExistsError:
-        raise Conflict(
-            f"{path.name} is locked by another process",
-            hint=f"if no git or gitassist process is running, remove {path}",
-        ) from None
-    os.close(fd)
-
-
 def _clear_empty_dirs(target: Path, name: str) -> None:
     """Remove empty directories where the loose ref ``name`` goes (a refused ``git update-ref``
     of ``NAME/x`` leaves one), as git does; a directory that holds files is a BadRef."""
@@ -144,41 +123,7 @@ def common_dir(gitdir: str | os.PathLike[str]) -> Path:
     return path.resolve()
 
 
-class _ThreadLock:
-    """The in-process half of a repository's write lock (one per common git directory)."""
-
-    def __init__(self) -> None:
-        self.rlock = threading.RLock()
-        self.depth = 0  # changed only by the thread holding ``rlock``
-
-
-class _Registry:
-    def __init__(self) -> None:
-        self.guard = threading.Lock()
-        self.locks: dict[str, _ThreadLock] = {}
-
-
-_REGISTRY = _Registry()
-
-
-def _thread_lock(gitdir: Path) -> _ThreadLock:
-    key = str(gitdir)
-    with _REGISTRY.guard:
-        lock = _REGISTRY.locks.get(key)
-        if lock is None:
-            lock = _REGISTRY.locks[key] = _ThreadLock()
-        return lock
-
-
-def _reset_after_fork() -> None:
-    """A forked child holds no lock, whatever its parent's other threads held."""
-    _REGISTRY.__init__()  # type: ignore[misc]
-
-
-os.register_at_fork(after_in_child=_reset_after_fork)
-
-
-class RefDB:
+class RefDB(RepoLock):
     """Reads and writes refs of one repository.
 
     ``repo`` is either a repository or a function returning the calling thread's repository
@@ -224,81 +169,6 @@ class RefDB:
                 if oid:
                     out[name] = oid
         return out
-
-    # ------------------------------------------------------------------ locking
-
-    @contextlib.contextmanager
-    def lock(self, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
-        """Hold the repository's gitassist write lock: first the process's per-repository
-        thread lock (re-entrant in this thread), then the cross-process ``flock``."""
-        held = _thread_lock(self.gitdir)
-        if not held.rlock.acquire(timeout=timeout):
-            raise Conflict(
-                "another thread of this process is writing to this repository",
-                hint="wait for it to finish and try again",
-            )
-        try:
-            if held.depth:
-                held.depth += 1
-                try:
-                    yield
-                finally:
-                    held.depth -= 1
-                return
-            with self._flock(timeout):
-                held.depth = 1
-                try:
-                    yield
-                finally:
-                    held.depth = 0
-            from gitassist.housekeeping import after_write
-
-            after_write(self.gitdir)  # pack loose objects past gc.auto, detached, unlocked
-        finally:
-            held.rlock.release()
-
-    @contextlib.contextmanager
-    def _flock(self, timeout: float) -> Iterator[None]:
-        self.own.mkdir(exist_ok=True)
-        fd = os.open(self.own / "lock", os.O_RDWR | os.O_CREAT, 0o644)
-        deadline = time.monotonic() + timeout
-        try:
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError as exc:
-                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                        raise
-                    if time.monotonic() > deadline:
-                        raise Conflict(
-                            "another gitassist process is writing to this repository",
-                            hint="wait for it to finish and try again",
-                        ) from None
-                    time.sleep(0.01)
-            self._recover()
-            yield
-        finally:
-            os.close(fd)  # closing releases the flock
-
-    def _journal(self) -> Path:
-        return self.own / "journal"
-
-    def _recover(self) -> None:
-        """Remove lock files that a killed gitassist writer left behind."""
-        journal = self._journal()
-        if not journal.exists():
-            return
-        for line in journal.read_text().splitlines():
-            with contextlib.suppress(FileNotFoundError):
-                (self.gitdir / line).unlink()
-        journal.unlink()
-
-    def _lock(self, path: Path) -> None:
-        """Take a git lock file, then note it in the journal (only locks we really made)."""
-        _create_lock(path)
-        with open(self._journal(), "a", encoding="utf-8") as fh:
-            fh.write(str(path.relative_to(self.gitdir)) + "\n")
 
     # ------------------------------------------------------------------ writing
 

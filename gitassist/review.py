@@ -17,19 +17,14 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from gitassist.document_checks import assistant_problems, context_problems
 from gitassist.documents import check_document
 from gitassist.errors import GitassistError, NotFound
 from gitassist.field_diff import FieldChange, diff_documents, text_diff
 from gitassist.problems import Problem
 from gitassist.redact import redact_text
 from gitassist.schemas import read_schemas, schema_path, schema_text
-from gitassist.validation import (
-    assistant_files,
-    assistant_problems,
-    context_problems,
-    duplicate_id_problems,
-    quick_ids,
-)
+from gitassist.validation import assistant_files, duplicate_id_problems, quick_ids
 
 if TYPE_CHECKING:
     from pygit2 import Commit

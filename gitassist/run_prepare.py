@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gitassist import resolve as reads
+from gitassist.document_checks import context_problems
 from gitassist.errors import NotFound, ValidationFailed
 from gitassist.graph_code import code_source, graph_spec, load_cached, schema_set_of
 from gitassist.problems import json_path
 from gitassist.run_env import apply_env
-from gitassist.validation import context_problems
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

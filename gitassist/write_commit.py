@@ -47,8 +47,8 @@ class WriteResult:
 def check_write(store: Store, text: str, path: str, parent: Commit | None) -> AssistantDocument:
     """Validate a document about to be committed under ``parent``'s own configuration and
     committed schemas (the ones apply will use), not uncommitted edits in the working tree."""
+    from gitassist.document_checks import document_problems
     from gitassist.schemas import load_schemas
-    from gitassist.validation import document_problems
 
     project = store.project_at(parent) if parent is not None else store.project
     schemas = load_schemas(store, project, parent.tree if parent is not None else None)

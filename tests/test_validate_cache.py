@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from conftest import CONTEXT_SCHEMA, Repo, doc_yaml
 
-from gitassist import validation
+from gitassist import document_checks, validation
 from gitassist.store import Store
 from gitassist.validate_cache import FORMAT
 
@@ -24,7 +24,8 @@ class Counter:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.parsed: list[str] = []
         self.checked: list[str] = []
-        check_document, schema_problems = validation.check_document, validation._schema_problems
+        check_document = document_checks.check_document
+        schema_problems = document_checks._schema_problems
 
         def counting_check(text: str, path: str, *args: Any, **kw: Any) -> Any:
             self.parsed.append(path)
@@ -34,8 +35,8 @@ class Counter:
             self.checked.append(path)
             return schema_problems(document, loc, path, *args)
 
-        monkeypatch.setattr(validation, "check_document", counting_check)
-        monkeypatch.setattr(validation, "_schema_problems", counting_schema)
+        monkeypatch.setattr(document_checks, "check_document", counting_check)
+        monkeypatch.setattr(document_checks, "_schema_problems", counting_schema)
 
     def run(self, repo: Repo, **kw: Any) -> tuple[dict[str, Any], list[str]]:
         self.parsed.clear()
