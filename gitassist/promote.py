@@ -282,9 +282,8 @@ def plan_release(
     src = _source(envs, env, source)
     release = Release(src or "latest", env.name)
     ids = sorted({resolve_id(store, n) for n in only}) if only else sorted(recorded_ids(store))
-    tell = noop if progress is None else progress
     for done, assistant_id in enumerate(ids, 1):
-        tell("promote", done, len(ids))
+        (progress or noop)("promote", done, len(ids))
         held = read_latest(store, assistant_id, src)
         before = read_latest(store, assistant_id, env.name)
         if held is None:
@@ -423,9 +422,7 @@ def promote(
         check_protection(environment(envs, to), reason, force)
     release = plan_promote(store, target, to, version=version, source=source, envs=envs)
     release.dry_run = dry_run
-    if dry_run:
-        return release
-    return execute(store, release, reason=reason, force=force, envs=envs)
+    return release if dry_run else execute(store, release, reason=reason, force=force, envs=envs)
 
 
 def release(
