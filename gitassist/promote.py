@@ -283,7 +283,7 @@ def plan_release(
     release = Release(src or "latest", env.name)
     ids = sorted({resolve_id(store, n) for n in only}) if only else sorted(recorded_ids(store))
     for done, assistant_id in enumerate(ids, 1):
-        (progress or noop)("promote", done, len(ids))
+        (noop if progress is None else progress)("promote", done, len(ids))
         held = read_latest(store, assistant_id, src)
         before = read_latest(store, assistant_id, env.name)
         if held is None:
