@@ -1,3 +1,3 @@
-from gitassist.cli.main import main
+from gitassist.cli.entry import main
 
 main()

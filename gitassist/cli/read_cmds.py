@@ -6,52 +6,55 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from gitassist.cli import fast
 from gitassist.cli.complete import complete_target
 from gitassist.cli.options import IntRange, json_option, parse_mapping, repo_option, store_for
-from gitassist.cli.render import emit_json, err, out, short, table, yaml_text
+from gitassist.cli.read_render import assistant_json, describe_view, list_row
 
 if TYPE_CHECKING:
-    from gitassist.resolve import Resolved
+    from gitassist.read_cache import Recorder
+    from gitassist.store import Store
+
+__all__ = ["COMMANDS", "assistant_json"]
 
 
-def assistant_json(resolved: Resolved) -> dict[str, Any]:
-    return {**resolved.to_api(), "gitassist": resolved.provenance()}
+def print_and_remember(
+    command: str,
+    values: dict[str, Any],
+    data: dict[str, Any],
+    store: Store,
+    recorder: Recorder | None,
+    deps: list[str],
+) -> None:
+    """Print a read's output (through the renderers the warm path uses) and, when the warm
+    path would print exactly the same from the cached data, record it for later processes."""
+    from gitassist import read_cache
+
+    stdout, stderr = fast.render(command, values, data)
+    if stderr:
+        click.echo(stderr, nl=False, err=True)
+    click.echo(stdout, nl=False)
+    if recorder is None or store.warnings:
+        return
+    if not recorder.matches(str(store.repo.path), str(store.root), str(store.common_dir)):
+        return
+    try:
+        same = fast.render(command, values, read_cache.roundtrip(data)) == (stdout, stderr)
+    except (TypeError, ValueError, KeyError):
+        same = False
+    if same:
+        recorder.save(data, deps)
 
 
-def describe(resolved: Resolved) -> str:
-    doc = resolved.document
-    if resolved.source == "version":
-        state = f"version {resolved.version} of {resolved.max_version}"
-        if resolved.version != resolved.max_version:
-            state += " (rolled back)"
-    elif resolved.source == "default":
-        state = "the graph's default assistant (no file)"
-    elif resolved.source == "unrecorded":
-        state = "not recorded yet (no version: apply on the tracked branch records it)"
-    else:
-        state = f"as of {short(resolved.commit)}"
-    lines = [
-        f"{doc.name}  ({doc.assistant_id})",
-        f"  graph:    {doc.graph_id}",
-        f"  active:   {state}",
-    ]
-    if resolved.commit:
-        lines.append(f"  commit:   {short(resolved.commit)}  {resolved.path or ''}")
-    if doc.description:
-        lines.append(f"  about:    {doc.description}")
-    body = {
-        k: v
-        for k, v in (
-            ("context", doc.context),
-            ("config", doc.canonical()["config"]),
-            ("metadata", doc.metadata),
-        )
-        if v
-    }
-    if body:
-        lines.append("")
-        lines.extend("  " + line for line in yaml_text(body).rstrip().splitlines())
-    return "\n".join(lines)
+def one_deps(resolved_id: str, uses_head: bool) -> list[str]:
+    """What a read of one assistant depends on: its refs and the repository's config; HEAD
+    and the work tree's project files too when they named it or supplied its document."""
+    from gitassist import read_cache
+
+    deps = ["config", f"refs:refs/assistants/{resolved_id}"]
+    if uses_head:
+        deps += ["head", *(f"work:{name}" for name in read_cache.WORK_FILES)]
+    return deps
 
 
 @click.command()
@@ -70,11 +73,14 @@ def get(target: str, rev: str | None, repo: str, as_json: bool) -> None:
     """
     from gitassist.resolve import resolve
 
-    resolved = resolve(store_for(repo), target, rev=rev)
-    if as_json:
-        emit_json(assistant_json(resolved))
-    else:
-        out(describe(resolved))
+    values = {"target": target, "as_json": as_json}
+    recorder = fast.recorder("get", repo, values) if rev is None else None
+    store = store_for(repo)
+    resolved = resolve(store, target, rev=rev)
+    data = {"json": assistant_json(resolved)} if as_json else {"view": describe_view(resolved)}
+    uses_head = not (fast.is_uuid(target.partition("@")[0]) and resolved.source == "version")
+    deps = one_deps(resolved.assistant_id, uses_head)
+    print_and_remember("get", values, data, store, recorder, deps)
 
 
 @click.command(name="list")
@@ -112,9 +118,21 @@ def list_(
     """
     from gitassist.search import search
 
+    values = {
+        "graph": graph_id,
+        "name": name,
+        "metadata": metadata_text,
+        "limit": limit,
+        "offset": offset,
+        "sort_by": sort_by,
+        "sort_order": sort_order,
+        "as_json": as_json,
+    }
+    recorder = fast.recorder("list", repo, values)
+    store = store_for(repo)
     warnings: list[str] = []
     found = search(
-        store_for(repo),
+        store,
         graph_id=graph_id,
         name=name,
         metadata=parse_mapping(metadata_text, "--metadata"),
@@ -124,20 +142,14 @@ def list_(
         sort_order=sort_order,
         warnings=warnings,
     )
-    for warning in warnings:
-        err(f"warning: {warning}")
+    data: dict[str, Any] = {"warnings": warnings}
     if as_json:
-        emit_json([assistant_json(r) for r in found])
-        return
-    rows = []
-    for r in found:
-        version = {
-            "version": f"v{r.version}/{r.max_version}",
-            "default": "default",
-            "unrecorded": "unrecorded",
-        }.get(r.source, "")
-        rows.append((r.document.name, r.document.graph_id, version, r.assistant_id, r.path or ""))
-    out(table(rows, ("NAME", "GRAPH", "ACTIVE", "ASSISTANT ID", "FILE")))
+        data["json"] = [assistant_json(r) for r in found]
+    else:
+        data["rows"] = [list_row(r) for r in found]
+    deps = ["config", "head", "ref:refs/gitassist/applied", "refs:refs/assistants"]
+    deps += [f"work:{n}" for n in ("langgraph.json", "gitassist.yaml")]
+    print_and_remember("list", values, data, store, recorder, deps)
 
 
 search = click.Command(
@@ -162,16 +174,23 @@ def show(target: str, rev: str | None, repo: str, as_json: bool) -> None:
       gitassist show support-bot@2
       gitassist show support-bot@latest > bot.yaml
     """
+    from gitassist.cli.render import yaml_text
     from gitassist.resolve import resolve
 
+    values = {"target": target, "as_json": as_json}
+    recorder = fast.recorder("show", repo, values) if rev is None else None
     store = store_for(repo)
     resolved = resolve(store, target, rev=rev)
+    data: dict[str, Any]
     if as_json:
-        emit_json(assistant_json(resolved))
+        data = {"json": assistant_json(resolved)}
     elif resolved.blob is None:
-        out(yaml_text(resolved.document.canonical()).rstrip())
+        data = {"text": yaml_text(resolved.document.canonical()).rstrip(), "nl": True}
     else:
-        click.echo(store.blob_text(resolved.blob), nl=False)
+        data = {"text": store.blob_text(resolved.blob), "nl": False}
+    uses_head = not (fast.is_uuid(target.partition("@")[0]) and resolved.source == "version")
+    deps = one_deps(resolved.assistant_id, uses_head)
+    print_and_remember("show", values, data, store, recorder, deps)
 
 
 COMMANDS = [get, list_, search, show]

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import TYPE_CHECKING, Any, TypeVar
 
-import click
-
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the warm read path)
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+    from typing import Any, TypeVar
 
     from gitassist.problems import Problem
 
-F = TypeVar("F", bound="Callable[..., Any]")
+    F = TypeVar("F", bound="Callable[..., Any]")
 
 
 def review_output(fn: F) -> F:
@@ -36,14 +35,20 @@ def dumps(data: Any) -> str:
 
 
 def out(text: str = "") -> None:
+    import click  # here, not at the top: the warm read path renders without click
+
     click.echo(text)
 
 
 def err(text: str) -> None:
+    import click
+
     click.echo(text, err=True)
 
 
 def emit_json(data: Any) -> None:
+    import click
+
     click.echo(dumps(data))
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import click
 
 from gitassist.cli.complete import complete_target
 from gitassist.cli.options import IntRange, json_option, repo_option, store_for
-from gitassist.cli.render import emit_json, out, short, table
+from gitassist.cli.render import emit_json, out, table
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -40,16 +41,23 @@ def versions(
         raise click.UsageError(f"unexpected arguments: {' '.join(ctx.args)}")
     from gitassist import naming
     from gitassist import resolve as reads
+    from gitassist.cli import fast
+    from gitassist.cli.read_cmds import one_deps, print_and_remember
+    from gitassist.cli.read_render import version_row
     from gitassist.versions import read_latest
 
+    values = {"target": target, "limit": limit, "offset": offset, "as_json": as_json}
+    recorder = fast.recorder("versions", repo, values)
     store = store_for(repo)
     rows = reads.get_versions(store, target, limit=limit, offset=offset)
-    active = read_latest(store, naming.resolve_id(store, target))
+    assistant_id = naming.resolve_id(store, target)
+    active = read_latest(store, assistant_id)
     if active is not None and active.deleted:
         active = None
+    data: dict[str, Any]
     if as_json:
-        emit_json(
-            [
+        data = {
+            "json": [
                 {
                     **r.to_version_row(),
                     "gitassist": {
@@ -59,26 +67,15 @@ def versions(
                 }
                 for r in rows
             ]
-        )
-        return
-    if not rows:
-        out("no recorded versions yet (apply on the tracked branch records them)")
-        return
-    table_rows = []
-    for r in rows:
-        mark = "*" if active is not None and active.version == r.version else ""
-        table_rows.append(
-            (
-                f"{mark}{r.version}",
-                r.created_at[:19].replace("T", " "),
-                short(r.commit),
-                r.author,
-                r.path,
-                r.ci.get("url", ""),
-            )
-        )
-    out(table(table_rows, ("VERSION", "COMMITTED (UTC)", "COMMIT", "AUTHOR", "FILE", "CI")))
-    out("* active")
+        }
+    else:
+        data = {
+            "rows": [version_row(r) for r in rows],
+            "active": active.version if active is not None else None,
+        }
+    uses_head = not (fast.is_uuid(target.partition("@")[0]) and rows)
+    deps = one_deps(assistant_id, uses_head)
+    print_and_remember("versions", values, data, store, recorder, deps)
 
 
 @click.command(name="set-latest")

@@ -1,0 +1,198 @@
+"""The read cache: the data a read command (``get``, ``show``, ``versions``, ``list``) last
+computed, with the state it was computed from, so that a later process can answer without
+pygit2, pydantic or a YAML parser.
+
+An entry is one small JSON file in ``<common git dir>/gitassist/cache/read-v1/``, named by a
+digest of its key (the command, its arguments, the work tree, gitassist's version and the
+renderers' files). It holds the *dependencies* of its data: everything mutable the ordinary
+read consulted, each as a value read in pure Python by :mod:`gitassist.gitlite` - the refs of
+the assistant (every ref under ``refs/assistants/<id>/``; for ``list`` all of
+``refs/assistants/``), HEAD's commit id, the apply record, the repository's ``config`` and the
+work tree's ``langgraph.json`` / ``gitassist.yaml`` where the read used them. Everything else
+the read used is a git object named by those values, which never changes. A lookup re-reads
+every dependency and uses the entry only if all are unchanged; anything it cannot read or does
+not understand is a miss, and the ordinary path (which writes the entry) runs. A cache file
+that is garbled, truncated or unwritable is a miss, never an error; the directory can be
+deleted at any time.
+
+Standard library only (``os``, ``json``, ``re``, a SHA-1): this runs on every warm read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+
+from gitassist import gitlite
+from gitassist._version import __version__
+
+FORMAT = 1
+CACHE_DIR = ("gitassist", "cache", "read-v1")
+WORK_FILES = ("langgraph.json", "gitassist.yaml")
+APPLIED_REF = "refs/gitassist/applied"  # gitassist.versions.APPLIED_REF (no pygit2 import here)
+_CODE = ("read_cache.py", "gitlite.py", "cli/read_render.py", "cli/render.py", "cli/fast.py")
+
+try:  # the builtin module: hashlib would load OpenSSL (several ms) for a cache digest
+    from _sha1 import sha1 as _sha1_new  # type: ignore[import-not-found,unused-ignore]
+except ImportError:  # pragma: no cover - a Python built without it
+    from hashlib import sha1 as _sha1_new
+
+
+class Unknown(Exception):
+    """A dependency that cannot be read here: no fast answer."""
+
+
+def digest(data: bytes) -> str:
+    return str(_sha1_new(data).hexdigest())
+
+
+def code_stamp() -> list[int]:
+    """The files whose code decides what a cached entry means (a changed one is a miss)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = []
+    for rel in _CODE:
+        try:
+            out.append(os.stat(os.path.join(here, rel)).st_mtime_ns)
+        except OSError:
+            out.append(0)
+    return out
+
+
+def observe(gd: gitlite.GitDir, dep: str) -> object:
+    """The current value of dependency ``dep`` (see the module docstring); Unknown if it
+    cannot be read in pure Python."""
+    if dep == "config":
+        data = gitlite.read_small(os.path.join(gd.common, "config"))
+        extra = gitlite.read_small(os.path.join(gd.gitdir, "config.worktree"))
+        both = (data or b"") + b"\0" + (extra or b"")
+        if b"include" in both.lower():
+            raise Unknown(dep)  # [include] / [includeIf]: more files decide
+        return digest(both)
+    if dep == "head":
+        head = gd.head()
+        if head is False:
+            raise Unknown(dep)
+        return head
+    if dep.startswith("work:"):
+        name = dep[5:]
+        path = os.path.join(gd.root, name)
+        data = gitlite.read_small(path)
+        if data is None:
+            if os.path.lexists(path):
+                raise Unknown(dep)  # a symlink or a directory: the ordinary path decides
+            return None
+        return digest(data)
+    if dep.startswith("refs:"):
+        refs = gd.refs_under(dep[5:])
+        if refs is None:
+            raise Unknown(dep)
+        return digest(json.dumps(refs).encode("utf-8"))
+    if dep.startswith("ref:"):
+        value = gd.ref(dep[4:])
+        if value is False:
+            raise Unknown(dep)
+        return value
+    raise Unknown(dep)
+
+
+def _full_key(gd: gitlite.GitDir, key: list[object]) -> list[object]:
+    return [FORMAT, __version__, code_stamp(), gd.root, *key]
+
+
+def _entry_path(gd: gitlite.GitDir, full_key: list[object]) -> str:
+    name = digest(json.dumps(full_key).encode("utf-8", "surrogatepass"))
+    return os.path.join(gd.common, *CACHE_DIR, name + ".json")
+
+
+def lookup(start: str, key: list[object]) -> object | None:
+    """The data cached for ``key`` in the repository at ``start`` if every dependency it was
+    computed from still has the value it had (None: a miss of any kind)."""
+    gd = gitlite.discover(start)
+    if gd is None:
+        return None
+    full_key = _full_key(gd, key)
+    raw = gitlite.read_small(_entry_path(gd, full_key), 1 << 26)
+    if raw is None:
+        return None
+    try:
+        entry = json.loads(raw)
+        if not isinstance(entry, dict) or entry.get("key") != full_key:
+            return None
+        deps = entry["deps"]
+        if not isinstance(deps, dict) or not deps:
+            return None
+        for dep, value in deps.items():
+            if observe(gd, dep) != value:
+                return None
+    except (ValueError, KeyError, TypeError, Unknown, RecursionError):
+        return None
+    data: object = entry.get("data")
+    return data
+
+
+class Recorder:
+    """Records one ordinary read for later lookups: dependencies are read before the read
+    runs and again after it; the entry is written only if they did not change meanwhile."""
+
+    def __init__(self, start: str, key: list[object], deps: list[str]) -> None:
+        self.key = key
+        self.gd = gitlite.discover(start)
+        self.before: dict[str, object] | None = None
+        if self.gd is not None:
+            try:
+                self.before = {dep: observe(self.gd, dep) for dep in deps}
+            except (Unknown, OSError):
+                self.before = None
+
+    def matches(self, gitdir: str, root: str, common: str) -> bool:
+        """Whether the repository libgit2 opened is the one found here."""
+        gd = self.gd
+        real = os.path.realpath
+        return gd is not None and (real(gitdir), real(root), real(common)) == (
+            gd.gitdir,
+            gd.root,
+            gd.common,
+        )
+
+    def save(self, data: object, deps: list[str]) -> bool:
+        """Write the entry (``deps``: the dependencies that decided ``data``); False when it
+        was not written (state changed, unwritable). Every dependency read at the start must
+        be unchanged; one in ``deps`` that was not read then must be covered by one that was
+        (``refs:refs/assistants/<id>`` by ``refs:refs/assistants``)."""
+        gd, before = self.gd, self.before
+        if gd is None or before is None or not deps:
+            return False
+        try:
+            now = {dep: observe(gd, dep) for dep in {*before, *deps}}
+        except (Unknown, OSError):
+            return False
+        if any(now[d] != before[d] for d in before):
+            return False
+        if any(d not in before and not _covered(d, before) for d in deps):
+            return False
+        now = {d: now[d] for d in deps}
+        full_key = _full_key(gd, self.key)
+        entry = {"key": full_key, "deps": now, "data": data}
+        path = _entry_path(gd, full_key)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        try:
+            text = json.dumps(entry, default=str)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(tmp, "w", encoding="utf-8", errors="surrogatepass") as fh:
+                fh.write(text)
+            os.replace(tmp, path)
+        except (OSError, ValueError, TypeError, RecursionError):
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            return False
+        return True
+
+
+def _covered(dep: str, before: dict[str, object]) -> bool:
+    return any(dep.startswith(b + "/") for b in before if b.startswith("refs:"))
+
+
+def roundtrip(data: object) -> object:
+    """``data`` as a lookup will return it (through JSON, as the entry stores it)."""
+    return json.loads(json.dumps(data, default=str))
