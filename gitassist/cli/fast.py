@@ -190,9 +190,84 @@ def render(command: str, values: dict[str, Any], data: Any) -> tuple[str, str]:
     return rr.list_text(data["rows"]) + "\n", warnings
 
 
+HELP_ARGS = (["--help"], ["-h"])
+HELP_PENDING: list[list[Any]] = []  # the key of a `gitassist --help` that missed (cli.main saves)
+_HELP_CODE = ("cli/main.py", "cli/entry.py", "cli/fast.py")
+
+
+def help_file() -> str:
+    """Where ``gitassist --help``'s text is kept: the user's cache directory (as crash logs)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "gitassist", "help-v1.json")
+
+
+def help_key() -> list[Any] | None:
+    """Everything ``gitassist --help``'s text depends on: gitassist's version and the code
+    that makes it, click's installed files, the width click wraps to; None if unknown."""
+    import shutil
+
+    from gitassist._version import __version__
+
+    stamps: list[Any] = [1, __version__]
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for rel in _HELP_CODE:
+        st = os.stat(os.path.join(here, rel))
+        stamps.append([st.st_mtime_ns, st.st_size])
+    for entry in sys.path:  # click as the import system finds it (a regular package)
+        init = os.path.join(entry or ".", "click", "__init__.py")
+        if os.path.isfile(init):
+            st = os.stat(init)
+            stamps.append([init, st.st_mtime_ns, st.st_size])
+            break
+    else:
+        return None
+    stamps.append(shutil.get_terminal_size().columns)  # click's HelpFormatter reads it so
+    return stamps
+
+
+def save_help(text: str) -> None:
+    """For cli.main: keep the text of a ``gitassist --help`` that missed."""
+    import json
+
+    if not HELP_PENDING:
+        return
+    path = help_file()
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump({"key": HELP_PENDING[0], "text": text}, fh)
+        os.replace(tmp, path)
+    except (OSError, ValueError):
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _help(args: list[str]) -> str | None:
+    """``gitassist --help``'s text from the cache (None: a miss; the key is then pending)."""
+    import json
+
+    from gitassist.gitlite import read_small
+
+    found = help_key()
+    if found is None:
+        return None
+    raw = read_small(help_file())
+    data = json.loads(raw) if raw is not None else None
+    if isinstance(data, dict) and data.get("key") == found and isinstance(data.get("text"), str):
+        return str(data["text"])
+    HELP_PENDING[:] = [found]
+    return None
+
+
 def run(args: list[str]) -> bool:
     """Answer ``args`` from the read cache; True when it did (the output is written)."""
     try:
+        if args in HELP_ARGS:
+            text = _help(args)
+            if text is None or not _stream_ok(sys.stdout):
+                return False
+            return _write(_echo_text(sys.stdout, text + "\n"), "")
         parsed = parse(args)
         if parsed is None:
             return False
@@ -211,6 +286,10 @@ def run(args: list[str]) -> bool:
         stderr.encode(sys.stderr.encoding, sys.stderr.errors or "strict")
     except Exception:  # anything unexpected: the ordinary path decides
         return False
+    return _write(stdout, stderr)
+
+
+def _write(stdout: str, stderr: str) -> bool:
     try:
         if stderr:
             sys.stderr.write(stderr)

@@ -128,6 +128,14 @@ class Group(click.Group):
                 self.commands.setdefault(str(command.name), command)
         return self.commands.get(cmd_name)
 
+    def get_help(self, ctx: click.Context) -> str:
+        text = super().get_help(ctx)
+        if ctx.parent is None:  # `gitassist --help`: kept for the next one (cli/fast)
+            from gitassist.cli.fast import save_help
+
+            save_help(text)
+        return text
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """List every command with its short help, importing none that is not loaded yet."""
         names = self.list_commands(ctx)
