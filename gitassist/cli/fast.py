@@ -137,7 +137,7 @@ def parse(args: list[str]) -> tuple[str, str, dict[str, Any]] | None:
             values[name] = value
         else:
             values[name] = value
-    if command == "list":
+    if command in ("list", "search"):
         if positional:
             return None
     elif len(positional) != 1 or not cacheable_target(positional[0]) or positional == ["diff"]:
