@@ -4,9 +4,8 @@ Reads ``refs/assistants/<id>/latest`` (the pointer commit), the document blob it
 names, parses it with PyYAML's C loader and prints it as JSON: the git and YAML work of
 ``get``, with no CLI framework, no document model and no validation.
 
-Usage (beside the real command, interleaved)::
-
-    farm-bench -n 15 --vs "python bench/cli_floor.py REPO ID" -- gitassist get ID --json -C REPO
+Usage: ``python bench/cli_floor.py REPO ID``; ``bench/bench_startup.py`` runs it interleaved
+with ``python -c pass`` and the gitassist commands.
 """
 
 import json

@@ -62,11 +62,15 @@ def code_stamp() -> list[int]:
 def observe(gd: gitlite.GitDir, dep: str) -> object:
     """The current value of dependency ``dep`` (see the module docstring); Unknown if it
     cannot be read in pure Python."""
-    if dep == "config":
-        data = gitlite.read_small(os.path.join(gd.common, "config"))
-        extra = gitlite.read_small(os.path.join(gd.gitdir, "config.worktree"))
-        both = (data or b"") + b"\0" + (extra or b"")
-        if b"include" in both.lower():
+    if dep == "config":  # the format and extensions; shallow/grafts decide a history's start
+        parts = [
+            gitlite.read_small(os.path.join(gd.common, "config")),
+            gitlite.read_small(os.path.join(gd.gitdir, "config.worktree")),
+            gitlite.read_small(os.path.join(gd.common, "shallow"), 1 << 26),
+            gitlite.read_small(os.path.join(gd.common, "info", "grafts"), 1 << 26),
+        ]
+        both = b"\0".join(p or b"" for p in parts)
+        if b"include" in (parts[0] or b"").lower() + (parts[1] or b"").lower():
             raise Unknown(dep)  # [include] / [includeIf]: more files decide
         return digest(both)
     if dep == "head":
@@ -182,11 +186,30 @@ class Recorder:
             with open(tmp, "w", encoding="utf-8", errors="surrogatepass") as fh:
                 fh.write(text)
             os.replace(tmp, path)
+            _prune(os.path.dirname(path))
         except (OSError, ValueError, TypeError, RecursionError):
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             return False
         return True
+
+
+MAX_ENTRIES = 2000
+
+
+def _prune(folder: str) -> None:
+    """Keep the directory small: past MAX_ENTRIES, drop the older half (by last write)."""
+    names = os.listdir(folder)
+    if len(names) <= MAX_ENTRIES:
+        return
+    stamped = []
+    for name in names:
+        with contextlib.suppress(OSError):
+            stamped.append((os.stat(os.path.join(folder, name)).st_mtime_ns, name))
+    stamped.sort()
+    for _, name in stamped[: len(stamped) // 2]:
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(folder, name))
 
 
 def _covered(dep: str, before: dict[str, object]) -> bool:

@@ -357,3 +357,15 @@ def test_a_warm_read_of_one_assistant_reads_the_same_files_at_any_size(
             _both(cli, capsys, repo, args)
         counts.append(len(_warm_work(capsys, repo, reads)))
     assert counts[0] == counts[1] > 0, counts
+
+
+def test_the_cache_directory_stays_bounded(
+    make_repo: Any, cli: Any, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gitassist import read_cache
+
+    monkeypatch.setattr(read_cache, "MAX_ENTRIES", 3)
+    repo, ids = _populated(make_repo)
+    for args in _commands(ids)[:8]:
+        _slow(cli, repo, args)
+    assert 1 <= len(list(_cache_dir(repo).iterdir())) <= 3
