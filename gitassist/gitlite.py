@@ -139,6 +139,17 @@ class GitDir:
         _PACKED[path] = (stamp, data)
         return data
 
+    def packed_stamp(self) -> list[int] | None:
+        """``packed-refs``' stat data (git's own test for "unchanged": it is only ever
+        replaced by a rename), [] when there is none; None if it cannot be read."""
+        try:
+            st = os.stat(os.path.join(self.common, "packed-refs"))
+        except FileNotFoundError:
+            return []
+        except OSError:
+            return None
+        return [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+
     def loose_refs(self, prefix: str) -> list[tuple[str, str]] | None:
         """Every loose ref under ``prefix`` (a directory under the common dir, e.g.
         ``refs/assistants/<id>``) as sorted (name, value) pairs; None if one cannot be read."""

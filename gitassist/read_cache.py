@@ -7,13 +7,14 @@ digest of its key (the command, its arguments, the work tree, gitassist's versio
 renderers' files). It holds the *dependencies* of its data: everything mutable the ordinary
 read consulted, each as a value read in pure Python by :mod:`gitassist.gitlite` - the refs of
 the assistant (every ref under ``refs/assistants/<id>/``; for ``list`` all of
-``refs/assistants/``), HEAD's commit id, the apply record, the repository's ``config`` and the
-work tree's ``langgraph.json`` / ``gitassist.yaml`` where the read used them. Everything else
-the read used is a git object named by those values, which never changes. A lookup re-reads
-every dependency and uses the entry only if all are unchanged; anything it cannot read or does
-not understand is a miss, and the ordinary path (which writes the entry) runs. A cache file
-that is garbled, truncated or unwritable is a miss, never an error; the directory can be
-deleted at any time.
+``refs/assistants/``, ``packed-refs`` counting as unchanged while its stat data is, as in
+git's own snapshot of it), HEAD's commit id, the apply record, the repository's ``config``
+and the work tree's ``langgraph.json`` / ``gitassist.yaml`` where the read used them.
+Everything else the read used is a git object named by those values, which never changes. A
+lookup re-reads every dependency and uses the entry only if all are unchanged; anything it
+cannot read or does not understand is a miss, and the ordinary path (which writes the entry)
+runs. A cache file that is garbled, truncated or unwritable is a miss, never an error; the
+directory can be deleted at any time.
 
 Standard library only (``os``, ``json``, ``re``, a SHA-1): this runs on every warm read.
 """
@@ -92,6 +93,12 @@ def observe(gd: gitlite.GitDir, dep: str) -> object:
         if refs is None:
             raise Unknown(dep)
         return digest(json.dumps(refs).encode("utf-8"))
+    if dep.startswith("refstamp:"):  # many refs (list): packed-refs by its stat data
+        loose = gd.loose_refs(dep[9:])
+        stamp = gd.packed_stamp()
+        if loose is None or stamp is None:
+            raise Unknown(dep)
+        return [stamp, digest(json.dumps(loose).encode("utf-8"))]
     if dep.startswith("ref:"):
         value = gd.ref(dep[4:])
         if value is False:
@@ -213,7 +220,12 @@ def _prune(folder: str) -> None:
 
 
 def _covered(dep: str, before: dict[str, object]) -> bool:
-    return any(dep.startswith(b + "/") for b in before if b.startswith("refs:"))
+    """Whether ``dep`` (one assistant's refs) lies under a refs dependency read before."""
+    if not dep.startswith("refs:"):
+        return False
+    kinds = ("refs:", "refstamp:")
+    tops = [b.partition(":")[2] for b in before if b.startswith(kinds)]
+    return any(dep[5:].startswith(top + "/") for top in tops)
 
 
 def roundtrip(data: object) -> object:

@@ -134,7 +134,11 @@ def test_packed_refs_and_worktrees(make_repo: Any, cli: Any, capsys: Any, tmp_pa
     for args in (["get", ids[0]], ["versions", ids[0]], ["list", "--json"]):
         loose = _both(cli, capsys, repo, args)
         git(repo.path, "pack-refs", "--all")
-        assert _fast(capsys, repo, args) == (loose, "")  # same values: the entry still holds
+        warm = _fast(capsys, repo, args)
+        if args[0] == "list":  # all refs: packed-refs by its stat data, which pack-refs changed
+            assert warm is None
+        else:  # one assistant's refs by value: the same values, the entry still holds
+            assert warm == (loose, "")
         assert _both(cli, capsys, repo, args) == loose
     assert not (Path(repo.path) / ".git" / "refs" / "assistants").exists() or not any(
         p.is_file() for p in (Path(repo.path) / ".git" / "refs" / "assistants").rglob("*")

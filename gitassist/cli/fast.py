@@ -312,8 +312,8 @@ def recorder(command: str, repo: str, values: dict[str, Any]) -> Recorder | None
 
     deps = ["config", "head", *(f"work:{name}" for name in read_cache.WORK_FILES)]
     if command in ("list", "search"):
-        deps += ["ref:" + read_cache.APPLIED_REF, "refs:refs/assistants"]
+        deps += ["ref:" + read_cache.APPLIED_REF, "refstamp:refs/assistants"]
     else:  # by id: that assistant's refs; by name: all of them, until its id is known
         name = str(target).rpartition("@")[0] if "@" in str(target) else str(target)
-        deps.append("refs:refs/assistants" + (f"/{name}" if is_uuid(name) else ""))
+        deps.append(f"refs:refs/assistants/{name}" if is_uuid(name) else "refstamp:refs/assistants")
     return read_cache.Recorder(os.path.join(os.getcwd(), repo), key(command, values), deps)

@@ -147,7 +147,7 @@ def list_(
         data["json"] = [assistant_json(r) for r in found]
     else:
         data["rows"] = [list_row(r) for r in found]
-    deps = ["config", "head", "ref:refs/gitassist/applied", "refs:refs/assistants"]
+    deps = ["config", "head", "ref:refs/gitassist/applied", "refstamp:refs/assistants"]
     deps += [f"work:{n}" for n in ("langgraph.json", "gitassist.yaml")]
     print_and_remember("list", values, data, store, recorder, deps)
 
