@@ -181,17 +181,6 @@ class GitDir:
         out.sort()
         return out
 
-    def refs_under(self, prefix: str) -> list[tuple[str, str]] | None:
-        """The values of every ref under ``prefix`` (loose ones over packed ones), sorted by
-        name; None when they cannot all be read here."""
-        loose = self.loose_refs(prefix)
-        packed = self.packed()
-        if loose is None or packed is None:
-            return None
-        values = dict(packed_under(packed, (prefix + "/").encode("utf-8")))
-        values.update(loose)
-        return sorted(values.items())
-
 
 def packed_lookup(data: bytes, name: bytes) -> str | None:
     """The value of ``name`` in packed-refs ``data`` (None: not there)."""

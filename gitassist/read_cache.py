@@ -88,11 +88,8 @@ def observe(gd: gitlite.GitDir, dep: str) -> object:
                 raise Unknown(dep)  # a symlink or a directory: the ordinary path decides
             return None
         return digest(data)
-    if dep.startswith("refs:"):
-        refs = gd.refs_under(dep[5:])
-        if refs is None:
-            raise Unknown(dep)
-        return digest(json.dumps(refs).encode("utf-8"))
+    if dep.startswith("refs:"):  # [packed-refs' stat data, its part, the loose ones]
+        return _refs_value(gd, dep, None)
     if dep.startswith("refstamp:"):  # many refs (list): packed-refs by its stat data
         loose = gd.loose_refs(dep[9:])
         stamp = gd.packed_stamp()
@@ -105,6 +102,42 @@ def observe(gd: gitlite.GitDir, dep: str) -> object:
             raise Unknown(dep)
         return value
     raise Unknown(dep)
+
+
+def _refs_value(gd: gitlite.GitDir, dep: str, known: object) -> dict[str, object]:
+    """The refs under a prefix: ``merged`` (a digest of their values, loose over packed) is
+    what is compared; ``packed`` (that prefix's lines of ``packed-refs``) and ``stamp`` (its
+    stat data) let a lookup skip reading ``packed-refs`` - 5 MB at 10,000 assistants - while
+    its stat data is unchanged, as git's own snapshot of it does."""
+    prefix = dep[5:]
+    loose = gd.loose_refs(prefix)
+    stamp = gd.packed_stamp()
+    if loose is None or stamp is None:
+        raise Unknown(dep)
+    if isinstance(known, dict) and known.get("stamp") == stamp:
+        lines = [tuple(p) for p in known["packed"]]
+    else:
+        packed = gd.packed()
+        if packed is None:
+            raise Unknown(dep)
+        lines = gitlite.packed_under(packed, (prefix + "/").encode("utf-8"))
+    values = dict(lines)
+    values.update(loose)
+    merged = digest(json.dumps(sorted(values.items())).encode("utf-8"))
+    return {"merged": merged, "stamp": stamp, "packed": lines}
+
+
+def _same(dep: str, a: object, b: object) -> bool:
+    if dep.startswith("refs:"):
+        return isinstance(a, dict) and isinstance(b, dict) and a.get("merged") == b.get("merged")
+    return a == b
+
+
+def _current(gd: gitlite.GitDir, dep: str, known: object) -> object:
+    """``observe``, told the value a cache entry holds (which may spare a read)."""
+    if dep.startswith("refs:"):
+        return _refs_value(gd, dep, known)
+    return observe(gd, dep)
 
 
 def _full_key(gd: gitlite.GitDir, key: list[object]) -> list[object]:
@@ -134,7 +167,7 @@ def lookup(start: str, key: list[object]) -> object | None:
         if not isinstance(deps, dict) or not deps:
             return None
         for dep, value in deps.items():
-            if observe(gd, dep) != value:
+            if not _same(dep, _current(gd, dep, value), value):
                 return None
     except (ValueError, KeyError, TypeError, Unknown, RecursionError):
         return None
@@ -178,7 +211,7 @@ class Recorder:
             now = {dep: observe(gd, dep) for dep in {*before, *deps}}
         except (Unknown, OSError):
             return False
-        if any(now[d] != before[d] for d in before):
+        if not all(_same(d, now[d], before[d]) for d in before):
             return False
         if any(d not in before and not _covered(d, before) for d in deps):
             return False

@@ -373,3 +373,21 @@ def test_the_cache_directory_stays_bounded(
     for args in _commands(ids)[:8]:
         _slow(cli, repo, args)
     assert 1 <= len(list(_cache_dir(repo).iterdir())) <= 3
+
+
+def test_a_change_only_in_packed_refs_is_seen(
+    make_repo: Any, cli: Any, capsys: Any, run_cli: Any
+) -> None:
+    """A warm lookup skips reading packed-refs while its stat data is unchanged; a pointer
+    moved and packed again (the change only in packed-refs) is a miss."""
+    repo, ids = _populated(make_repo)
+    git(repo.path, "pack-refs", "--all")
+    before = _both(cli, capsys, repo, ["get", ids[0], "--json"])
+    assert "read packed-refs" not in _warm_work(capsys, repo, [["get", ids[0], "--json"]])
+    assert run_cli("-C", str(repo.path), "set-latest", ids[0], "2").returncode == 0
+    git(repo.path, "pack-refs", "--all")
+    loose = Path(repo.path) / ".git" / "refs" / "assistants" / ids[0] / "latest"
+    assert not loose.exists()
+    assert _fast(capsys, repo, ["get", ids[0], "--json"]) is None
+    after = _both(cli, capsys, repo, ["get", ids[0], "--json"])
+    assert after != before and '"version": 2' in after
