@@ -32,7 +32,6 @@ FORMAT = 1
 CACHE_DIR = ("gitassist", "cache", "read-v1")
 WORK_FILES = ("langgraph.json", "gitassist.yaml")
 APPLIED_REF = "refs/gitassist/applied"  # gitassist.versions.APPLIED_REF (no pygit2 import here)
-_CODE = ("read_cache.py", "gitlite.py", "cli/read_render.py", "cli/render.py", "cli/fast.py")
 
 try:  # the builtin module: hashlib would load OpenSSL (several ms) for a cache digest
     from _sha1 import sha1 as _sha1_new  # type: ignore[import-not-found,unused-ignore]
@@ -48,16 +47,19 @@ def digest(data: bytes) -> str:
     return str(_sha1_new(data).hexdigest())
 
 
-def code_stamp() -> list[int]:
-    """The files whose code decides what a cached entry means (a changed one is a miss)."""
+def code_stamp() -> str:
+    """gitassist's own files (name, size, modification time): a changed or reinstalled one
+    makes every entry a miss, so an entry never outlives the code that computed it."""
     here = os.path.dirname(os.path.abspath(__file__))
-    out = []
-    for rel in _CODE:
-        try:
-            out.append(os.stat(os.path.join(here, rel)).st_mtime_ns)
-        except OSError:
-            out.append(0)
-    return out
+    seen = []
+    for folder in (here, os.path.join(here, "cli")):
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.endswith(".py"):
+                    st = entry.stat()
+                    seen.append(f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}")
+    seen.sort()
+    return digest("\n".join(seen).encode("utf-8", "surrogateescape"))
 
 
 def observe(gd: gitlite.GitDir, dep: str) -> object:

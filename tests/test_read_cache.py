@@ -391,3 +391,21 @@ def test_a_change_only_in_packed_refs_is_seen(
     assert _fast(capsys, repo, ["get", ids[0], "--json"]) is None
     after = _both(cli, capsys, repo, ["get", ids[0], "--json"])
     assert after != before and '"version": 2' in after
+
+
+def test_a_changed_gitassist_file_makes_every_entry_a_miss(
+    make_repo: Any, cli: Any, capsys: Any
+) -> None:
+    """An entry never outlives the code that computed it (an edited or reinstalled file)."""
+    import gitassist.resolve
+
+    repo, ids = _populated(make_repo)
+    _both(cli, capsys, repo, ["get", ids[0]])
+    path = Path(gitassist.resolve.__file__)
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    try:
+        assert _fast(capsys, repo, ["get", ids[0]]) is None
+    finally:
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert _fast(capsys, repo, ["get", ids[0]]) is not None

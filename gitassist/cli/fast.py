@@ -192,7 +192,6 @@ def render(command: str, values: dict[str, Any], data: Any) -> tuple[str, str]:
 
 HELP_ARGS = (["--help"], ["-h"])
 HELP_PENDING: list[list[Any]] = []  # the key of a `gitassist --help` that missed (cli.main saves)
-_HELP_CODE = ("cli/main.py", "cli/entry.py", "cli/fast.py")
 
 
 def help_file() -> str:
@@ -207,12 +206,9 @@ def help_key() -> list[Any] | None:
     import shutil
 
     from gitassist._version import __version__
+    from gitassist.read_cache import code_stamp
 
-    stamps: list[Any] = [1, __version__]
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    for rel in _HELP_CODE:
-        st = os.stat(os.path.join(here, rel))
-        stamps.append([st.st_mtime_ns, st.st_size])
+    stamps: list[Any] = [1, __version__, code_stamp()]
     for entry in sys.path:  # click as the import system finds it (a regular package)
         init = os.path.join(entry or ".", "click", "__init__.py")
         if os.path.isfile(init):
