@@ -271,4 +271,14 @@ def _open(root: str, dotgit: str, mode: int) -> GitDir | None:
         return None
     if os.path.lexists(os.path.join(common, "reftable")):
         return None
+    if not _owned(root, gitdir, common):
+        return None  # libgit2 refuses a repository another user owns (safe.directory)
     return GitDir(root, gitdir, common)
+
+
+def _owned(*paths: str) -> bool:
+    uid = os.geteuid() if hasattr(os, "geteuid") else None
+    try:
+        return uid is None or all(os.stat(p).st_uid == uid for p in paths)
+    except OSError:
+        return False
