@@ -235,23 +235,27 @@ def test_env_that_changes_git_lookup_steps_aside(
     assert _fast(capsys, repo, ["get", ids[0]]) is None
 
 
+def _warm_process(args: list[str]) -> str:
+    """What a fresh process answering ``args`` on the warm path prints; it must answer, and
+    load none of the heavy libraries."""
+    probe = (
+        "import sys\nfrom gitassist.cli import fast\n"
+        f"ok = fast.run({args!r})\n"
+        f"heavy = sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})\n"
+        "print(ok, heavy, file=sys.stderr)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert proc.stderr.strip() == "True []", proc.stderr
+    return proc.stdout
+
+
 def test_the_warm_path_imports_no_heavy_library(make_repo: Any, run_cli: Any) -> None:
     """A warm get/list process loads neither pygit2, pydantic, a YAML library nor click."""
     repo, ids = _populated(make_repo)
     for args in (["get", ids[0], "--json"], ["list"], ["versions", "Bot 1"], ["show", ids[1]]):
         cold = run_cli("-C", str(repo.path), *args)
         assert cold.returncode == 0, cold.stderr
-        probe = (
-            "import sys\nfrom gitassist.cli import fast\n"
-            f"ok = fast.run({['-C', str(repo.path), *args]!r})\n"
-            f"heavy = sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})\n"
-            "print(ok, heavy, file=sys.stderr)\n"
-        )
-        proc = subprocess.run(
-            [sys.executable, "-c", probe], capture_output=True, text=True, check=True
-        )
-        assert proc.stderr.strip() == "True []", proc.stderr
-        assert proc.stdout == cold.stdout
+        assert _warm_process(["-C", str(repo.path), *args]) == cold.stdout
         warm = run_cli("-C", str(repo.path), *args)  # the console script: the same bytes
         assert (warm.stdout, warm.stderr, warm.returncode) == (cold.stdout, cold.stderr, 0)
 
@@ -260,16 +264,7 @@ def test_help_is_the_same_without_click(run_cli: Any, tmp_path: Path) -> None:
     first = run_cli("--help")
     assert first.returncode == 0
     assert (Path(os.environ["XDG_CACHE_HOME"]) / "gitassist" / "help-v1.json").is_file()
-    probe = (
-        "import sys\nfrom gitassist.cli import fast\nok = fast.run(['--help'])\n"
-        f"print(ok, sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}), "
-        "file=sys.stderr)\n"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
-    )
-    assert proc.stderr.strip() == "True []", proc.stderr
-    assert proc.stdout == first.stdout
+    assert _warm_process(["--help"]) == first.stdout
     narrow = run_cli("--help", env={"COLUMNS": "60"})  # another width: its own text
     assert narrow.stdout != first.stdout
     assert run_cli("--help", env={"COLUMNS": "60"}).stdout == narrow.stdout
