@@ -188,7 +188,7 @@ class Recorder:
         if self.gd is not None:
             try:
                 self.before = {dep: observe(self.gd, dep) for dep in deps}
-            except (Unknown, OSError):
+            except (Unknown, OSError, ValueError):
                 self.before = None
 
     def matches(self, gitdir: str, root: str, common: str) -> bool:
@@ -211,7 +211,7 @@ class Recorder:
             return False
         try:
             now = {dep: observe(gd, dep) for dep in {*before, *deps}}
-        except (Unknown, OSError):
+        except (Unknown, OSError, ValueError):
             return False
         if not all(_same(d, now[d], before[d]) for d in before):
             return False

@@ -312,4 +312,7 @@ def recorder(command: str, repo: str, values: dict[str, Any]) -> Recorder | None
     else:  # by id: that assistant's refs; by name: all of them, until its id is known
         name = str(target).rpartition("@")[0] if "@" in str(target) else str(target)
         deps.append(f"refs:refs/assistants/{name}" if is_uuid(name) else "refstamp:refs/assistants")
-    return read_cache.Recorder(os.path.join(os.getcwd(), repo), key(command, values), deps)
+    try:
+        return read_cache.Recorder(os.path.join(os.getcwd(), repo), key(command, values), deps)
+    except OSError:  # e.g. the working directory is gone: the read goes on, unrecorded
+        return None
