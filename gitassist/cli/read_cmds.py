@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from gitassist.cli import terminal
 from gitassist.cli.complete import complete_target
 from gitassist.cli.options import IntRange, json_option, parse_mapping, repo_option, store_for
 from gitassist.cli.render import emit_json, err, out, short, table, yaml_text
+from gitassist.cli.terminal import value as safe
 
 if TYPE_CHECKING:
     from gitassist.resolve import Resolved
@@ -31,14 +34,14 @@ def describe(resolved: Resolved) -> str:
     else:
         state = f"as of {short(resolved.commit)}"
     lines = [
-        f"{doc.name}  ({doc.assistant_id})",
-        f"  graph:    {doc.graph_id}",
+        f"{safe(doc.name)}  ({safe(doc.assistant_id)})",
+        f"  graph:    {safe(doc.graph_id)}",
         f"  active:   {state}",
     ]
     if resolved.commit:
-        lines.append(f"  commit:   {short(resolved.commit)}  {resolved.path or ''}")
+        lines.append(f"  commit:   {short(resolved.commit)}  {safe(resolved.path or '')}")
     if doc.description:
-        lines.append(f"  about:    {doc.description}")
+        lines.append(f"  about:    {safe(doc.description)}")
     body = {
         k: v
         for k, v in (
@@ -125,7 +128,7 @@ def list_(
         warnings=warnings,
     )
     for warning in warnings:
-        err(f"warning: {warning}")
+        err(f"warning: {safe(warning)}")
     if as_json:
         emit_json([assistant_json(r) for r in found])
         return
@@ -171,7 +174,8 @@ def show(target: str, rev: str | None, repo: str, as_json: bool) -> None:
     elif resolved.blob is None:
         out(yaml_text(resolved.document.canonical()).rstrip())
     else:
-        click.echo(store.blob_text(resolved.blob), nl=False)
+        text = store.blob_text(resolved.blob)  # exact when redirected (`show X > bot.yaml`)
+        click.echo(terminal.text(text) if sys.stdout.isatty() else text, nl=False)
 
 
 COMMANDS = [get, list_, search, show]

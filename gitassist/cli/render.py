@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from gitassist.cli import terminal
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
@@ -32,15 +34,18 @@ def review_output(fn: F) -> F:
 
 
 def dumps(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    """JSON text; bidi and C1 characters inside strings as ``\\uXXXX`` (the same value)."""
+    return terminal.json_text(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
 def out(text: str = "") -> None:
-    click.echo(text)
+    """Print human text: control and bidi characters escaped (``gitassist.cli.terminal``);
+    each user value in it should have gone through ``terminal.value`` (newlines)."""
+    click.echo(terminal.text(text))
 
 
 def err(text: str) -> None:
-    click.echo(text, err=True)
+    click.echo(terminal.text(text), err=True)
 
 
 def emit_json(data: Any) -> None:
@@ -48,7 +53,8 @@ def emit_json(data: Any) -> None:
 
 
 def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
-    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
+    cells = [[str(h) for h in headers]]
+    cells += [["" if c is None else terminal.value(c) for c in r] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     lines = [
         "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
@@ -66,7 +72,7 @@ def yaml_text(data: Any) -> str:
 def problem_line(problem: Problem) -> str:
     """The one line for a problem: ``file:line:col: severity: message [$.json.path]``."""
     path = "" if problem.json_path == "$" else f" [{problem.json_path}]"
-    return f"{problem.where()}: {problem.severity}: {problem.message}{path}"
+    return terminal.value(f"{problem.where()}: {problem.severity}: {problem.message}{path}")
 
 
 def short(value: str | None, n: int = 12) -> str:
