@@ -88,6 +88,8 @@ def plan_for(
     head = store.head_commit()
     if head is None:
         raise RepositoryError("the repository has no commits yet")
+    settings = store.project.settings  # a configured folder that HEAD lacks is a typo
+    settings.require_assistants_dir(store.assistants_tree(head.tree) is not None)
     return make_plan(
         store,
         head=head,
