@@ -59,7 +59,8 @@ def _headline(change: AssistantChange, quote: Callable[[str], str] = str) -> str
     if change.kind == "changed" and change.old_path and change.old_path != change.new_path:
         what += f" (moved from {old_path})"
     if change.version is not None:
-        what += f", becomes version {change.version}"
+        verb = "recorded as" if change.recorded else "becomes"
+        what += f", {verb} version {change.version}"
     if change.kind == "deleted":
         what += " (marked deleted once merged and applied with --prune)"
     return what
