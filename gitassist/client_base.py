@@ -54,16 +54,17 @@ _KINDS: dict[str, str] = {
     "object": "an object (a mapping)",
     "strings": "a list of strings",
     "int": "an integer",
+    "uuid": "a string",
 }
 
 
 def _is(kind: str, value: Any) -> bool:
     from collections.abc import Mapping
 
-    if kind == "str":
-        return isinstance(value, str)
     if kind == "object":
         return isinstance(value, Mapping) and all(isinstance(k, str) for k in value)
+    if kind in ("str", "uuid"):
+        return isinstance(value, str)
     if kind == "strings":
         return isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
     return isinstance(value, int) and not isinstance(value, bool)
@@ -78,6 +79,8 @@ ARG_KINDS: dict[str, str] = {
     **dict.fromkeys(("config", "context", "metadata"), "object"),
     "dir": "str",
     "select": "strings",
+    "thread_id": "uuid",
+    "run_id": "uuid",
 }
 
 
@@ -96,6 +99,8 @@ def check_args(method: str, given: Mapping[str, Any]) -> None:
             raise ValidationFailed(
                 f"{method}: {name} must be {_KINDS[kind]}, not {type(value).__name__}", []
             )
+        if kind == "uuid":
+            _check_uuid(name, value)
         if kind == "object":
             try:
                 json.dumps(value, allow_nan=False)
@@ -103,6 +108,17 @@ def check_args(method: str, given: Mapping[str, Any]) -> None:
                 raise ValidationFailed(
                     f"{method}: {name} must hold JSON values only ({exc})", []
                 ) from None
+
+
+def _check_uuid(name: str, value: str) -> None:
+    """A thread or run id is a UUID, as the server requires (its 422 and message)."""
+    import uuid
+
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        what = name.removesuffix("_id")
+        raise ValidationFailed(f"Invalid {what} ID: must be a UUID", []) from None
 
 
 def split_configurable(
