@@ -17,6 +17,7 @@ from gitassist.documents import AssistantDocument, render_new, render_update
 from gitassist.edits import edit_context, run_config
 from gitassist.errors import Conflict, NotFound, ValidationFailed
 from gitassist.naming import is_uuid, resolve_id
+from gitassist.project import init_hint
 from gitassist.resolve import Resolved, at_tree, from_latest, get_version, resolve
 from gitassist.schemas import document_schema_ref
 from gitassist.store import Entry
@@ -71,7 +72,8 @@ def create(
         raise ValueError("if_exists must be 'raise' or 'do_nothing'")
     if not store.project.has_graph(graph_id):
         known = ", ".join(sorted(store.project.graphs)) or "none"
-        raise NotFound(f"unknown graph_id {graph_id!r}", hint=f"langgraph.json has: {known}")
+        hint = init_hint(store.root, f"langgraph.json has: {known}")
+        raise NotFound(f"unknown graph_id {graph_id!r}", hint=hint)
     with store.refdb.lock():
         branch, parent = writable_branch(store)
         if assistant_id and not is_uuid(assistant_id):
@@ -139,7 +141,10 @@ def update(
     with store.refdb.lock():
         branch, parent = writable_branch(store)
         if parent is None:
-            raise NotFound(f"no assistant {target!r}: the repository has no commits yet")
+            raise NotFound(
+                f"no assistant {target!r}: the repository has no commits yet",
+                hint=init_hint(store.root),
+            )
         assistant_id = resolve_id(store, target, parent.tree)
         entry = index_at(store, parent.tree).get(assistant_id)
         if entry is None:

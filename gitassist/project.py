@@ -15,12 +15,23 @@ from gitassist.env_config import Environment, parse_environments
 from gitassist.errors import ConfigError, Location
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from gitassist.documents import Locator
 
 LANGGRAPH_JSON = "langgraph.json"
 CONFIG_FILE = "gitassist.yaml"
 # The namespace LangGraph Platform derives default assistant ids from (uuid5 of the graph id).
 DEFAULT_ASSISTANT_NAMESPACE = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
+
+
+INIT_HINT = "run `gitassist init` here (it writes langgraph.json), or pass --repo PATH"
+
+
+def init_hint(root: Path, otherwise: str | None = None) -> str | None:
+    """The hint for an error where the work tree has no langgraph.json (not a gitassist
+    project yet: run ``gitassist init``); else ``otherwise``."""
+    return otherwise if (root / LANGGRAPH_JSON).exists() else INIT_HINT
 
 
 def default_assistant_id(graph_id: str) -> str:
