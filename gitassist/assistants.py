@@ -28,6 +28,7 @@ from gitassist.versions import (
     max_version,
     read_latest,
     read_version,
+    recorded_latest,
 )
 from gitassist.write_commit import (
     WriteResult,
@@ -261,12 +262,7 @@ def set_latest(store: Store, target: str, version: int, *, reason: str | None = 
     if store.environment is not None:
         return _set_environment(store, target, version, reason)
     assistant_id = resolve_id(store, target)
-    state = read_latest(store, assistant_id)
-    if state is None:
-        raise NotFound(
-            f"assistant {assistant_id} has no recorded versions",
-            hint="record one first (gitassist apply)",
-        )
+    state = recorded_latest(store, assistant_id)
     if state.deleted:
         raise NotFound(f"assistant {assistant_id} was deleted; re-create it to use it again")
     return _move_latest(store, assistant_id, state, version, reason)

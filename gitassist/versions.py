@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pygit2
 
 from gitassist.env_config import valid_name
-from gitassist.errors import BadRef
+from gitassist.errors import BadRef, NotFound
 
 if TYPE_CHECKING:
     from gitassist.store import Store
@@ -306,6 +306,18 @@ def recorded_between(
         return False  # a commit this (shallow) clone does not have
     after_base = made != base.id and not repo.descendant_of(base.id, made)
     return after_base and (made == head.id or repo.descendant_of(head.id, made))
+
+
+def recorded_latest(store: Store, assistant_id: str) -> LatestState:
+    """What latest says, for a move of it (``set_latest``, ``promote``): NotFound when the
+    assistant has no recorded version. A deleted one is returned: each caller says why not."""
+    state = read_latest(store, assistant_id)
+    if state is None:
+        raise NotFound(
+            f"assistant {assistant_id} has no recorded versions",
+            hint="record one first (gitassist apply)",
+        )
+    return state
 
 
 def read_latest(
