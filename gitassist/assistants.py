@@ -262,10 +262,11 @@ def set_latest(store: Store, target: str, version: int, *, reason: str | None = 
     if store.environment is not None:
         return _set_environment(store, target, version, reason)
     assistant_id = resolve_id(store, target)
-    state = recorded_latest(store, assistant_id)
-    if state.deleted:
-        raise NotFound(f"assistant {assistant_id} was deleted; re-create it to use it again")
-    return _move_latest(store, assistant_id, state, version, reason)
+    with store.refdb.lock():  # read and move under it: threads of one process never conflict
+        state = recorded_latest(store, assistant_id)
+        if state.deleted:
+            raise NotFound(f"assistant {assistant_id} was deleted; re-create it to use it again")
+        return _move_latest(store, assistant_id, state, version, reason)
 
 
 def _set_environment(store: Store, target: str, version: int, reason: str | None) -> Resolved:
