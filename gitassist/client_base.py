@@ -100,7 +100,7 @@ def check_args(method: str, given: Mapping[str, Any]) -> None:
                 f"{method}: {name} must be {_KINDS[kind]}, not {type(value).__name__}", []
             )
         if kind == "uuid":
-            _check_uuid(name, value)
+            _check_uuid(method, name, value)
         if kind == "object":
             try:
                 json.dumps(value, allow_nan=False)
@@ -110,15 +110,29 @@ def check_args(method: str, given: Mapping[str, Any]) -> None:
                 ) from None
 
 
-def _check_uuid(name: str, value: str) -> None:
-    """A thread or run id is a UUID, as the server requires (its 422 and message)."""
+#: Where the server answers a thread id that is not a UUID otherwise than with its usual
+#: 422 "Invalid thread ID: must be a UUID" (measured against ``langgraph dev``).
+_UUID_ANSWERS: dict[str, tuple[int, str]] = {
+    "runs.wait": (400, "badly formed hexadecimal UUID string"),
+    "runs.stream": (400, "badly formed hexadecimal UUID string"),
+    "threads.copy": (400, "badly formed hexadecimal UUID string"),
+    "runs.create": (422, "Invalid thread ID"),
+}
+
+
+def _check_uuid(method: str, name: str, value: str) -> None:
+    """A thread or run id is a UUID, as the server requires (its status and message)."""
     import uuid
 
     try:
         uuid.UUID(value)
     except ValueError:
-        what = name.removesuffix("_id")
-        raise ValidationFailed(f"Invalid {what} ID: must be a UUID", []) from None
+        status, message = _UUID_ANSWERS.get(method, (422, ""))
+        if status == 400 and name == "thread_id":
+            raise bad_request(message) from None
+        if not message or name != "thread_id":
+            message = f"Invalid {name.removesuffix('_id')} ID: must be a UUID"
+        raise ValidationFailed(message, []) from None
 
 
 def split_configurable(

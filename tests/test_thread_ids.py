@@ -1,5 +1,6 @@
 """Thread and run ids are UUIDs, as the server requires: the CLI refuses another with exit 2
-and a one-line error, the client with the server's 422 and message; nothing is created."""
+and a one-line error, the client with the server's status and message (measured against
+`langgraph dev`; tests/conformance runs the oracle); nothing is created."""
 
 from __future__ import annotations
 
@@ -38,36 +39,43 @@ def test_the_cli_refuses_a_thread_id_that_is_not_a_uuid(make_repo, cli, args):
     assert json.loads(as_json.stderr)["error"] == "usage"
 
 
+MUST = "Invalid thread ID: must be a UUID"
+BADLY = "badly formed hexadecimal UUID string"
+RUN = "Invalid run ID: must be a UUID"
+
+
 def _calls(client):
+    """(status, message, call): the server's answers, measured against `langgraph dev`."""
     t, r = client.threads, client.runs
     return [
-        ("thread", lambda: t.get(BAD)),
-        ("thread", lambda: t.create(thread_id=BAD)),
-        ("thread", lambda: t.update(BAD, metadata={})),
-        ("thread", lambda: t.delete(BAD)),
-        ("thread", lambda: t.copy(BAD)),
-        ("thread", lambda: t.get_state(BAD)),
-        ("thread", lambda: t.get_history(BAD)),
-        ("thread", lambda: t.update_state(BAD, {})),
-        ("thread", lambda: r.wait(BAD, "agent", input={})),
-        ("thread", lambda: list(r.stream(BAD, "agent", input={}))),
-        ("thread", lambda: r.create(BAD, "agent", input={})),
-        ("thread", lambda: r.list(BAD)),
-        ("thread", lambda: r.get(BAD, GOOD)),
-        ("run", lambda: r.get(GOOD, BAD)),
-        ("run", lambda: r.join(GOOD, BAD)),
-        ("run", lambda: r.cancel(GOOD, BAD)),
-        ("run", lambda: r.delete(GOOD, BAD)),
-        ("run", lambda: list(r.join_stream(GOOD, BAD))),
+        (422, MUST, lambda: t.get(BAD)),
+        (422, MUST, lambda: t.create(thread_id=BAD)),
+        (422, MUST, lambda: t.update(BAD, metadata={})),
+        (422, MUST, lambda: t.delete(BAD)),
+        (400, BADLY, lambda: t.copy(BAD)),
+        (422, MUST, lambda: t.get_state(BAD)),
+        (422, MUST, lambda: t.get_history(BAD)),
+        (422, MUST, lambda: t.update_state(BAD, {})),
+        (400, BADLY, lambda: r.wait(BAD, "agent", input={})),
+        (400, BADLY, lambda: list(r.stream(BAD, "agent", input={}))),
+        (422, "Invalid thread ID", lambda: r.create(BAD, "agent", input={})),
+        (422, MUST, lambda: r.list(BAD)),
+        (422, MUST, lambda: r.get(BAD, GOOD)),
+        (422, RUN, lambda: r.get(GOOD, BAD)),
+        (422, RUN, lambda: r.join(GOOD, BAD)),
+        (422, RUN, lambda: r.cancel(GOOD, BAD)),
+        (422, RUN, lambda: r.delete(GOOD, BAD)),
+        (422, RUN, lambda: list(r.join_stream(GOOD, BAD))),
     ]
 
 
-def test_the_client_answers_the_servers_422(make_repo):
+def test_the_client_answers_as_the_server(make_repo):
     client = make_repo().client()
-    for what, call in _calls(client):
-        with pytest.raises(sdk.UnprocessableEntityError) as caught:
+    for status, message, call in _calls(client):
+        error = sdk.BadRequestError if status == 400 else sdk.UnprocessableEntityError
+        with pytest.raises(error) as caught:
             call()
         assert isinstance(caught.value, ValidationFailed)
-        assert caught.value.response.status_code == 422
-        assert caught.value.message == f"Invalid {what} ID: must be a UUID"
+        assert caught.value.response.status_code == status
+        assert caught.value.message == message
     assert client.threads.search() == []
