@@ -262,7 +262,7 @@ def set_latest(store: Store, target: str, version: int, *, reason: str | None = 
     if store.environment is not None:
         return _set_environment(store, target, version, reason)
     assistant_id = resolve_id(store, target)
-    with store.refdb.lock():  # read and move under it: threads of one process never conflict
+    with store.refdb.thread_lock():  # this process's moves queue: none loses to another
         state = recorded_latest(store, assistant_id)
         if state.deleted:
             raise NotFound(f"assistant {assistant_id} was deleted; re-create it to use it again")

@@ -118,6 +118,21 @@ class RepoLock:
             held.rlock.release()
 
     @contextlib.contextmanager
+    def thread_lock(self, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+        """Only the process's per-repository thread lock (re-entrant): this process's writers
+        queue behind it; another process is not waited for (its moves stay compare-and-swap)."""
+        held = _thread_lock(self.gitdir)
+        if not held.rlock.acquire(timeout=timeout):
+            raise Conflict(
+                "another thread of this process is writing to this repository",
+                hint="wait for it to finish and try again",
+            )
+        try:
+            yield
+        finally:
+            held.rlock.release()
+
+    @contextlib.contextmanager
     def _flock(self, timeout: float) -> Iterator[None]:
         self.own.mkdir(exist_ok=True)
         fd = os.open(self.own / "lock", os.O_RDWR | os.O_CREAT, 0o644)

@@ -1,6 +1,7 @@
 """Concurrent ``set_latest`` calls from threads of one client are each a legitimate move: one
-process's writes serialize on the repository's write lock (the state is read under it), so
-none of them loses a compare-and-swap to its own process. Counted, not timed."""
+process's writes serialize on the repository's thread lock (the state is read under it), so
+none of them loses a compare-and-swap to its own process (two processes still race:
+tests/test_bad_input.py). Counted, not timed."""
 
 from __future__ import annotations
 
