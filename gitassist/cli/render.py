@@ -54,7 +54,9 @@ def emit_json(data: Any) -> None:
 
 def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
     cells = [[str(h) for h in headers]]
-    cells += [["" if c is None else terminal.value(c) for c in r] for r in rows]
+    cells += [["" if c is None else str(c) for c in r] for r in rows]
+    if terminal.needs_escape(" ".join(c for row in cells for c in row)):  # one scan, usually
+        cells = [[terminal.value(c) for c in row] for row in cells]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     lines = [
         "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells

@@ -42,6 +42,11 @@ def value(raw: object) -> str:
     return _VALUE.sub(_escape, string) if _VALUE.search(string) else string
 
 
+def needs_escape(raw: str) -> bool:
+    """Whether :func:`value` would change ``raw`` (one scan over many values joined)."""
+    return _VALUE.search(raw) is not None
+
+
 def text(block: str) -> str:
     """A block of output we built: unsafe characters escaped, our newlines and tabs kept."""
     return _TEXT.sub(_escape, block) if _TEXT.search(block) else block
@@ -53,4 +58,4 @@ def json_text(dumped: str) -> str:
     return _JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", dumped)
 
 
-__all__ = ["json_text", "text", "value"]
+__all__ = ["json_text", "needs_escape", "text", "value"]
