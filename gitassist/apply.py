@@ -9,6 +9,7 @@ import pygit2
 
 from gitassist.errors import Conflict, RepositoryError, ShallowClone
 from gitassist.plan import make_plan
+from gitassist.project import init_hint
 from gitassist.record import ApplyResult, execute
 
 if TYPE_CHECKING:
@@ -87,7 +88,9 @@ def plan_for(
     branch = check_guards(store, any_branch=any_branch)
     head = store.head_commit()
     if head is None:
-        raise RepositoryError("the repository has no commits yet")
+        raise RepositoryError("the repository has no commits yet", hint=init_hint(store.root))
+    settings = store.project.settings  # a configured folder that HEAD lacks is a typo
+    settings.require_assistants_dir(store.assistants_tree(head.tree) is not None)
     return make_plan(
         store,
         head=head,

@@ -17,6 +17,7 @@ from gitassist.documents import AssistantDocument, render_new, render_update
 from gitassist.edits import edit_context, run_config
 from gitassist.errors import Conflict, NotFound, ValidationFailed
 from gitassist.naming import is_uuid, resolve_id
+from gitassist.project import init_hint
 from gitassist.resolve import Resolved, at_tree, from_latest, get_version, resolve
 from gitassist.schemas import document_schema_ref
 from gitassist.store import Entry
@@ -27,6 +28,7 @@ from gitassist.versions import (
     max_version,
     read_latest,
     read_version,
+    recorded_latest,
 )
 from gitassist.write_commit import (
     WriteResult,
@@ -71,7 +73,8 @@ def create(
         raise ValueError("if_exists must be 'raise' or 'do_nothing'")
     if not store.project.has_graph(graph_id):
         known = ", ".join(sorted(store.project.graphs)) or "none"
-        raise NotFound(f"unknown graph_id {graph_id!r}", hint=f"langgraph.json has: {known}")
+        hint = init_hint(store.root, f"langgraph.json has: {known}")
+        raise NotFound(f"unknown graph_id {graph_id!r}", hint=hint)
     with store.refdb.lock():
         branch, parent = writable_branch(store)
         if assistant_id and not is_uuid(assistant_id):
@@ -139,7 +142,10 @@ def update(
     with store.refdb.lock():
         branch, parent = writable_branch(store)
         if parent is None:
-            raise NotFound(f"no assistant {target!r}: the repository has no commits yet")
+            raise NotFound(
+                f"no assistant {target!r}: the repository has no commits yet",
+                hint=init_hint(store.root),
+            )
         assistant_id = resolve_id(store, target, parent.tree)
         entry = index_at(store, parent.tree).get(assistant_id)
         if entry is None:
@@ -256,15 +262,11 @@ def set_latest(store: Store, target: str, version: int, *, reason: str | None = 
     if store.environment is not None:
         return _set_environment(store, target, version, reason)
     assistant_id = resolve_id(store, target)
-    state = read_latest(store, assistant_id)
-    if state is None:
-        raise NotFound(
-            f"assistant {assistant_id} has no recorded versions",
-            hint="record one first (gitassist apply)",
-        )
-    if state.deleted:
-        raise NotFound(f"assistant {assistant_id} was deleted; re-create it to use it again")
-    return _move_latest(store, assistant_id, state, version, reason)
+    with store.refdb.thread_lock():  # this process's moves queue: none loses to another
+        state = recorded_latest(store, assistant_id)
+        if state.deleted:
+            raise NotFound(f"assistant {assistant_id} was deleted; re-create it to use it again")
+        return _move_latest(store, assistant_id, state, version, reason)
 
 
 def _set_environment(store: Store, target: str, version: int, reason: str | None) -> Resolved:

@@ -11,6 +11,7 @@ from gitassist import search as listing
 from gitassist.actor import parse_author
 from gitassist.client_base import (
     assistant_api,
+    check_args,
     check_page,
     in_thread,
     split_configurable,
@@ -65,6 +66,7 @@ class SyncAssistantsClient:
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
+        check_args("get", locals())
         return _api(reads.get(self._store, assistant_id))
 
     @sdk_errors
@@ -87,6 +89,11 @@ class SyncAssistantsClient:
     ) -> dict[str, Any]:
         if graph_id is None:
             raise ValidationFailed("graph_id is required", [])
+        check_args("create", locals())
+        if if_exists not in (None, "raise", "do_nothing"):
+            raise ValidationFailed(
+                f"if_exists must be 'raise' or 'do_nothing', not {if_exists!r}", []
+            )
         run_config, ctx = split_configurable(config, context)
         result = ops.create(
             self._store,
@@ -120,6 +127,7 @@ class SyncAssistantsClient:
         author: str | None = None,
         message: str | None = None,
     ) -> dict[str, Any]:
+        check_args("update", locals())
         run_config, ctx = split_configurable(config, context)
         current = reads.get(self._store, assistant_id)
         if current.source == "default":
@@ -237,6 +245,7 @@ class SyncAssistantsClient:
         author: str | None = None,
         message: str | None = None,
     ) -> None:
+        check_args("delete", locals())
         doomed: list[str] = []
         if delete_threads:
             from gitassist.threads import ThreadStore
@@ -269,6 +278,7 @@ class SyncAssistantsClient:
         params: Mapping[str, Any] | None = None,
     ) -> Any:
         check_page(limit, offset)
+        check_args("search", locals())
         if sort_by is not None and sort_by not in SEARCH_SORT_KEYS:
             raise ValidationFailed(
                 f"sort_by must be one of {', '.join(SEARCH_SORT_KEYS)}, not {sort_by!r}", []
@@ -311,6 +321,7 @@ class SyncAssistantsClient:
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> int:
+        check_args("count", locals())
         meta = None if metadata is None else dict(metadata)
         return listing.count(self._store, graph_id=graph_id, metadata=meta, name=name)
 
@@ -326,6 +337,7 @@ class SyncAssistantsClient:
         params: Mapping[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
         check_page(limit, offset)
+        check_args("get_versions", locals())
         versions = reads.get_versions(self._store, assistant_id, limit=10**9)
         if not versions:
             current = reads.get(self._store, assistant_id)
@@ -349,6 +361,7 @@ class SyncAssistantsClient:
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
+        check_args("set_latest", locals())
         current = reads.get(self._store, assistant_id)
         if current.source == "default" and version == 1:
             return _api(current)

@@ -6,7 +6,7 @@ import threading
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from gitassist.client_base import check_page, in_thread, refuse, unsupported
+from gitassist.client_base import check_args, check_page, in_thread, refuse, unsupported
 from gitassist.client_streams import (
     ajoin_stream_of,
     announce,
@@ -90,6 +90,7 @@ class SyncRunsClient:
         rev: str | None = None,
         pin: bool = False,
     ) -> Iterator[StreamPart]:
+        check_args("runs.stream", locals())
         options = run_options("runs.stream", locals())
         parts = self.runner.stream(thread_id, assistant_id, **options)
         shaped = sdk_errors_iter(announce(parts, on_run_created))
@@ -127,6 +128,7 @@ class SyncRunsClient:
         rev: str | None = None,
         pin: bool = False,
     ) -> Any:
+        check_args("runs.wait", locals())
         options = run_options("runs.wait", locals())
         return self.runner.wait(
             thread_id,
@@ -169,6 +171,7 @@ class SyncRunsClient:
         rev: str | None = None,
         pin: bool = False,
     ) -> dict[str, Any]:
+        check_args("runs.create", locals())
         options = run_options("runs.create", locals())
         run = self.runner.begin(thread_id, assistant_id, **options)
         run.record_start()
@@ -206,6 +209,7 @@ class SyncRunsClient:
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
+        check_args("runs.join", locals())
         background = self._background_run(thread_id, run_id)
         # an error is recorded on the run, as the server does; join returns the thread's values
         background.future.exception()
@@ -232,6 +236,7 @@ class SyncRunsClient:
         stream_mode: str | Sequence[str] | None,
         last_event_id: str | None,
     ) -> Iterator[StreamPart]:
+        check_args("runs.join_stream", locals())
         refuse("runs.join_stream", last_event_id=last_event_id)
         background = self._background_run(thread_id, run_id)
         background.future.exception()  # wait for the end (its error is on the run record)
@@ -251,6 +256,7 @@ class SyncRunsClient:
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> None:
+        check_args("runs.cancel", locals())
         background = self._background_run(thread_id, run_id)
         if not background.future.done():
             raise unsupported("runs.cancel", "run_id", run_id)
@@ -267,6 +273,7 @@ class SyncRunsClient:
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
+        check_args("runs.list", locals())
         check_page(limit, offset)
         runs = [
             r
@@ -285,6 +292,7 @@ class SyncRunsClient:
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
+        check_args("runs.get", locals())
         for run in self.runner.threads.runs(thread_id):
             if run["run_id"] == run_id:
                 return run
@@ -299,6 +307,7 @@ class SyncRunsClient:
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> None:
+        check_args("runs.delete", locals())
         self.get(thread_id, run_id)
         self.runner.threads.db.delete_run(run_id)
 

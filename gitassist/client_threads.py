@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from gitassist.client_base import check_page, in_thread, refuse
+from gitassist.client_base import check_args, check_page, in_thread, refuse
 from gitassist.sdk_errors import sdk_errors
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ class SyncThreadsClient:
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
+        check_args("threads.create", locals())
         refuse("threads.create", supersteps=supersteps, ttl=ttl)
         thread = self.threads.create(
             metadata=metadata, thread_id=thread_id, if_exists=if_exists, graph_id=graph_id
@@ -52,6 +53,7 @@ class SyncThreadsClient:
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
+        check_args("threads.get", locals())
         refuse("threads.get", include=include)
         return self.threads.get(thread_id)
 
@@ -66,6 +68,7 @@ class SyncThreadsClient:
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
+        check_args("threads.update", locals())
         refuse("threads.update", ttl=ttl)
         thread = self.threads.update(thread_id, metadata=metadata)
         if return_minimal:
@@ -80,6 +83,7 @@ class SyncThreadsClient:
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> None:
+        check_args("threads.delete", locals())
         self.threads.delete(thread_id)
 
     @sdk_errors
@@ -136,6 +140,7 @@ class SyncThreadsClient:
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> None:
+        check_args("threads.copy", locals())
         self.threads.copy(thread_id)
 
     @sdk_errors
@@ -150,6 +155,7 @@ class SyncThreadsClient:
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
+        check_args("threads.get_state", locals())
         state = self.threads.get_state(
             thread_id, checkpoint=checkpoint, checkpoint_id=checkpoint_id, subgraphs=subgraphs
         )
@@ -167,6 +173,7 @@ class SyncThreadsClient:
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
+        check_args("threads.update_state", locals())
         return self.threads.update_state(
             thread_id, values, as_node=as_node, checkpoint=checkpoint, checkpoint_id=checkpoint_id
         )
@@ -184,6 +191,7 @@ class SyncThreadsClient:
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
+        check_args("threads.get_history", locals())
         check_page(limit, 0)
         states = self.threads.get_history(
             thread_id, limit=limit, before=before, metadata=metadata, checkpoint=checkpoint

@@ -54,20 +54,9 @@ def tracked_commit(store: Store) -> Commit | None:
     if committed is not None or store.project.settings.branch is None:
         branch = committed or store.tracked_branch()
     else:
-        branch = _default_branch(store)
+        branch = store.default_branch()
     ref = store.repo.references.get(f"refs/heads/{branch}")
     return store.get_commit(ref.target) if ref is not None else None
-
-
-def _default_branch(store: Store) -> str:
-    """The tracked branch when no committed gitassist.yaml names one (as Store does)."""
-    origin_head = store.repo.references.get("refs/remotes/origin/HEAD")
-    if origin_head is not None and isinstance(origin_head.target, str):
-        return origin_head.target.removeprefix("refs/remotes/origin/")
-    for name in ("main", "master"):
-        if store.repo.references.get(f"refs/heads/{name}") is not None:
-            return name
-    return store.current_branch() or "main"
 
 
 def declared(store: Store) -> Environments:

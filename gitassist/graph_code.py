@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import pygit2
 
 from gitassist.errors import NotFound
+from gitassist.project import init_hint
 from gitassist.state_dir import state_dir
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ def graph_spec(code: Code, graph_id: str) -> str:
         known = ", ".join(sorted(code.project.graphs)) or "none"
         raise NotFound(
             f"graph {graph_id!r} is not in langgraph.json{where}",
-            hint=f"langgraph.json has: {known}; add the graph or fix the graph_id",
+            hint=init_hint(code.root, f"langgraph.json has: {known}; add the graph or fix it"),
         )
     return spec
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from gitassist.applied import index_at
 from gitassist.errors import Conflict, NotFound
-from gitassist.project import default_assistant_id
+from gitassist.project import default_assistant_id, init_hint
 from gitassist.store import Entry
 
 if TYPE_CHECKING:
@@ -60,8 +60,11 @@ def find_id(store: Store, name: str, tree: Tree | None = None) -> str:
         )
     raise NotFound(
         f"no assistant {name!r}",
-        hint="name an assistant by id, graph id, file stem or unique name; "
-        "`gitassist list` shows them",
+        hint=init_hint(
+            store.root,
+            "name an assistant by id, graph id, file stem or unique name; "
+            "`gitassist list` shows them",
+        ),
     )
 
 

@@ -15,12 +15,23 @@ from gitassist.env_config import Environment, parse_environments
 from gitassist.errors import ConfigError, Location
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from gitassist.documents import Locator
 
 LANGGRAPH_JSON = "langgraph.json"
 CONFIG_FILE = "gitassist.yaml"
 # The namespace LangGraph Platform derives default assistant ids from (uuid5 of the graph id).
 DEFAULT_ASSISTANT_NAMESPACE = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
+
+
+INIT_HINT = "run `gitassist init` here (it writes langgraph.json), or pass --repo PATH"
+
+
+def init_hint(root: Path, otherwise: str | None = None) -> str | None:
+    """The hint for an error where the work tree has no langgraph.json (not a gitassist
+    project yet: run ``gitassist init``); else ``otherwise``."""
+    return otherwise if (root / LANGGRAPH_JSON).exists() else INIT_HINT
 
 
 def default_assistant_id(graph_id: str) -> str:
@@ -47,9 +58,23 @@ class Settings:
     unknown_context_keys: str = "error"  # "error" | "allow"
     deployments: tuple[Deployment, ...] = ()
     environments: tuple[Environment, ...] = ()
+    # where gitassist.yaml sets assistants_dir (None: the default, not configured)
+    assistants_dir_set: Location | None = field(default=None, compare=False)
 
     def environment(self, name: str) -> Environment | None:
         return next((e for e in self.environments if e.name == name), None)
+
+    def require_assistants_dir(self, present: bool) -> None:
+        """Refuse a configured ``assistants_dir`` that does not exist (a typo would otherwise
+        read as "no assistants"); the default folder may be absent (a fresh repository)."""
+        if present or self.assistants_dir_set is None:
+            return
+        raise ConfigError(
+            f"assistants_dir {self.assistants_dir!r} does not exist",
+            hint="fix assistants_dir in gitassist.yaml, or create the folder "
+            "(an empty one needs a file, e.g. .gitkeep, for git to keep it)",
+            location=self.assistants_dir_set,
+        )
 
 
 @dataclass(frozen=True)
@@ -199,7 +224,12 @@ def parse_settings(data: Any, *, path: str = CONFIG_FILE, text: str | None = Non
         deployments.append(Deployment(str(name), str(spec["url"]), spec.get("api_key_env")))
     environments = parse_environments(data.get("environments"), locator=locator, path=path)
     deployments += _environment_deployments(environments, deployments, locator, path)
+    where = None
+    if "assistants_dir" in data:
+        line, column = locator.at(("assistants_dir",), value=True) if locator else (None, None)
+        where = Location(path, line, column)
     return Settings(
+        assistants_dir_set=where,
         assistants_dir=_folder(data, "assistants_dir", "assistants", path, text),
         schemas_dir=_folder(data, "schemas_dir", "schemas", path, text),
         branch=data.get("branch"),

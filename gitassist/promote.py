@@ -25,7 +25,7 @@ from gitassist.refs import RefUpdate
 from gitassist.resolve import recorded_ids
 from gitassist.store import Entry
 from gitassist.version_write import make_pointer
-from gitassist.versions import env_ref, max_version, read_latest, read_version
+from gitassist.versions import env_ref, max_version, read_latest, read_version, recorded_latest
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -235,12 +235,7 @@ def plan_promote(
     _check_target(env, source, version)
     src = _source(envs, env, source)
     assistant_id = resolve_id(store, target)
-    latest = read_latest(store, assistant_id)
-    if latest is None:
-        raise NotFound(
-            f"assistant {assistant_id} has no recorded versions",
-            hint="record one first (gitassist apply)",
-        )
+    latest = recorded_latest(store, assistant_id)
     if latest.deleted:
         raise NotFound(
             f"assistant {assistant_id} was deleted; a deletion reaches an environment only "

@@ -91,13 +91,8 @@ class RepoLock:
     def lock(self, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
         """Hold the repository's gitassist write lock: first the process's per-repository
         thread lock (re-entrant in this thread), then the cross-process ``flock``."""
-        held = _thread_lock(self.gitdir)
-        if not held.rlock.acquire(timeout=timeout):
-            raise Conflict(
-                "another thread of this process is writing to this repository",
-                hint="wait for it to finish and try again",
-            )
-        try:
+        with self.thread_lock(timeout):
+            held = _thread_lock(self.gitdir)
             if held.depth:
                 held.depth += 1
                 try:
@@ -114,6 +109,19 @@ class RepoLock:
             from gitassist.housekeeping import after_write
 
             after_write(self.gitdir)  # pack loose objects past gc.auto, detached, unlocked
+
+    @contextlib.contextmanager
+    def thread_lock(self, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+        """Only the process's per-repository thread lock (re-entrant): this process's writers
+        queue behind it; another process is not waited for (its moves stay compare-and-swap)."""
+        held = _thread_lock(self.gitdir)
+        if not held.rlock.acquire(timeout=timeout):
+            raise Conflict(
+                "another thread of this process is writing to this repository",
+                hint="wait for it to finish and try again",
+            )
+        try:
+            yield
         finally:
             held.rlock.release()
 

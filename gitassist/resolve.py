@@ -16,7 +16,7 @@ from gitassist import naming
 from gitassist.applied import index_at
 from gitassist.documents import AssistantDocument
 from gitassist.errors import NotFound
-from gitassist.project import default_assistant_id
+from gitassist.project import default_assistant_id, init_hint
 from gitassist.store import Entry
 from gitassist.versions import LatestState, iso, max_version, read_latest, read_version
 
@@ -246,7 +246,10 @@ def resolve(store: Store, target: str, *, rev: str | None = None) -> Resolved:
         return from_latest(store, state)
     head = store.head_commit()
     if head is None:
-        raise NotFound(f"no assistant {target!r}: the repository has no commits yet")
+        raise NotFound(
+            f"no assistant {target!r}: the repository has no commits yet",
+            hint=init_hint(store.root),
+        )
     return at_tree(store, assistant_id, head, source="unrecorded")
 
 

@@ -54,6 +54,7 @@ class AssistantChange:
     fields: tuple[FieldChange, ...] = ()
     version: int | None = None  # the version this becomes once merged and applied
     problems: tuple[Problem, ...] = ()
+    recorded: bool = False  # ``version`` is recorded already (a write on the tracked branch)
 
     @property
     def path(self) -> str:
@@ -72,6 +73,7 @@ class AssistantChange:
             "old_path": self.old_path,
             "new_path": self.new_path,
             "version": self.version,
+            "recorded": self.recorded,
             "valid": not self.errors,
             "fields": [f.to_dict() for f in self.fields],
             "problems": [p.to_dict() for p in self.problems],
@@ -315,7 +317,7 @@ def _number(
     plus the versions still pending on the tracked branch, plus one."""
     from dataclasses import replace
 
-    from gitassist.versions import max_version
+    from gitassist.versions import max_version, recorded_between
 
     pending, notes = _pending(store, base, head)
     out = []
@@ -323,7 +325,10 @@ def _number(
         numbered = change
         if change.kind in ("added", "changed") and change.assistant_id and not change.errors:
             top = max_version(store, change.assistant_id)
-            numbered = replace(change, version=top + pending.get(change.assistant_id, 0) + 1)
+            if recorded_between(store, change.assistant_id, top, change.new_path, base, head):
+                numbered = replace(change, version=top, recorded=True)
+            else:
+                numbered = replace(change, version=top + pending.get(change.assistant_id, 0) + 1)
         out.append(numbered)
     return out, notes
 

@@ -11,7 +11,10 @@
 gitassist does the same in the process that runs the graph (the ``gitassist`` command, or your
 program when you use the Python client), before the graph is imported, on every run. The
 ``.env`` path is relative to the repository's working tree (where ``langgraph.json`` is and
-where ``langgraph dev`` is started), also for pinned runs: a ``.env`` is not committed.
+where ``langgraph dev`` is started), also for pinned runs: a ``.env`` is not committed. It is
+read as every other working-tree file is (gitassist/worktree.py): a regular file inside the
+repository, no symlink on its path, no ``..``, no absolute path outside it (exit 3 naming it),
+so a pull request cannot point ``env`` at a secret elsewhere on the runner.
 
 Values are secrets: nothing here returns or reports them, only the variables' names.
 """
@@ -21,8 +24,9 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from gitassist.errors import ConfigError, Location
+from gitassist.errors import ConfigError, Location, UnsafePath
 from gitassist.project import LANGGRAPH_JSON
+from gitassist.worktree import read_text
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -37,17 +41,36 @@ def env_variables(project: Project, root: Path) -> dict[str, str | None]:
         return {}
     if isinstance(env, dict):
         return dict(env)
+    import io
+
     from dotenv.main import DotEnv
 
-    path = root / env
     try:
-        return DotEnv(dotenv_path=path).dict() or {}
+        text = read_text(root, _inside(root, env))
+        return DotEnv(dotenv_path=None, stream=io.StringIO(text or "")).dict() or {}
+    except UnsafePath as exc:  # a symlink, `..` or a path outside: never read behind it
+        raise UnsafePath(
+            f"the env file {env!r} named in {LANGGRAPH_JSON}: {exc.message}",
+            hint=exc.hint,
+            location=exc.location,
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
         raise ConfigError(
             f"cannot read the env file {env!r} named in {LANGGRAPH_JSON}: {reason}",
             location=Location(LANGGRAPH_JSON),
         ) from None
+
+
+def _inside(root: Path, env: str) -> str:
+    """``env`` as a repository-relative path: an absolute one only if it is inside ``root``
+    (then confined like any other: gitassist/worktree.py)."""
+    import os.path
+
+    if not os.path.isabs(env):
+        return env
+    relative = os.path.relpath(os.path.normpath(env), os.path.normpath(root))
+    return relative if not relative.startswith("..") else env
 
 
 def apply_env(project: Project, root: Path) -> tuple[str, ...]:

@@ -21,6 +21,7 @@ from gitassist.errors import (
     DocumentError,
     GitassistError,
     NotFound,
+    UnsafePath,
     ValidationFailed,
 )
 
@@ -37,6 +38,7 @@ STATUS: dict[type[GitassistError], int] = {
     ValidationFailed: 422,
     DocumentError: 422,
     ConfigError: 422,
+    UnsafePath: 422,  # a symlinked or escaping working-tree file (a document, the .env)
 }
 
 _COMBINED: dict[tuple[type[GitassistError], int], type[GitassistError]] = {}

@@ -212,20 +212,24 @@ class Store:
     # ------------------------------------------------------------------ revisions
 
     def tracked_branch(self) -> str:
-        configured = self.project.settings.branch
-        if configured:
-            return configured
+        """``branch:`` from gitassist.yaml, else :meth:`default_branch`."""
+        return self.project.settings.branch or self.default_branch()
+
+    def default_branch(self) -> str:
+        """The tracked branch when no gitassist.yaml names one: origin/HEAD's, else main or
+        master, else the current (or unborn) branch; on a detached HEAD the only local branch
+        if there is one, else ``main`` (a branch name, never the commit id HEAD holds)."""
         origin_head = self.repo.references.get("refs/remotes/origin/HEAD")
         if origin_head is not None and isinstance(origin_head.target, str):
             return origin_head.target.removeprefix("refs/remotes/origin/")
         for name in ("main", "master"):
             if self.repo.references.get(f"refs/heads/{name}") is not None:
                 return name
-        if not self.repo.head_is_unborn and not self.repo.head_is_detached:
-            return self.repo.head.shorthand
-        head = self.repo.references.get("HEAD")
-        target = head.target if head is not None else "refs/heads/main"
-        return str(target).removeprefix("refs/heads/")
+        current = self.current_branch()
+        if current is None:
+            local = list(self.repo.branches.local)
+            current = local[0] if len(local) == 1 else None
+        return current or "main"
 
     def current_branch(self) -> str | None:
         if self.repo.head_is_detached:

@@ -166,6 +166,21 @@ class SummaryCache:
             found = self.docs.get((entry.blob, entry.path))
         return (found.assistant_id, found.graph_id) if found is not None else None
 
+    def known_names(self) -> dict[tuple[str, str], str]:
+        """(blob, path) -> name of every document summarised before (for shell completion):
+        from memory when loaded, else the name column of the file only; never parses one."""
+        with self.lock:
+            if self._loaded:
+                return {k: d.name for k, d in self.docs.items() if d is not None}
+        if not self.path.exists():
+            return {}
+        try:
+            with contextlib.closing(sqlite3.connect(self.path, timeout=0.5)) as db:
+                query = "SELECT blob, path, name FROM docs WHERE name IS NOT NULL"
+                return {(b, p): str(n) for b, p, n in db.execute(query)}
+        except sqlite3.Error:
+            return {}
+
     def ids_at(self, tree: str) -> list[str] | None:
         found = self.trees.get(tree)
         return found.split("\n") if found else ([] if found == "" else None)

@@ -129,6 +129,11 @@ def assistant_files(store: Store, project: Project, tree: Tree | None) -> dict[s
     from gitassist.store import skipped_warning
 
     base = project.settings.assistants_dir
+    if tree is not None:
+        present = store.assistants_tree(tree, base) is not None
+    else:
+        present = (store.root / base).is_dir()
+    project.settings.require_assistants_dir(present)  # a typo in gitassist.yaml is no "0 valid"
     skipped: list[str] = []
     if tree is not None:
         found: dict[str, str | None] = {

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pygit2
 
 from gitassist.env_config import valid_name
-from gitassist.errors import BadRef
+from gitassist.errors import BadRef, NotFound
 
 if TYPE_CHECKING:
     from gitassist.store import Store
@@ -280,6 +280,44 @@ def holds_document(store: Store, commit: str, path: str, blob: str) -> bool:
     except (KeyError, ValueError):
         return False
     return str(entry.id) == blob
+
+
+def recorded_between(
+    store: Store,
+    assistant_id: str,
+    number: int,
+    path: str | None,
+    base: pygit2.Commit,
+    head: pygit2.Commit,
+) -> bool:
+    """Whether version ``number`` records ``path`` as ``head`` has it, made from a commit after
+    ``base`` (``create``/``update`` on the tracked branch record as they commit): a review of
+    ``base..head`` then shows that version as recorded, not as the next one."""
+    record = read_version(store, assistant_id, number) if number and path else None
+    if record is None or record.path != path or path is None:
+        return False
+    try:
+        if str(head.tree[path].id) != record.blob:
+            return False
+    except KeyError:
+        return False
+    repo, made = store.repo, pygit2.Oid(hex=record.commit)
+    if repo.get(made) is None:
+        return False  # a commit this (shallow) clone does not have
+    after_base = made != base.id and not repo.descendant_of(base.id, made)
+    return after_base and (made == head.id or repo.descendant_of(head.id, made))
+
+
+def recorded_latest(store: Store, assistant_id: str) -> LatestState:
+    """What latest says, for a move of it (``set_latest``, ``promote``): NotFound when the
+    assistant has no recorded version. A deleted one is returned: each caller says why not."""
+    state = read_latest(store, assistant_id)
+    if state is None:
+        raise NotFound(
+            f"assistant {assistant_id} has no recorded versions",
+            hint="record one first (gitassist apply)",
+        )
+    return state
 
 
 def read_latest(

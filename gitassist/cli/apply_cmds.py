@@ -11,6 +11,7 @@ from gitassist.cli.markdown import message as md_message
 from gitassist.cli.markdown import text as md_text
 from gitassist.cli.options import format_option, json_option, repo_option, store_for
 from gitassist.cli.render import emit_json, err, out, review_output, short
+from gitassist.cli.terminal import value as safe
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -56,9 +57,9 @@ def plan_json(plan: Plan, prune: bool) -> dict[str, Any]:
 def plan_lines(plan: Plan, prune: bool, markdown: bool = False) -> list[str]:
     plan = shown(plan)
     bullet = "- " if markdown else "  "
-    code: Callable[[str], str] = md_code if markdown else str
-    text: Callable[[str], str] = md_message if markdown else str
-    name: Callable[[str], str] = md_text if markdown else str
+    code: Callable[[str], str] = md_code if markdown else safe
+    text: Callable[[str], str] = md_message if markdown else safe
+    name: Callable[[str], str] = md_text if markdown else safe
     lines = []
     title = f"Plan for {name(plan.branch)} at {short(plan.head)}"
     lines.append(f"### {title}" if markdown else title)
@@ -94,7 +95,7 @@ def plan_lines(plan: Plan, prune: bool, markdown: bool = False) -> list[str]:
             }[n.kind]
             lines.append(f"{bullet}{code(n.path)} at {code(short(n.commit))}: {detail}")
     for p in plan.problems:
-        where = f"{code(p.where())}: " if markdown else f"{p.where()}: "
+        where = f"{code(p.where())}: "
         path = "" if p.json_path == "$" else f" [{code(p.json_path)}]"
         lines.append(f"{bullet}{where}{p.severity}: {text(p.message)}{path}")
     if not plan.has_changes(prune):
@@ -252,7 +253,7 @@ def apply(
 
 def _render_refused(remote: str, refused: list[RefusedRef]) -> None:
     for r in refused:
-        err(f"warning: refused {remote}'s {r.name}: {r.reason}")
+        err(f"warning: refused {remote}'s {safe(r.name)}: {safe(r.reason)}")
 
 
 @click.command()

@@ -1,13 +1,15 @@
 """Shell completion: ``gitassist completion bash|zsh|fish`` and the TARGET completer.
 
-Completing a TARGET reads the repository's tree and refs only (file stems, graph ids, version
-numbers); it never imports langgraph or any graph code, and it never fails loudly: a shell
-completion that errors is worse than none.
+Completing a TARGET reads the repository's tree and refs (file stems, graph ids, version
+numbers) and the names the summary index already holds (``gitassist list`` fills it); it
+never parses a document to find a name, never imports langgraph or any graph code, and never
+fails loudly: a shell completion that errors is worse than none.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,7 +17,7 @@ import click
 from click.shell_completion import CompletionItem, get_completion_class
 
 if TYPE_CHECKING:
-    from gitassist.store import Store
+    from gitassist.store import Entry, Store
 
 SHELLS = ("bash", "zsh", "fish")
 
@@ -30,7 +32,8 @@ def _store(ctx: click.Context) -> Store:
 
 
 def target_candidates(store: Store, incomplete: str) -> list[tuple[str, str]]:
-    """(value, help) pairs for a TARGET: file stems and graph ids, or ``STEM@N`` versions."""
+    """(value, help) pairs for a TARGET: file stems, unique display names (from the summary
+    index when it is warm: no document is parsed), graph ids, or ``TARGET@N`` versions."""
     from gitassist.versions import NAMESPACE
 
     head = store.head_commit()
@@ -38,11 +41,13 @@ def target_candidates(store: Store, incomplete: str) -> list[tuple[str, str]]:
     stems: dict[str, str] = {}
     for path in sorted(entries):
         stems.setdefault(Path(path).stem, path)
+    names = _names(store, entries, stems)
     if "@" in incomplete:
         stem = incomplete.partition("@")[0]
-        if stem not in stems:
+        where = stems.get(stem) or names.get(stem)
+        if where is None:
             return []
-        doc = store.document(entries[stems[stem]])
+        doc = store.document(entries[where])
         prefix = f"{NAMESPACE}/{doc.assistant_id}/versions/"
         numbers = sorted(
             int(name[len(prefix) :])
@@ -53,8 +58,27 @@ def target_candidates(store: Store, incomplete: str) -> list[tuple[str, str]]:
         return [(f"{stem}@latest", "the active version"), *values]
     graphs = sorted(store.project.graphs)
     found = list(stems.items())
-    found += [(graph, "graph (its default assistant)") for graph in graphs if graph not in stems]
+    found += [(name, f"name of {path}") for name, path in sorted(names.items())]
+    taken = set(stems) | set(names)
+    found += [(graph, "graph (its default assistant)") for graph in graphs if graph not in taken]
     return found
+
+
+_PLAIN = re.compile(r"[\w.+:,=-]+")  # a name a shell completes as one word, without @
+
+
+def _names(store: Store, entries: dict[str, Entry], stems: dict[str, str]) -> dict[str, str]:
+    """Unique display names (that are not a file stem) -> their document's path, for the
+    documents the summary index knows; only names a shell can complete as one word."""
+    from gitassist.summary_cache import cache_for
+
+    known = cache_for(store).known_names()
+    by_name: dict[str, list[str]] = {}
+    for path, entry in entries.items():
+        name = known.get((entry.blob, path))
+        if name is not None and name not in stems and _PLAIN.fullmatch(name):
+            by_name.setdefault(name, []).append(path)
+    return {name: paths[0] for name, paths in by_name.items() if len(paths) == 1}
 
 
 def complete_target(

@@ -9,6 +9,7 @@ import click
 
 from gitassist.cli.options import json_option, repo_option, store_for
 from gitassist.cli.render import emit_json, out
+from gitassist.cli.terminal import value as safe
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -69,13 +70,13 @@ def plan_lines(report: SyncReport) -> list[str]:
         what = item.result if not report.dry_run or item.result == "failed" else "would"
         verb = verbs.get(item.action, item.action)
         head = f"{what} {verb}" if what == "would" else what
-        line = f"  {head}: {item.name} ({item.assistant_id[:8]})"
+        line = f"  {head}: {safe(item.name)} ({item.assistant_id[:8]})"
         if item.reason:
-            line += f": {item.reason}"
+            line += f": {safe(item.reason)}"
         if item.corrected:
             line += f" [corrected: {', '.join(item.corrected)}]"
         if item.error:
-            line += f" [error: {item.error}]"
+            line += f" [error: {safe(item.error)}]"
         lines.append(line)
         lines.extend(
             f"      {d.path}: {short_value(d.server)} -> {short_value(d.git)}" for d in item.diff
@@ -143,7 +144,9 @@ def sync(
 def _drift_lines(report: DriftReport) -> list[str]:
     lines = [f"Drift of {report.url} against git"]
     for item in report.items:
-        lines.append(f"  {item.kind}: {item.name} ({item.assistant_id[:8]}): {item.detail}")
+        lines.append(
+            f"  {item.kind}: {safe(item.name)} ({item.assistant_id[:8]}): {safe(item.detail)}"
+        )
         lines.extend(
             f"      {d.path}: git {short_value(d.git)}, server {short_value(d.server)}"
             for d in item.diff
@@ -229,7 +232,8 @@ def adopt(
         return
     for item in report.items:
         where = f" -> {item.path}" if item.path and item.result == "adopted" else ""
-        out(f"  {item.result}: {item.name} ({item.assistant_id[:8]}){where}: {item.reason}")
+        name, reason = safe(item.name), safe(item.reason)
+        out(f"  {item.result}: {name} ({item.assistant_id[:8]}){safe(where)}: {reason}")
     if report.commit:
         recorded = " and recorded" if report.recorded else ""
         adopted = sum(1 for i in report.items if i.result == "adopted")

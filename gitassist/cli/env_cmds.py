@@ -8,6 +8,7 @@ import click
 
 from gitassist.cli.options import IntRange, format_option, repo_option, store_for
 from gitassist.cli.render import emit_json, out, table
+from gitassist.cli.terminal import value as safe
 
 if TYPE_CHECKING:
     from gitassist.promote import Move, Release
@@ -15,9 +16,11 @@ if TYPE_CHECKING:
 
 def _move_line(move: Move) -> str:
     if move.deleted:
-        return f"  - {move.name} ({move.assistant_id[:8]}): deleted (was version {move.before})"
+        return (
+            f"  - {safe(move.name)} ({move.assistant_id[:8]}): deleted (was version {move.before})"
+        )
     was = f"version {move.before}" if move.before is not None else "not promoted"
-    return f"  ~ {move.name} ({move.assistant_id[:8]}): {was} -> version {move.version}"
+    return f"  ~ {safe(move.name)} ({move.assistant_id[:8]}): {was} -> version {move.version}"
 
 
 def release_lines(release: Release, markdown: bool = False) -> list[str]:
@@ -32,11 +35,10 @@ def release_lines(release: Release, markdown: bool = False) -> list[str]:
         if markdown:
             lines += ["", *_md_fields(tuple(move.changes))]
         else:
-            lines += [f"      {_field_line(c)}" for c in move.changes]
+            lines += [f"      {safe(_field_line(c))}" for c in move.changes]
     for held in release.not_promoted:
-        lines.append(
-            f"  = {held['name']} ({held['assistant_id'][:8]}): not promoted: {held['why']}"
-        )
+        name, why = safe(held["name"]), safe(held["why"])
+        lines.append(f"  = {name} ({held['assistant_id'][:8]}): not promoted: {why}")
     return lines
 
 

@@ -160,34 +160,39 @@ def _stream_ok(stream: Any) -> bool:
         return False
 
 
+def _stream_tty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except Exception:  # click.utils.isatty treats a failing isatty as False
+        return False
+
+
 def _echo_text(stream: Any, text: str) -> str:
     """``text`` as click.echo would write it to ``stream`` (ANSI codes stripped off a tty)."""
-    try:
-        tty = bool(stream.isatty())
-    except Exception:  # click.utils.isatty treats a failing isatty as False
-        tty = False
-    return text if tty else _ANSI.sub("", text)
+    return text if _stream_tty(stream) else _ANSI.sub("", text)
 
 
 def render(command: str, values: dict[str, Any], data: Any) -> tuple[str, str]:
     """(stdout, stderr) of the ordinary command, from its cached data."""
     from gitassist.cli import read_render as rr
     from gitassist.cli.render import dumps
+    from gitassist.cli.terminal import text as escaped
 
     if command in ("get", "show") and values["as_json"]:
         return dumps(data["json"]) + "\n", ""
     if command == "get":
-        return rr.describe_text(data["view"]) + "\n", ""
-    if command == "show":
-        return data["text"] + ("\n" if data["nl"] else ""), ""
+        return escaped(rr.describe_text(data["view"])) + "\n", ""
+    if command == "show":  # exact bytes when redirected (`show X > bot.yaml`)
+        text = escaped(data["text"]) if _stream_tty(sys.stdout) else data["text"]
+        return text + ("\n" if data["nl"] else ""), ""
     if command == "versions":
         if values["as_json"]:
             return dumps(data["json"]) + "\n", ""
-        return rr.versions_text(data["rows"], data["active"]) + "\n", ""
-    warnings = rr.warning_lines(data["warnings"])
+        return escaped(rr.versions_text(data["rows"], data["active"])) + "\n", ""
+    warnings = escaped(rr.warning_lines(data["warnings"]))
     if values["as_json"]:
         return dumps(data["json"]) + "\n", warnings
-    return rr.list_text(data["rows"]) + "\n", warnings
+    return escaped(rr.list_text(data["rows"])) + "\n", warnings
 
 
 HELP_ARGS = (["--help"], ["-h"])

@@ -16,6 +16,7 @@ from gitassist.cli.options import (
 )
 from gitassist.cli.read_cmds import assistant_json
 from gitassist.cli.render import emit_json, out, short
+from gitassist.cli.terminal import value as safe
 
 if TYPE_CHECKING:
     from gitassist.write_commit import WriteResult
@@ -37,16 +38,16 @@ def _written(result: WriteResult, verb: str, as_json: bool) -> None:
         return
     doc = result.assistant.document
     if not result.changed:
-        out(f"{doc.name}: nothing changed (no commit, no new version)")
+        out(f"{safe(doc.name)}: nothing changed (no commit, no new version)")
         return
     if result.recorded:
         out(
-            f"{verb} {doc.name} ({doc.assistant_id}): version {result.assistant.version} "
-            f"is active [{short(result.commit)}]"
+            f"{verb} {safe(doc.name)} ({safe(doc.assistant_id)}): version "
+            f"{result.assistant.version} is active [{short(result.commit)}]"
         )
     else:
         out(
-            f"{verb} {doc.name} ({doc.assistant_id}) on branch {result.branch} "
+            f"{verb} {safe(doc.name)} ({safe(doc.assistant_id)}) on branch {result.branch} "
             f"[{short(result.commit)}]"
         )
         if result.pending_version:
@@ -299,12 +300,12 @@ def delete(
         )
     elif result.recorded:
         out(
-            f"deleted {result.assistant.document.name} ({result.assistant.assistant_id}) "
+            f"deleted {safe(result.assistant.document.name)} ({result.assistant.assistant_id}) "
             f"[{short(result.commit)}]; its versions stay readable"
         )
     else:
         out(
-            f"removed {result.assistant.document.name} on branch {result.branch} "
+            f"removed {safe(result.assistant.document.name)} on branch {result.branch} "
             f"[{short(result.commit)}]; it is marked deleted once merged and applied with --prune"
         )
 

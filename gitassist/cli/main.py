@@ -205,18 +205,20 @@ def report(exc: GitassistError, as_json: bool) -> None:
             data["problems"] = [p.to_dict() for p in problems if hasattr(p, "to_dict")]
         err(dumps(data))
         return
-    err(f"error: {exc}")
+    from gitassist.cli.terminal import value as safe  # one line each, whatever it quotes
+
+    err(f"error: {safe(exc)}")
     from gitassist.problems import Problem
 
     for problem in problems:
         if isinstance(problem, Problem):
             err(f"  {problem_line(problem)}")
         elif hasattr(problem, "where") and hasattr(problem, "message"):
-            err(f"  {problem.where()}: {problem.message}")
+            err(f"  {safe(f'{problem.where()}: {problem.message}')}")
         else:
-            err(f"  {problem}")
+            err(f"  {safe(problem)}")
     if exc.hint:
-        err(f"hint: {exc.hint}")
+        err(f"hint: {safe(exc.hint)}")
 
 
 def _wants_json(args: list[str]) -> bool:

@@ -9,6 +9,7 @@ pygit2, pydantic or YAML import at module level.
 from __future__ import annotations
 
 from gitassist.cli.render import short, table
+from gitassist.cli.terminal import value as safe
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the warm read path)
 if TYPE_CHECKING:
@@ -62,14 +63,14 @@ def describe_text(view: dict[str, Any]) -> str:
     else:
         state = f"as of {short(view['commit'])}"
     lines = [
-        f"{view['name']}  ({view['assistant_id']})",
-        f"  graph:    {view['graph_id']}",
+        f"{safe(view['name'])}  ({safe(view['assistant_id'])})",
+        f"  graph:    {safe(view['graph_id'])}",
         f"  active:   {state}",
     ]
     if view["commit"]:
-        lines.append(f"  commit:   {short(view['commit'])}  {view['path'] or ''}")
+        lines.append(f"  commit:   {short(view['commit'])}  {safe(view['path'] or '')}")
     if view["description"]:
-        lines.append(f"  about:    {view['description']}")
+        lines.append(f"  about:    {safe(view['description'])}")
     if view["body"]:
         lines.append("")
         lines.extend("  " + line for line in view["body"].rstrip().splitlines())
@@ -114,4 +115,4 @@ def versions_text(rows: list[list[Any]], active: int | None) -> str:
 
 
 def warning_lines(warnings: list[str]) -> str:
-    return "".join(f"warning: {w}\n" for w in warnings)
+    return "".join(f"warning: {safe(w)}\n" for w in warnings)

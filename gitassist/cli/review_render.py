@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from gitassist.cli import markdown
 from gitassist.cli.render import problem_line
+from gitassist.cli.terminal import value as safe
 from gitassist.redact import REDACTED
 
 if TYPE_CHECKING:
@@ -58,7 +59,8 @@ def _headline(change: AssistantChange, quote: Callable[[str], str] = str) -> str
     if change.kind == "changed" and change.old_path and change.old_path != change.new_path:
         what += f" (moved from {old_path})"
     if change.version is not None:
-        what += f", becomes version {change.version}"
+        verb = "recorded as" if change.recorded else "becomes"
+        what += f", {verb} version {change.version}"
     if change.kind == "deleted":
         what += " (marked deleted once merged and applied with --prune)"
     return what
@@ -79,9 +81,11 @@ def change_text(change: AssistantChange) -> str:
     """A plain-text block for one assistant change."""
     mark = {"added": "+", "deleted": "-", "renamed": ">", "changed": "~"}.get(change.kind, "=")
     ident = f" ({change.assistant_id})" if change.assistant_id else ""
-    lines = [f"{mark} {change.name}{ident}  {change.path}", f"    {_headline(change)}"]
+    ident = safe(ident)
+    head = f"{mark} {safe(change.name)}{ident}  {safe(change.path)}"
+    lines = [head, f"    {_headline(change, safe)}"]
     for field_change in change.fields:
-        lines.append(f"    {_field_line(field_change)}")
+        lines.append(f"    {safe(_field_line(field_change))}")
         lines.extend(f"      {line}" for line in field_change.text_diff.splitlines())
     lines.extend(f"    {problem_line(p)}" for p in change.problems)
     return "\n".join(lines)
@@ -93,13 +97,14 @@ def render_text(result: Review) -> str:
     for change in result.assistants:
         lines += ["", change_text(change)]
     for schema in result.schemas:
-        lines += ["", f"* context schema {schema.path} {schema.kind}: {_broken_summary(schema)}"]
+        what = f"{safe(schema.path)} {schema.kind}: {_broken_summary(schema)}"
+        lines += ["", f"* context schema {what}"]
         lines.extend(f"    {line}" for line in schema.text_diff.splitlines())
         for item in schema.broken:
-            lines.append(f"    stops validating: {item.name} ({item.path})")
+            lines.append(f"    stops validating: {safe(item.name)} ({safe(item.path)})")
             lines.extend(f"      {problem_line(p)}" for p in item.problems)
     lines.extend(["", *(problem_line(p) for p in result.problems)] if result.problems else [])
-    lines.extend(f"note: {n}" for n in result.notes)
+    lines.extend(f"note: {safe(n)}" for n in result.notes)
     return "\n".join(lines)
 
 

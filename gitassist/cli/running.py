@@ -27,6 +27,22 @@ def _runner(repo: str) -> Runner:
     return Runner(Store(repo))
 
 
+def thread_uuid(value: str | None) -> str | None:
+    """A thread id from the command line: a UUID, as the server requires (else exit 2)."""
+    import uuid
+
+    if value is not None:
+        try:
+            uuid.UUID(value)
+        except ValueError:
+            from gitassist.errors import UsageError
+
+            raise UsageError(
+                f"thread id {value!r} is not a UUID", hint="`gitassist threads list` shows them"
+            ) from None
+    return value
+
+
 def _threads(repo: str) -> ThreadStore:
     from gitassist.store import Store
     from gitassist.threads import ThreadStore
@@ -168,7 +184,8 @@ def _render(part: StreamPart) -> str | None:
     "--thread",
     "thread_id",
     metavar="ID",
-    help="Continue this thread (created if it does not exist).",
+    callback=lambda ctx, param, value: thread_uuid(value),
+    help="Continue this thread (a UUID; created if it does not exist).",
 )
 @click.option(
     "--resume",
@@ -348,7 +365,7 @@ def threads_list(
 
 
 @threads.command("show")
-@click.argument("thread_id")
+@click.argument("thread_id", callback=lambda ctx, param, value: thread_uuid(value))
 @repo_option
 @json_option
 def threads_show(thread_id: str, repo: str, as_json: bool) -> None:
@@ -389,7 +406,7 @@ def threads_show(thread_id: str, repo: str, as_json: bool) -> None:
 
 
 @threads.command("delete")
-@click.argument("thread_id")
+@click.argument("thread_id", callback=lambda ctx, param, value: thread_uuid(value))
 @repo_option
 @json_option
 def threads_delete(thread_id: str, repo: str, as_json: bool) -> None:

@@ -10,6 +10,7 @@ import click
 from gitassist.cli.complete import complete_target
 from gitassist.cli.options import IntRange, json_option, repo_option, store_for
 from gitassist.cli.render import emit_json, out, table
+from gitassist.cli.terminal import value as safe
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -104,7 +105,7 @@ def set_latest(target: str, version: int, reason: str | None, repo: str, as_json
         emit_json(assistant_json(resolved))
     else:
         out(
-            f"{resolved.document.name}: version {resolved.version} is active "
+            f"{safe(resolved.document.name)}: version {resolved.version} is active "
             f"(of {resolved.max_version})"
         )
 

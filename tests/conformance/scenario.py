@@ -198,6 +198,17 @@ def run(client: Any) -> list[tuple[str, Any]]:
     )
     step("update.context", lambda: A.update(aid, context={"greeting": "hello"}), _assistant)
     step("update.metadata", lambda: A.update(aid, metadata={"k": "new"}), _assistant)
+    # wrong-typed arguments and ids that are not UUIDs: the server's 422 (issue 13 review)
+    step("update.name_not_a_string", lambda: A.update(aid, name=5))
+    step("update.metadata_not_an_object", lambda: A.update(aid, metadata=[1]))
+    step("search.metadata_not_an_object", lambda: A.search(metadata=5))
+    step("threads.get.not_a_uuid", lambda: T.get("not-a-uuid"))
+    step("runs.wait.thread_not_a_uuid", lambda: R.wait("not-a-uuid", aid, input={}))
+    step("runs.create.thread_not_a_uuid", lambda: R.create("not-a-uuid", aid, input={}))
+    step("runs.get.run_not_a_uuid", lambda: R.get(FIXED_ID, "not-a-uuid"))
+    step("threads.copy.not_a_uuid", lambda: T.copy("not-a-uuid"))
+    step("count.name_not_a_string", lambda: A.count(name=5))
+    step("create.name_not_a_string", lambda: A.create("agent", name=5))
     step("update.name", lambda: A.update(aid, name="Bot two"), _assistant)
     step(
         "update.configurable",
