@@ -75,7 +75,7 @@ def test_through_the_shell_protocol_and_never_erroring(make_repo, cli, run_cli):
     done = run_cli(cwd=repo.path, env=env)
     assert done.returncode == 0 and "Support-Desk" in done.stdout, done.stdout + done.stderr
     (repo.path / ".git" / "gitassist" / "cache").mkdir(parents=True, exist_ok=True)
-    for cache in (repo.path / ".git" / "gitassist" / "cache").iterdir():
+    for cache in (repo.path / ".git" / "gitassist" / "cache").glob("*.sqlite"):
         cache.write_bytes(b"not a database")  # a broken index: no names, no error
     done = run_cli(cwd=repo.path, env={**env, "COMP_WORDS": "gitassist get "})
     assert done.returncode == 0 and "support" in done.stdout and not done.stderr
