@@ -8,7 +8,10 @@ graph without a schema) are always recomputed from those facts.
 
 The key is everything that decides the result:
 
-- the document's path and git blob id (working-tree files: ``pygit2.hash`` of the content);
+- the document's path and git blob id (working-tree files: ``pygit2.hash`` of the content,
+  or, as ``git status`` does, the blob id recorded with the file's stat data — size, mtime,
+  ctime, inode, device — when those are unchanged; git's racy-clean rule decides when stat
+  data may be recorded, see :meth:`ValidateCache.remember_blob`);
 - gitassist's version and a fingerprint of the modules that parse and check documents (their
   size and mtime, so an upgrade or an edited checkout never reuses old results), the
   jsonschema version;
@@ -16,7 +19,9 @@ The key is everything that decides the result:
 - the blob id of the schema of the document's own graph: stored in the entry and compared on
   every hit, so changing one graph's schema re-checks only that graph's documents.
 
-The file is ``<common git dir>/gitassist/cache/validate-v1.sqlite`` (shared by worktrees).
+The file is ``<common git dir>/gitassist/cache/validate-v2.sqlite`` (shared by worktrees;
+stat rows are per work tree). An entry also keeps where the document's ``$schema`` line
+points, so that check needs no read either.
 The cache can only save work, never change a result: any error reading or writing it (corrupt,
 locked, unwritable, a full disk) is ignored, a corrupt file is replaced, and a miss simply
 checks the document.
@@ -36,16 +41,27 @@ from typing import TYPE_CHECKING, Any
 from gitassist.problems import Problem
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    import os
 
     from gitassist.project import Project
     from gitassist.schemas import SchemaSet
 
-FORMAT = "validate-v1"
+FORMAT = "validate-v2"
+_SECOND = 1_000_000_000
 _MAX_ROWS = 200_000  # past this the table is cleared (stale entries of old blobs pile up)
-_CHUNK = 500
 # The modules whose code decides a document's problems.
-_MODULES = ("documents", "yaml12", "validation", "schemas", "redact", "problems", "validate_cache")
+_MODULES = (
+    "documents",
+    "document_checks",
+    "yaml12",
+    "limits",
+    "validation",
+    "schemas",
+    "schema_engine",
+    "redact",
+    "problems",
+    "validate_cache",
+)
 
 
 @dataclass(frozen=True)
@@ -63,6 +79,9 @@ class Result:
 
     problems: tuple[Problem, ...]
     summary: Summary | None
+    # where its ``$schema`` line points (path, line, column): checked against the files of
+    # each run, as a file it names may come or go without the document changing
+    schema_line: tuple[str, int, int] | None = None
 
 
 @functools.cache
@@ -90,12 +109,13 @@ def _fingerprint() -> str:
 
 
 def _encode(result: Result, schema_blob: str | None) -> str:
-    s = result.summary
-    if s is not None and not result.problems and "\t" not in s.graph_id + s.assistant_id:
+    s, line = result.summary, result.schema_line
+    where = ("", "", "") if line is None else (line[0], str(line[1]), str(line[2]))
+    if s is not None and not result.problems:
         # the common case, a valid document: a short tab-separated line, quick to read back
-        return "\t".join(
-            ("v", s.assistant_id, s.graph_id, "1" if s.context else "", schema_blob or "")
-        )
+        fields = (s.assistant_id, s.graph_id, "1" if s.context else "", schema_blob or "", *where)
+        if not any(c in f for f in fields for c in "\t\n\r"):
+            return "\t".join(("v", *fields))
     return json.dumps(
         {
             "p": [
@@ -104,6 +124,7 @@ def _encode(result: Result, schema_blob: str | None) -> str:
             ],
             "s": None if s is None else [s.assistant_id, s.graph_id, s.context],
             "b": schema_blob,
+            "l": None if line is None else list(line),
         },
         separators=(",", ":"),
     )
@@ -111,10 +132,11 @@ def _encode(result: Result, schema_blob: str | None) -> str:
 
 def _decode(raw: str, schemas: SchemaSet, rev: str | None) -> Result | None:
     if raw.startswith("v\t"):
-        _, aid, graph, context, blob = raw.split("\t")
+        _, aid, graph, context, blob, target, line, column = raw.split("\t")
         if schemas.blobs.get(graph) != (blob or None):
             return None
-        return Result((), Summary(aid, graph, bool(context)))
+        where = (target, int(line), int(column)) if target else None
+        return Result((), Summary(aid, graph, bool(context)), where)
     data = json.loads(raw)
     s = data["s"]
     summary = None if s is None else Summary(str(s[0]), str(s[1]), bool(s[2]))
@@ -124,13 +146,18 @@ def _decode(raw: str, schemas: SchemaSet, rev: str | None) -> Result | None:
         Problem(f, m, j, line, col, rev, code, "warning" if sev == "warning" else "error")
         for f, m, j, line, col, code, sev in data["p"]
     )
-    return Result(problems, summary)
+    found = data["l"]
+    where = None if found is None else (str(found[0]), int(found[1]), int(found[2]))
+    return Result(problems, summary, where)
 
 
 class ValidateCache:
-    """Results of one validation context (project, schemas), read and written in bulk."""
+    """Results of one validation context (project, schemas), read and written in bulk: one
+    ``SELECT`` of this context's rows (and of this work tree's stat rows), one transaction."""
 
-    def __init__(self, common_dir: Path, project: Project, schemas: SchemaSet) -> None:
+    def __init__(
+        self, common_dir: Path, project: Project, schemas: SchemaSet, root: Path | None = None
+    ) -> None:
         self.path = common_dir / "gitassist" / "cache" / f"{FORMAT}.sqlite"
         self.schemas = schemas
         context = {
@@ -138,13 +165,14 @@ class ValidateCache:
             "graphs": sorted(project.graphs),
             "unknown_context_keys": project.settings.unknown_context_keys,
         }
-        self._context = hashlib.sha256(json.dumps(context).encode()).hexdigest()
+        self._context = hashlib.sha256(json.dumps(context).encode()).hexdigest()[:32]
+        self._root = str(root) if root is not None else ""
         self._db: sqlite3.Connection | None = None
-        self._pending: list[tuple[str, str]] = []
+        self._rows: dict[tuple[str, str], str] | None = None
+        self._stats: dict[str, tuple[str, str]] | None = None
+        self._pending: list[tuple[str, str, str, str]] = []
+        self._pending_stats: list[tuple[str, str, str, str]] = []
         self.hits = 0
-
-    def key(self, path: str, blob: str) -> str:
-        return hashlib.sha256(f"{self._context}\0{path}\0{blob}".encode()).hexdigest()
 
     # ----------------------------------------------------------------- the database
 
@@ -155,7 +183,14 @@ class ValidateCache:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 db = sqlite3.connect(self.path, timeout=0.2, isolation_level=None)
-                db.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value TEXT)")
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS entries (context TEXT, path TEXT, blob TEXT,"
+                    " value TEXT, PRIMARY KEY (context, path, blob)) WITHOUT ROWID"
+                )
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS stats (root TEXT, path TEXT, stat TEXT,"
+                    " blob TEXT, PRIMARY KEY (root, path)) WITHOUT ROWID"
+                )
                 self._db = db
                 return db
             except sqlite3.DatabaseError:  # not a database (corrupt): rebuild it, once
@@ -168,42 +203,82 @@ class ValidateCache:
                 return None
         return None
 
-    def lookup(
-        self, items: Iterable[tuple[str, str]], rev: str | None
-    ) -> dict[tuple[str, str], Result]:
-        """Cached results for ``(path, blob)`` pairs (the misses are left out)."""
-        wanted = {self.key(path, blob): (path, blob) for path, blob in items}
-        out: dict[tuple[str, str], Result] = {}
+    def _load(self) -> None:
+        """This context's entries and this work tree's stat rows, each in one query."""
+        if self._rows is not None:
+            return
+        self._rows, self._stats = {}, {}
         db = self._open()
-        if db is None or not wanted:
-            return out
-        keys = list(wanted)
+        if db is None:
+            return
         try:
-            for i in range(0, len(keys), _CHUNK):
-                chunk = keys[i : i + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                sql = f"SELECT key, value FROM entries WHERE key IN ({marks})"
-                for key, raw in db.execute(sql, chunk):
-                    with contextlib.suppress(ValueError, KeyError, TypeError, IndexError):
-                        result = _decode(raw, self.schemas, rev)
-                        if result is not None:
-                            out[wanted[key]] = result
+            sql = "SELECT path, blob, value FROM entries WHERE context = ?"
+            self._rows = {(p, b): v for p, b, v in db.execute(sql, (self._context,))}
+            if self._root:
+                sql = "SELECT path, stat, blob FROM stats WHERE root = ?"
+                self._stats = {p: (s, b) for p, s, b in db.execute(sql, (self._root,))}
         except sqlite3.Error:
             self._close()
-            return {}
-        self.hits += len(out)
-        return out
+            self._rows, self._stats = {}, {}
+
+    # ----------------------------------------------------------------- work-tree stat data
+
+    def known_blob(self, path: str, st: os.stat_result) -> str | None:
+        """The blob id of work-tree file ``path`` when its stat data is the one recorded
+        with it (so its content is not read); None: read and hash it."""
+        self._load()
+        assert self._stats is not None
+        found = self._stats.get(path)
+        if found is None or found[0] != _stat_key(st):
+            return None
+        return found[1]
+
+    def remember_blob(self, path: str, st: os.stat_result, started_ns: int, blob: str) -> None:
+        """Record that ``path`` with stat data ``st`` (taken after ``started_ns``) holds
+        ``blob``. git's racy-clean rule: a file changed in the same second as (or after) the
+        moment its stat data was taken could change again without its stat data changing
+        (a timestamp's granularity), so it is not recorded and is read again next time.
+        "The same second" is generous: a file modified in the second before counts too, for
+        file systems with 2-second timestamps and clocks that lag ``time.time_ns`` a little.
+        Only the mtime counts, as in git: a write sets it, and ctime is compared on a hit."""
+        if not self._root:
+            return
+        if st.st_mtime_ns >= started_ns // _SECOND * _SECOND - _SECOND:
+            return
+        key = _stat_key(st)
+        self._load()
+        assert self._stats is not None
+        if self._stats.get(path) != (key, blob):
+            self._pending_stats.append((self._root, path, key, blob))
+
+    # ----------------------------------------------------------------- results
+
+    def get(self, path: str, blob: str, rev: str | None) -> Result | None:
+        """The cached result for ``path`` holding ``blob`` (None: a miss)."""
+        self._load()
+        assert self._rows is not None
+        raw = self._rows.get((path, blob))
+        if raw is None:
+            return None
+        try:
+            result = _decode(raw, self.schemas, rev)
+        except (ValueError, KeyError, TypeError, IndexError):
+            return None
+        if result is not None:
+            self.hits += 1
+        return result
 
     def store(self, path: str, blob: str, result: Result) -> None:
         """Remember one document's result (written by :meth:`flush`)."""
         graph = result.summary.graph_id if result.summary is not None else None
         schema_blob = self.schemas.blobs.get(graph) if graph is not None else None
-        self._pending.append((self.key(path, blob), _encode(result, schema_blob)))
+        self._pending.append((self._context, path, blob, _encode(result, schema_blob)))
 
     def flush(self) -> None:
         """Write the remembered results in one transaction; errors are ignored."""
         pending, self._pending = self._pending, []
-        if not pending:
+        stats, self._pending_stats = self._pending_stats, []
+        if not pending and not stats:
             self._close()
             return
         db = self._open()
@@ -214,7 +289,9 @@ class ValidateCache:
             (rows,) = db.execute("SELECT count(*) FROM entries").fetchone()
             if rows + len(pending) > _MAX_ROWS:
                 db.execute("DELETE FROM entries")
-            db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)", pending)
+                db.execute("DELETE FROM stats")
+            db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)", pending)
+            db.executemany("INSERT OR REPLACE INTO stats VALUES (?, ?, ?, ?)", stats)
             db.execute("COMMIT")
         except sqlite3.Error:
             with contextlib.suppress(sqlite3.Error):
@@ -227,6 +304,11 @@ class ValidateCache:
             with contextlib.suppress(sqlite3.Error):
                 self._db.close()
             self._db = None
+
+
+def _stat_key(st: os.stat_result) -> str:
+    """The stat data git's index compares to tell an unchanged file without reading it."""
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}:{st.st_dev}"
 
 
 def summary_of(document: Any) -> Summary:

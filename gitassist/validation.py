@@ -8,7 +8,11 @@ once per schema file (:mod:`gitassist.schemas`).
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +32,7 @@ from gitassist.schemas import (
 from gitassist.validate_cache import Result, Summary, ValidateCache, content_id, summary_of
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     from pygit2 import Tree
 
@@ -36,6 +40,8 @@ if TYPE_CHECKING:
     from gitassist.project import Project
     from gitassist.store import Store
 
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _ID_LINE = re.compile(r"^assistant_id:\s*['\"]?([0-9a-fA-F-]{36})", re.M)
 
 
@@ -76,7 +82,7 @@ class Report:
 @dataclass(frozen=True)
 class _Checked:
     path: str
-    text: str
+    text: str | None  # None: not read (a cache hit); read again only if a problem needs it
     document: AssistantDocument | Summary | None
 
 
@@ -92,40 +98,71 @@ def validate(
     With ``paths``, only those files are checked, but an ``assistant_id`` is still compared
     with every other file in the assistants directory. ``progress`` is told of each file.
     """
+    import time
+
+    started = time.time_ns()  # before any stat data is taken (the racy-clean rule)
     tree, label = None, None
     project = store.project
     if rev is not None:
         commit = store.commit(rev)
         tree, label = commit.tree, rev
         project = store.project_at(commit)
-    all_files = assistant_files(store, project, tree)
+    stats: dict[str, os.stat_result] = {}
+    all_files = assistant_files(store, project, tree, stats)
     selected = all_files if paths is None else _selected(store, paths, tree, all_files)
     schemas, problems = read_schemas(store, project, tree, rev=label)
     checked: list[_Checked] = []
     tell = noop if progress is None else progress
-    cache = ValidateCache(store.common_dir, project, schemas)  # parse + check once per blob
-    texts = [(p, t, selected[p] or content_id(t)) for p, t in _texts(store, tree, selected)]
-    hits = cache.lookup([(p, b) for p, _, b in texts], label)
-    for path, text, blob in texts:
-        hit = hits.get((path, blob))
+    # parse + check once per blob; work-tree files known by their stat data are not read
+    cache = ValidateCache(store.common_dir, project, schemas, store.root if tree is None else None)
+    exists = functools.cache(functools.partial(_is_file, store, tree))
+    for path, known in selected.items():
+        text: str | None = None
+        blob = known
+        st = stats.get(path)
+        if blob is None and st is not None:
+            blob = cache.known_blob(path, st)
+        hit = cache.get(path, blob, label) if blob is not None else None
         if hit is None:
+            if known is not None:
+                text = store.document_text(known)
+            else:
+                text, now = _read_work(store, path, st)
+                blob = content_id(text)
+                if now is not None:
+                    cache.remember_blob(path, now, started, blob)
+                hit = cache.get(path, blob, label)
+        if hit is None:
+            assert text is not None and blob is not None
             document, found = document_problems(text, path, project, schemas, rev=label)
-            hit = Result(tuple(found), summary_of(document) if document else None)
+            summary = summary_of(document) if document else None
+            hit = Result(tuple(found), summary, schema_line_target(path, text))
             cache.store(path, blob, hit)
         checked.append(_Checked(path, text, hit.summary))
         problems.extend(hit.problems)
-        problems.extend(schema_line_problems(store, project, tree, path, text, label))
+        problems.extend(schema_line_warnings(project, path, hit.schema_line, label, exists))
         tell("validate", len(checked), len(selected))
     cache.flush()
     problems.extend(missing_schema_problems(project, schemas, checked, label))
     others = {p: t for p, t in all_files.items() if p not in selected}
-    problems.extend(duplicate_problems(checked, quick_ids(store, tree, others), label))
+
+    def read(path: str) -> str:
+        known = selected[path]
+        return store.document_text(known) if known else _read_work(store, path, None)[0]
+
+    problems.extend(duplicate_problems(checked, quick_ids(store, tree, others), label, read))
     return Report(tuple(problems), len(checked), label)
 
 
-def assistant_files(store: Store, project: Project, tree: Tree | None) -> dict[str, str | None]:
+def assistant_files(
+    store: Store,
+    project: Project,
+    tree: Tree | None,
+    stats: dict[str, os.stat_result] | None = None,
+) -> dict[str, str | None]:
     """Assistant files by repo-relative path, in every subfolder; the value is the blob id
-    (None: working tree). What lies there and is not a document is one warning."""
+    (None: working tree, whose files' lstat data go to ``stats``). What lies there and is
+    not a document is one warning."""
     from gitassist.store import skipped_warning
 
     base = project.settings.assistants_dir
@@ -135,37 +172,77 @@ def assistant_files(store: Store, project: Project, tree: Tree | None) -> dict[s
             e.path: e.blob for e in store.entries(tree, base, skipped).values()
         }
     else:
-        found = dict.fromkeys(_work_documents(store, base, skipped), None)
+        found = dict.fromkeys(_work_documents(store, base, skipped, stats), None)
     if skipped:
         store.warn(skipped_warning(skipped))
     return found
 
 
-def _work_documents(store: Store, base: str, skipped: list[str]) -> list[str]:
+def _work_documents(
+    store: Store, base: str, skipped: list[str], stats: dict[str, os.stat_result] | None = None
+) -> list[str]:
     """Regular ``*.yaml``/``*.yml`` files under ``base`` in the working tree (no symlink is
-    followed); other files, unless git ignores them, go to ``skipped``."""
-    import os
-
+    followed; a symlinked folder is not entered); other files, unless git ignores them, go to
+    ``skipped``. One ``os.scandir`` per folder; each document's lstat data go to ``stats``."""
     from gitassist.store import KEEP, TMP_SUFFIX, YAML_SUFFIXES
     from gitassist.worktree import check_path
 
     check_path(store.root, base)  # a symlinked (or escaping) assistants folder is refused
-    folder = store.root / base
+    root = str(store.root)
     out: list[str] = []
-    for top, dirs, files in os.walk(folder):
-        rel = Path(top).relative_to(store.root).as_posix()
-        dirs[:] = sorted(d for d in dirs if d != ".git")
-        for name in sorted(files) + [d for d in dirs if (Path(top) / d).is_symlink()]:
-            path, full = f"{rel}/{name}", Path(top) / name
-            if name.endswith(YAML_SUFFIXES) and full.is_file() and not full.is_symlink():
-                out.append(path)
-            elif (
+    found = {} if stats is None else stats
+
+    def walk(folder: str, rel: str) -> None:
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError:  # gone, or not a folder: nothing listed (as os.walk)
+            return
+        for entry in entries:
+            name = entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if name != ".git":
+                    walk(entry.path, name if rel == "." else f"{rel}/{name}")
+                continue
+            path = f"{rel}/{name}"
+            if name.endswith(YAML_SUFFIXES) and entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    st = entry.stat(follow_symlinks=False)
+                    if stat.S_ISREG(st.st_mode):
+                        found[path] = st
+                        out.append(path)
+                        continue
+            if (
                 name != KEEP
                 and not name.endswith(TMP_SUFFIX)
                 and not store.repo.path_is_ignored(path)
             ):
                 skipped.append(path)
+
+    top = store.root / base
+    walk(str(top), top.relative_to(root).as_posix())
     return sorted(out)
+
+
+def _read_work(
+    store: Store, path: str, st: os.stat_result | None
+) -> tuple[str, os.stat_result | None]:
+    """A listed work-tree document's text, and the stat data of what was read (None: read the
+    careful way, :func:`gitassist.worktree.read_bytes`). The quick way opens the path without
+    following a final link and reads it only if it is the very file (device, inode) the
+    listing saw as a regular file inside the tree; anything else takes the careful way, which
+    refuses a link on the path by name."""
+    if st is not None:
+        try:
+            fd = os.open(os.path.join(store.root, path), os.O_RDONLY | _NOFOLLOW | _NONBLOCK)
+        except OSError:
+            fd = -1
+        if fd >= 0:
+            with os.fdopen(fd, "rb") as fh:
+                now = os.fstat(fd)
+                if stat.S_ISREG(now.st_mode) and (now.st_dev, now.st_ino) == (st.st_dev, st.st_ino):
+                    return fh.read().decode("utf-8", errors="surrogateescape"), now
+    return store.read_work_text(path, errors="surrogateescape") or "", None
 
 
 def _selected(
@@ -223,7 +300,10 @@ def quick_ids(
 
 
 def duplicate_problems(
-    checked: list[_Checked], others: dict[str, list[str]], rev: str | None
+    checked: list[_Checked],
+    others: dict[str, list[str]],
+    rev: str | None,
+    read: Callable[[str], str] | None = None,
 ) -> list[Problem]:
     """An ``assistant_id`` held by two files is an error on each, naming the other."""
     holders: dict[str, list[_Checked]] = {}
@@ -239,7 +319,7 @@ def duplicate_problems(
             rest = ", ".join(p for p in paths if p != item.path)
             problems.append(
                 problem_at(
-                    Locator(item.text),
+                    Locator(_text_of(item, read)),
                     item.path,
                     ("assistant_id",),
                     f"assistant_id {assistant_id} is also used by {rest}",
@@ -248,6 +328,12 @@ def duplicate_problems(
                 )
             )
     return problems
+
+
+def _text_of(item: _Checked, read: Callable[[str], str] | None) -> str:
+    if item.text is not None:
+        return item.text
+    return read(item.path) if read is not None else ""
 
 
 def duplicate_id_problems(
@@ -281,27 +367,31 @@ def missing_schema_problems(
     ]
 
 
-def schema_line_problems(
-    store: Store, project: Project, tree: Tree | None, path: str, text: str, rev: str | None
+def schema_line_warnings(
+    project: Project,
+    path: str,
+    found: tuple[str, int, int] | None,
+    rev: str | None,
+    exists: Callable[[str], bool],
 ) -> list[Problem]:
-    """A warning when the document's ``# yaml-language-server: $schema=`` line points at a
-    file that is not there (resolved against the document's directory, as the editor does),
-    naming the path that would work. Looks only inside the repository (``tree``, else the
-    working tree); a path leaving it, or an absolute one, is a warning of its own."""
+    """A warning when the document's ``# yaml-language-server: $schema=`` line (``found``:
+    :func:`gitassist.schemas.schema_line_target`) points at a file that is not there
+    (resolved against the document's directory, as the editor does), naming the path that
+    would work. Looks only inside the repository (``exists``: the tree, else the working
+    tree); a path leaving it, or an absolute one, is a warning of its own."""
     import posixpath
 
-    found = schema_line_target(path, text)
     if found is None:
         return []
     target, line, column = found
     outside = target.startswith(("/", "../")) or target == ".."
-    if not outside and _is_file(store, tree, target):
+    if not outside and exists(target):
         return []
     wanted = document_schema_path(project)
     advice = ""
     if target == wanted:
         advice = "; run `gitassist schemas export` and commit it"
-    elif _is_file(store, tree, wanted):
+    elif exists(wanted):
         here = posixpath.dirname(path) or "."
         advice = f"; from this file it is `{posixpath.relpath(wanted, here)}`"
     where = "is outside the repository" if outside else "does not exist"
@@ -309,6 +399,7 @@ def schema_line_problems(
     return [Problem(path, message, "$", line, column, rev, "schema_line", "warning")]
 
 
+@functools.lru_cache(maxsize=256)
 def _shown(text: str, limit: int = 200) -> str:
     """``text`` as it may be printed: unprintable characters escaped, at most ``limit`` long."""
     out = "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
