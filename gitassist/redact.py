@@ -219,10 +219,14 @@ _TOKEN_HINTS = tuple(
 )
 
 
-def _may_hold_token(text: str) -> bool:
-    """False when no rule in :data:`RULES` can match ``text``: a few substring checks rule
-    out most strings (names, paths, prompts) before any regular expression runs."""
-    return any(hint in text for hint in _TOKEN_HINTS)
+# one search for any of the hints (the same answer as a substring test per hint)
+_TOKEN_HINT = re.compile("|".join(re.escape(h) for h in _TOKEN_HINTS))
+
+
+def may_hold_token(text: str) -> bool:
+    """False when no rule in :data:`RULES` can match ``text``: one search for the rules'
+    substrings rules out most strings (names, paths, prompts) before any rule runs."""
+    return _TOKEN_HINT.search(text) is not None
 
 
 def _has_key_hint(text: str) -> bool:
@@ -235,7 +239,7 @@ def looks_secret(key: str, value: Any) -> bool:
     non-empty string under a password-like key (unless it names an environment variable)."""
     if not isinstance(value, str) or not value.strip():
         return False
-    if _may_hold_token(value) and any(
+    if may_hold_token(value) and any(
         rule.applies(value) and rule.pattern.search(value) for rule in RULES
     ):
         return True
@@ -253,7 +257,7 @@ def redact_text(text: str) -> str:
     after every password-like key (``password: …``, ``"token": "…"``)."""
     if not text:
         return text
-    if _may_hold_token(text):
+    if may_hold_token(text):
         for rule in RULES:
             if rule.applies(text):
                 text = _sub(rule, text)

@@ -34,9 +34,8 @@ import functools
 import hashlib
 import json
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gitassist.problems import Problem
 
@@ -64,8 +63,7 @@ _MODULES = (
 )
 
 
-@dataclass(frozen=True)
-class Summary:
+class Summary(NamedTuple):
     """What the cross-file checks need of a document that parsed (stands in for it)."""
 
     assistant_id: str
@@ -73,9 +71,9 @@ class Summary:
     context: bool  # whether it sets context values
 
 
-@dataclass(frozen=True)
-class Result:
-    """One document's own problems (``rev`` left out) and, if it parsed, its summary."""
+class Result(NamedTuple):
+    """One document's own problems (``rev`` left out) and, if it parsed, its summary.
+    (Named tuples: a warm run makes one of each per document.)"""
 
     problems: tuple[Problem, ...]
     summary: Summary | None
@@ -226,8 +224,9 @@ class ValidateCache:
     def known_blob(self, path: str, st: os.stat_result) -> str | None:
         """The blob id of work-tree file ``path`` when its stat data is the one recorded
         with it (so its content is not read); None: read and hash it."""
-        self._load()
-        assert self._stats is not None
+        if self._stats is None:
+            self._load()
+            assert self._stats is not None
         found = self._stats.get(path)
         if found is None or found[0] != _stat_key(st):
             return None
@@ -255,8 +254,9 @@ class ValidateCache:
 
     def get(self, path: str, blob: str, rev: str | None) -> Result | None:
         """The cached result for ``path`` holding ``blob`` (None: a miss)."""
-        self._load()
-        assert self._rows is not None
+        if self._rows is None:
+            self._load()
+            assert self._rows is not None
         raw = self._rows.get((path, blob))
         if raw is None:
             return None

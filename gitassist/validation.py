@@ -15,7 +15,7 @@ import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gitassist.document_checks import document_problems, problem_at
 from gitassist.documents import Locator
@@ -79,8 +79,7 @@ class Report:
         }
 
 
-@dataclass(frozen=True)
-class _Checked:
+class _Checked(NamedTuple):
     path: str
     text: str | None  # None: not read (a cache hit); read again only if a problem needs it
     document: AssistantDocument | Summary | None
