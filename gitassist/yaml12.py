@@ -68,6 +68,10 @@ class Loader(_BASE):  # type: ignore[misc]
     yaml_implicit_resolvers: ClassVar[dict[str | None, list[tuple[str, re.Pattern[str]]]]] = {}
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if not isinstance(node, MappingNode):  # `!!map x`: as the base constructor says it
+            raise ConstructorError(
+                None, None, f"expected a mapping node, but found {node.id}", node.start_mark
+            )
         _check_keys(node)
         seen: dict[tuple[str, str], Any] = {}
         for key_node, _ in node.value:
