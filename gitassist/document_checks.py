@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from gitassist.documents import Locator, check_document
 from gitassist.problems import Problem, json_path
-from gitassist.redact import is_secret_key, looks_secret, may_hold_token, redact, redact_text
+from gitassist.redact import (
+    has_key_hint,
+    is_secret_key,
+    looks_secret,
+    may_hold_token,
+    redact,
+    redact_text,
+)
 from gitassist.schema_engine import quick_check
 
 if TYPE_CHECKING:
@@ -229,6 +236,14 @@ def _secret_key(key: str) -> bool:
     return looks_secret("", key)
 
 
+def _no_secret_in(text: str) -> bool:
+    """True when no key or value of the document parsed from ``text`` can look like a secret:
+    without a backslash (an escape) every key and string value is in the text as written
+    (line folding only turns breaks into spaces, and no hint holds a space or quote), so a
+    text holding no token hint and no part of a password-like key word holds neither."""
+    return "\\" not in text and not may_hold_token(text) and not has_key_hint(text)
+
+
 def _may_be_secret(value: Any, key: str) -> bool:
     """True when a key or value in ``value`` could look like a secret (a superset of what
     :func:`looks_secret` flags: a string that holds a token rule's hint, or any string under
@@ -252,7 +267,9 @@ def secret_problems(
     *,
     locator: Locator | None = None,
 ) -> list[Problem]:
-    if not any(_may_be_secret(getattr(document, s), s) for s in ("context", "metadata")):
+    if _no_secret_in(text) or not any(
+        _may_be_secret(getattr(document, s), s) for s in ("context", "metadata")
+    ):
         return []  # nothing can be flagged: the exact pass below would find nothing
     loc = locator or Locator(text)
     problems = []

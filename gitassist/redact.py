@@ -203,7 +203,7 @@ def find_secrets(text: str) -> list[tuple[str, str]]:
         if rule.applies(text)
         for m in rule.pattern.finditer(text)
     ]  # rule.applies: the same substring prefilter as redact_text
-    if _has_key_hint(text):
+    if has_key_hint(text):
         for m in _KEY_VALUE.finditer(text):
             if not _HARMLESS.match(m.group(2).strip()):
                 found.append(("secret_key_value", m.group(0)))
@@ -229,9 +229,12 @@ def may_hold_token(text: str) -> bool:
     return _TOKEN_HINT.search(text) is not None
 
 
-def _has_key_hint(text: str) -> bool:
-    lower = text.lower()
-    return any(hint in lower for hint in _KEY_HINTS)
+def has_key_hint(text: str) -> bool:
+    """Whether ``text`` (lowercased) holds a part of a password-like key's words."""
+    return _KEY_HINT.search(text.lower()) is not None
+
+
+_KEY_HINT = re.compile("|".join(_KEY_HINTS))  # plain words: the same as a substring test each
 
 
 def looks_secret(key: str, value: Any) -> bool:
@@ -261,7 +264,7 @@ def redact_text(text: str) -> str:
         for rule in RULES:
             if rule.applies(text):
                 text = _sub(rule, text)
-    if not _has_key_hint(text):
+    if not has_key_hint(text):
         return text
 
     def key_value(m: re.Match[str]) -> str:

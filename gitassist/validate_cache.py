@@ -111,9 +111,10 @@ def _encode(result: Result, schema_blob: str | None) -> str:
     where = ("", "", "") if line is None else (line[0], str(line[1]), str(line[2]))
     if s is not None and not result.problems:
         # the common case, a valid document: a short tab-separated line, quick to read back
-        fields = (s.assistant_id, s.graph_id, "1" if s.context else "", schema_blob or "", *where)
-        if not any(c in f for f in fields for c in "\t\n\r"):
-            return "\t".join(("v", *fields))
+        fields = ("v", s.assistant_id, s.graph_id, "1" if s.context else "", schema_blob or "")
+        row = "\t".join((*fields, *where))
+        if row.count("\t") == 7 and "\n" not in row and "\r" not in row:
+            return row
     return json.dumps(
         {
             "p": [

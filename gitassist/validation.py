@@ -233,7 +233,7 @@ def _read_work(
     refuses a link on the path by name."""
     if st is not None:
         try:
-            fd = os.open(os.path.join(store.root, path), os.O_RDONLY | _NOFOLLOW | _NONBLOCK)
+            fd = os.open(f"{store.root}/{path}", os.O_RDONLY | _NOFOLLOW | _NONBLOCK)
         except OSError:
             fd = -1
         if fd >= 0:

@@ -2,7 +2,7 @@
 
 The quick paths: yaml12's one-pass construction of common documents (and its plain-scalar tag
 memo and decimal shortcut), jsonschema_rs as a first pass over context values, the secret
-prescan and the one-regex token prefilter. Each is switched off by :func:`exact_paths`; the
+prescans (of the text, of the values) and the one-regex token and key-word prefilters. Each is switched off by :func:`exact_paths`; the
 reports (every problem, position and message) must be the same with and without them, over
 the hostile-document harness (tests/strategies.py), the secrets corpus (tests/data/secrets)
 and schemas of every keyword the first pass takes. Work is counted, never timed.
@@ -45,6 +45,7 @@ def exact_paths() -> Iterator[None]:
         mp.setattr(yaml12, "_DECIMAL", re.compile(r"(?!)"))
         mp.setattr(document_checks, "quick_check", lambda schema: None)
         mp.setattr(document_checks, "_may_be_secret", lambda value, key: True)
+        mp.setattr(document_checks, "_no_secret_in", lambda text: False)
         yield
 
 
@@ -166,11 +167,23 @@ def _corpus(name: str) -> list[str]:
 
 
 @given(st.text(max_size=80))
-def test_the_token_prefilter_is_the_substring_test(text: str) -> None:
+def test_the_prefilters_are_the_substring_tests(text: str) -> None:
     hints = redact._TOKEN_HINTS
     assert redact.may_hold_token(text) == any(h in text for h in hints)
     for hint in hints:
         assert redact.may_hold_token(text + hint + text)
+    lower = text.lower()
+    assert redact.has_key_hint(text) == any(h in lower for h in redact._KEY_HINTS)
+
+
+@hostile_settings(local=300, ci=50)
+@given(hostile_document())
+def test_a_text_the_prescan_clears_has_no_secret(doc: Any) -> None:
+    document, _ = documents.check_document(doc.text, "x.yaml")
+    if document is None or not document_checks._no_secret_in(doc.text):
+        return
+    with exact_paths():
+        assert document_checks.secret_problems(document, doc.text, "x.yaml", None) == []
 
 
 # --------------------------------------------------------------------------- schemas
