@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
 FORMAT = "validate-v2"
 _SECOND = 1_000_000_000
+_SINGLE = 64  # entries looked up one by one before all of this context's are read at once
 _MAX_ROWS = 200_000  # past this the table is cleared (stale entries of old blobs pile up)
 # The modules whose code decides a document's problems.
 _MODULES = (
@@ -167,10 +168,12 @@ class ValidateCache:
         self._context = hashlib.sha256(json.dumps(context).encode()).hexdigest()[:32]
         self._root = str(root) if root is not None else ""
         self._db: sqlite3.Connection | None = None
-        self._rows: dict[tuple[str, str], str] | None = None
-        self._stats: dict[str, tuple[str, str]] | None = None
+        self._rows: dict[tuple[str, str], str] | None = None  # this context's entries
+        self._single = 0  # entries read one by one so far
+        # path -> (size, mtime, ctime, inode, device, blob, entry or None)
+        self._work: dict[str, tuple[Any, ...]] | None = None
         self._pending: list[tuple[str, str, str, str]] = []
-        self._pending_stats: list[tuple[str, str, str, str]] = []
+        self._pending_stats: list[tuple[Any, ...]] = []
         self.hits = 0
 
     # ----------------------------------------------------------------- the database
@@ -187,8 +190,9 @@ class ValidateCache:
                     " value TEXT, PRIMARY KEY (context, path, blob)) WITHOUT ROWID"
                 )
                 db.execute(
-                    "CREATE TABLE IF NOT EXISTS stats (root TEXT, path TEXT, stat TEXT,"
-                    " blob TEXT, PRIMARY KEY (root, path)) WITHOUT ROWID"
+                    "CREATE TABLE IF NOT EXISTS stats (root TEXT, path TEXT, size INTEGER,"
+                    " mtime INTEGER, ctime INTEGER, ino INTEGER, dev INTEGER, blob TEXT,"
+                    " PRIMARY KEY (root, path)) WITHOUT ROWID"
                 )
                 self._db = db
                 return db
@@ -203,35 +207,72 @@ class ValidateCache:
         return None
 
     def _load(self) -> None:
-        """This context's entries and this work tree's stat rows, each in one query."""
-        if self._rows is not None:
+        """This work tree's stat rows, each with its entry in this context, in one query
+        (the entries of other blobs are read one by one, or all at once past a few)."""
+        if self._work is not None:
             return
-        self._rows, self._stats = {}, {}
+        self._work = {}
         db = self._open()
-        if db is None:
+        if db is None or not self._root:
             return
+        sql = (
+            "SELECT s.path, s.size, s.mtime, s.ctime, s.ino, s.dev, s.blob, e.value"
+            " FROM stats AS s LEFT JOIN entries AS e"
+            " ON e.context = ? AND e.path = s.path AND e.blob = s.blob WHERE s.root = ?"
+        )
         try:
-            sql = "SELECT path, blob, value FROM entries WHERE context = ?"
-            self._rows = {(p, b): v for p, b, v in db.execute(sql, (self._context,))}
-            if self._root:
-                sql = "SELECT path, stat, blob FROM stats WHERE root = ?"
-                self._stats = {p: (s, b) for p, s, b in db.execute(sql, (self._root,))}
+            rows = db.execute(sql, (self._context, self._root))
+            self._work = {row[0]: row[1:] for row in rows}
         except sqlite3.Error:
             self._close()
-            self._rows, self._stats = {}, {}
+            self._work = {}
+
+    def _row(self, path: str, blob: str) -> str | None:
+        if self._rows is None and self._single < _SINGLE:
+            self._single += 1
+            db = self._open()
+            if db is None:
+                return None
+            sql = "SELECT value FROM entries WHERE context = ? AND path = ? AND blob = ?"
+            try:
+                found = db.execute(sql, (self._context, path, blob)).fetchone()
+            except sqlite3.Error:
+                return None
+            return None if found is None else str(found[0])
+        if self._rows is None:
+            self._rows = {}
+            db = self._open()
+            if db is not None:
+                sql = "SELECT path, blob, value FROM entries WHERE context = ?"
+                try:
+                    self._rows = {(p, b): v for p, b, v in db.execute(sql, (self._context,))}
+                except sqlite3.Error:
+                    self._close()
+        return self._rows.get((path, blob))
 
     # ----------------------------------------------------------------- work-tree stat data
 
-    def known_blob(self, path: str, st: os.stat_result) -> str | None:
-        """The blob id of work-tree file ``path`` when its stat data is the one recorded
-        with it (so its content is not read); None: read and hash it."""
-        if self._stats is None:
+    def lookup_work(
+        self, path: str, st: os.stat_result, rev: str | None
+    ) -> tuple[str | None, Result | None]:
+        """For work-tree file ``path`` whose stat data are the ones recorded with it: its
+        blob id (so its content is not read) and its cached result, if any; (None, None)
+        when it must be read and hashed."""
+        if self._work is None:
             self._load()
-            assert self._stats is not None
-        found = self._stats.get(path)
-        if found is None or found[0] != _stat_key(st):
-            return None
-        return found[1]
+            assert self._work is not None
+        found = self._work.get(path)
+        if (
+            found is None
+            or found[1] != st.st_mtime_ns
+            or found[0] != st.st_size
+            or found[2] != st.st_ctime_ns
+            or found[3] != st.st_ino
+            or found[4] != st.st_dev
+        ):
+            return None, None
+        raw = found[6]
+        return found[5], (None if raw is None else self._decoded(raw, rev))
 
     def remember_blob(self, path: str, st: os.stat_result, started_ns: int, blob: str) -> None:
         """Record that ``path`` with stat data ``st`` (taken after ``started_ns``) holds
@@ -245,22 +286,20 @@ class ValidateCache:
             return
         if st.st_mtime_ns >= started_ns // _SECOND * _SECOND - _SECOND:
             return
-        key = _stat_key(st)
+        row = (*_stat_key(st), blob)
         self._load()
-        assert self._stats is not None
-        if self._stats.get(path) != (key, blob):
-            self._pending_stats.append((self._root, path, key, blob))
+        assert self._work is not None
+        if self._work.get(path, ())[:6] != row:
+            self._pending_stats.append((self._root, path, *row))
 
     # ----------------------------------------------------------------- results
 
     def get(self, path: str, blob: str, rev: str | None) -> Result | None:
         """The cached result for ``path`` holding ``blob`` (None: a miss)."""
-        if self._rows is None:
-            self._load()
-            assert self._rows is not None
-        raw = self._rows.get((path, blob))
-        if raw is None:
-            return None
+        raw = self._row(path, blob)
+        return None if raw is None else self._decoded(raw, rev)
+
+    def _decoded(self, raw: str, rev: str | None) -> Result | None:
         try:
             result = _decode(raw, self.schemas, rev)
         except (ValueError, KeyError, TypeError, IndexError):
@@ -292,7 +331,7 @@ class ValidateCache:
                 db.execute("DELETE FROM entries")
                 db.execute("DELETE FROM stats")
             db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)", pending)
-            db.executemany("INSERT OR REPLACE INTO stats VALUES (?, ?, ?, ?)", stats)
+            db.executemany("INSERT OR REPLACE INTO stats VALUES (?, ?, ?, ?, ?, ?, ?, ?)", stats)
             db.execute("COMMIT")
         except sqlite3.Error:
             with contextlib.suppress(sqlite3.Error):
@@ -307,9 +346,9 @@ class ValidateCache:
             self._db = None
 
 
-def _stat_key(st: os.stat_result) -> str:
+def _stat_key(st: os.stat_result) -> tuple[int, int, int, int, int]:
     """The stat data git's index compares to tell an unchanged file without reading it."""
-    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}:{st.st_dev}"
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
 
 
 def summary_of(document: Any) -> Summary:

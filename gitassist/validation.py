@@ -15,13 +15,12 @@ import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from gitassist.document_checks import document_problems, problem_at
 from gitassist.documents import Locator
 from gitassist.errors import NotFound
 from gitassist.problems import Problem
-from gitassist.progress import Progress, noop
 from gitassist.schemas import (
     SchemaSet,
     document_schema_path,
@@ -37,6 +36,7 @@ if TYPE_CHECKING:
     from pygit2 import Tree
 
     from gitassist.documents import AssistantDocument
+    from gitassist.progress import Progress
     from gitassist.project import Project
     from gitassist.store import Store
 
@@ -79,10 +79,9 @@ class Report:
         }
 
 
-class _Checked(NamedTuple):
-    path: str
-    text: str | None  # None: not read (a cache hit); read again only if a problem needs it
-    document: AssistantDocument | Summary | None
+# (path, text, document): text None when not read (a cache hit; read again only if a problem
+# needs it). A plain tuple: a warm run makes one per document.
+_Checked = tuple[str, "str | None", "AssistantDocument | Summary | None"]
 
 
 def validate(
@@ -111,17 +110,18 @@ def validate(
     selected = all_files if paths is None else _selected(store, paths, tree, all_files)
     schemas, problems = read_schemas(store, project, tree, rev=label)
     checked: list[_Checked] = []
-    tell = noop if progress is None else progress
     # parse + check once per blob; work-tree files known by their stat data are not read
     cache = ValidateCache(store.common_dir, project, schemas, store.root if tree is None else None)
     exists = functools.cache(functools.partial(_is_file, store, tree))
+    said: dict[tuple[str, str], str | None] = {}  # $schema line messages by folder, target
     for path, known in selected.items():
         text: str | None = None
-        blob = known
+        blob, hit = known, None
         st = stats.get(path)
-        if blob is None and st is not None:
-            blob = cache.known_blob(path, st)
-        hit = cache.get(path, blob, label) if blob is not None else None
+        if known is not None:
+            hit = cache.get(path, known, label)
+        elif st is not None:
+            blob, hit = cache.lookup_work(path, st, label)
         if hit is None:
             if known is not None:
                 text = store.document_text(known)
@@ -137,10 +137,13 @@ def validate(
             summary = summary_of(document) if document else None
             hit = Result(tuple(found), summary, schema_line_target(path, text))
             cache.store(path, blob, hit)
-        checked.append(_Checked(path, text, hit.summary))
+        checked.append((path, text, hit.summary))
         problems.extend(hit.problems)
-        problems.extend(schema_line_warnings(project, path, hit.schema_line, label, exists))
-        tell("validate", len(checked), len(selected))
+        if hit.schema_line is not None:
+            found = schema_line_warnings(project, path, hit.schema_line, label, exists, said)
+            problems.extend(found)
+        if progress is not None:
+            progress("validate", len(checked), len(selected))
     cache.flush()
     problems.extend(missing_schema_problems(project, schemas, checked, label))
     others = {p: t for p, t in all_files.items() if p not in selected}
@@ -307,19 +310,19 @@ def duplicate_problems(
     """An ``assistant_id`` held by two files is an error on each, naming the other."""
     holders: dict[str, list[_Checked]] = {}
     for item in checked:
-        if item.document is not None:
-            holders.setdefault(item.document.assistant_id, []).append(item)
+        if item[2] is not None:
+            holders.setdefault(item[2].assistant_id, []).append(item)
     problems = []
     for assistant_id, items in holders.items():
-        paths = list(dict.fromkeys([i.path for i in items] + others.get(assistant_id, [])))
+        paths = list(dict.fromkeys([i[0] for i in items] + others.get(assistant_id, [])))
         if len(paths) < 2:
             continue
         for item in items:
-            rest = ", ".join(p for p in paths if p != item.path)
+            rest = ", ".join(p for p in paths if p != item[0])
             problems.append(
                 problem_at(
                     Locator(_text_of(item, read)),
-                    item.path,
+                    item[0],
                     ("assistant_id",),
                     f"assistant_id {assistant_id} is also used by {rest}",
                     rev,
@@ -330,16 +333,17 @@ def duplicate_problems(
 
 
 def _text_of(item: _Checked, read: Callable[[str], str] | None) -> str:
-    if item.text is not None:
-        return item.text
-    return read(item.path) if read is not None else ""
+    path, text, _ = item
+    if text is not None:
+        return text
+    return read(path) if read is not None else ""
 
 
 def duplicate_id_problems(
     path: str, text: str, document: AssistantDocument, others: list[str], rev: str | None
 ) -> list[Problem]:
     """:func:`duplicate_problems` for one file whose id ``others`` (paths) also hold."""
-    checked = [_Checked(path, text, document)]
+    checked: list[_Checked] = [(path, text, document)]
     return duplicate_problems(checked, {document.assistant_id: others}, rev)
 
 
@@ -348,7 +352,7 @@ def missing_schema_problems(
 ) -> list[Problem]:
     """A warning per graph whose documents set context values but that has no committed
     context schema (so the values go unchecked)."""
-    used = {c.document.graph_id for c in checked if c.document is not None and c.document.context}
+    used = {d.graph_id for _, _, d in checked if d is not None and d.context}
     return [
         Problem(
             schema_path(project, graph_id),
@@ -372,33 +376,50 @@ def schema_line_warnings(
     found: tuple[str, int, int] | None,
     rev: str | None,
     exists: Callable[[str], bool],
+    memo: dict[tuple[str, str], str | None] | None = None,
 ) -> list[Problem]:
     """A warning when the document's ``# yaml-language-server: $schema=`` line (``found``:
     :func:`gitassist.schemas.schema_line_target`) points at a file that is not there
     (resolved against the document's directory, as the editor does), naming the path that
     would work. Looks only inside the repository (``exists``: the tree, else the working
-    tree); a path leaving it, or an absolute one, is a warning of its own."""
+    tree); a path leaving it, or an absolute one, is a warning of its own. ``memo`` keeps
+    the message by folder and target for one run (documents of a folder share their line)."""
     import posixpath
 
     if found is None:
         return []
     target, line, column = found
+    key = (path.rpartition("/")[0], target)  # dirname() is a function of this part alone
+    if memo is not None and key in memo:
+        message = memo[key]
+    else:
+        here = posixpath.dirname(path) or "."
+        message = _schema_line_message(project, here, target, exists)
+        if memo is not None:
+            memo[key] = message
+    if message is None:
+        return []
+    return [Problem(path, message, "$", line, column, rev, "schema_line", "warning")]
+
+
+def _schema_line_message(
+    project: Project, here: str, target: str, exists: Callable[[str], bool]
+) -> str | None:
+    import posixpath
+
     outside = target.startswith(("/", "../")) or target == ".."
     if not outside and exists(target):
-        return []
+        return None
     wanted = document_schema_path(project)
     advice = ""
     if target == wanted:
         advice = "; run `gitassist schemas export` and commit it"
     elif exists(wanted):
-        here = posixpath.dirname(path) or "."
         advice = f"; from this file it is `{posixpath.relpath(wanted, here)}`"
     where = "is outside the repository" if outside else "does not exist"
-    message = f"the `$schema` line points at `{_shown(target)}`, which {where}{advice}"
-    return [Problem(path, message, "$", line, column, rev, "schema_line", "warning")]
+    return f"the `$schema` line points at `{_shown(target)}`, which {where}{advice}"
 
 
-@functools.lru_cache(maxsize=256)
 def _shown(text: str, limit: int = 200) -> str:
     """``text`` as it may be printed: unprintable characters escaped, at most ``limit`` long."""
     out = "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)

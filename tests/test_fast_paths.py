@@ -2,8 +2,9 @@
 
 The quick paths: yaml12's one-pass construction of common documents (and its plain-scalar tag
 memo and decimal shortcut), jsonschema_rs as a first pass over context values, the secret
-prescans (of the text, of the values) and the one-regex token and key-word prefilters. Each is switched off by :func:`exact_paths`; the
-reports (every problem, position and message) must be the same with and without them, over
+prescans (of the text, of the values) and the one-regex token and key-word prefilters. Each
+is switched off by :func:`exact_paths`; the reports (every problem, position and message)
+must be the same with and without them, over
 the hostile-document harness (tests/strategies.py), the secrets corpus (tests/data/secrets)
 and schemas of every keyword the first pass takes. Work is counted, never timed.
 """

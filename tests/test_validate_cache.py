@@ -330,21 +330,16 @@ def test_stat_data_are_recorded_only_for_files_older_than_the_second_they_were_t
         cache = ValidateCache(store.common_dir, store.project, schemas, store.root)
         cache.remember_blob("assistants/a0.yaml", st, started_ns, "b" * 40)
         cache.flush()
-        return ValidateCache(store.common_dir, store.project, schemas, store.root).known_blob(
-            "assistants/a0.yaml", st
-        )
+        again = ValidateCache(store.common_dir, store.project, schemas, store.root)
+        return again.lookup_work("assistants/a0.yaml", st, None)[0]
 
     second = 1_000_000_000
     assert recorded(st.st_mtime_ns) is None
     assert recorded(st.st_mtime_ns + second) is None  # maybe the same second
     assert recorded(st.st_mtime_ns + 3 * second) == "b" * 40
     assert recorded(time.time_ns()) == "b" * 40  # unchanged: still trusted
-    assert (
-        ValidateCache(store.common_dir, store.project, schemas, None).known_blob(
-            "assistants/a0.yaml", st
-        )
-        is None
-    )  # no work tree (a revision): no stat rows
+    revision = ValidateCache(store.common_dir, store.project, schemas, None)
+    assert revision.lookup_work("assistants/a0.yaml", st, None) == (None, None)  # no stat rows
 
 
 def test_a_symlink_swapped_in_after_caching_is_not_read(
