@@ -33,6 +33,7 @@ import contextlib
 import functools
 import hashlib
 import json
+import marshal
 import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -41,6 +42,7 @@ from gitassist.problems import Problem
 
 if TYPE_CHECKING:
     import os
+    from collections.abc import Iterable
 
     from gitassist.project import Project
     from gitassist.schemas import SchemaSet
@@ -170,10 +172,13 @@ class ValidateCache:
         self._db: sqlite3.Connection | None = None
         self._rows: dict[tuple[str, str], str] | None = None  # this context's entries
         self._single = 0  # entries read one by one so far
-        # path -> (size, mtime, ctime, inode, device, blob, entry or None)
-        self._work: dict[str, tuple[Any, ...]] | None = None
+        # this work tree's snapshot: path -> (size, mtime, ctime, inode, device, blob, entry
+        # of this context or None), as git's index keeps stat data, read in one piece
+        self._work: dict[str, Any] | None = None
+        self._work_context = False  # whether the snapshot's entries are of this context
+        self._changed: dict[str, tuple[Any, ...]] = {}  # new stat rows (entry filled at flush)
+        self._values: dict[str, tuple[str, str]] = {}  # path -> (blob, entry) seen this run
         self._pending: list[tuple[str, str, str, str]] = []
-        self._pending_stats: list[tuple[Any, ...]] = []
         self.hits = 0
 
     # ----------------------------------------------------------------- the database
@@ -190,9 +195,8 @@ class ValidateCache:
                     " value TEXT, PRIMARY KEY (context, path, blob)) WITHOUT ROWID"
                 )
                 db.execute(
-                    "CREATE TABLE IF NOT EXISTS stats (root TEXT, path TEXT, size INTEGER,"
-                    " mtime INTEGER, ctime INTEGER, ino INTEGER, dev INTEGER, blob TEXT,"
-                    " PRIMARY KEY (root, path)) WITHOUT ROWID"
+                    "CREATE TABLE IF NOT EXISTS snapshots (root TEXT PRIMARY KEY, context TEXT,"
+                    " digest TEXT, data BLOB)"
                 )
                 self._db = db
                 return db
@@ -207,25 +211,31 @@ class ValidateCache:
         return None
 
     def _load(self) -> None:
-        """This work tree's stat rows, each with its entry in this context, in one query
-        (the entries of other blobs are read one by one, or all at once past a few)."""
+        """This work tree's snapshot: one row, checked against its digest (a damaged one is
+        an empty snapshot: every file is read and hashed again)."""
         if self._work is not None:
             return
         self._work = {}
         db = self._open()
         if db is None or not self._root:
             return
-        sql = (
-            "SELECT s.path, s.size, s.mtime, s.ctime, s.ino, s.dev, s.blob, e.value"
-            " FROM stats AS s LEFT JOIN entries AS e"
-            " ON e.context = ? AND e.path = s.path AND e.blob = s.blob WHERE s.root = ?"
-        )
+        sql = "SELECT context, digest, data FROM snapshots WHERE root = ?"
         try:
-            rows = db.execute(sql, (self._context, self._root))
-            self._work = {row[0]: row[1:] for row in rows}
+            found = db.execute(sql, (self._root,)).fetchone()
         except sqlite3.Error:
             self._close()
-            self._work = {}
+            return
+        if found is None:
+            return
+        context, digest, data = found
+        if not isinstance(data, bytes) or hashlib.blake2b(data).hexdigest() != digest:
+            return
+        try:
+            work = marshal.loads(data)  # written by flush, digest checked: plain data only
+        except (ValueError, EOFError, TypeError):
+            return
+        if isinstance(work, dict):
+            self._work, self._work_context = work, context == self._context
 
     def _row(self, path: str, blob: str) -> str | None:
         if self._rows is None and self._single < _SINGLE:
@@ -262,17 +272,25 @@ class ValidateCache:
             self._load()
             assert self._work is not None
         found = self._work.get(path)
-        if (
-            found is None
-            or found[1] != st.st_mtime_ns
-            or found[0] != st.st_size
-            or found[2] != st.st_ctime_ns
-            or found[3] != st.st_ino
-            or found[4] != st.st_dev
-        ):
+        try:
+            if (
+                found is None
+                or found[1] != st.st_mtime_ns
+                or found[0] != st.st_size
+                or found[2] != st.st_ctime_ns
+                or found[3] != st.st_ino
+                or found[4] != st.st_dev
+            ):
+                return None, None
+            blob, raw = found[5], found[6] if self._work_context else None
+        except (TypeError, IndexError, KeyError):
             return None, None
-        raw = found[6]
-        return found[5], (None if raw is None else self._decoded(raw, rev))
+        if not isinstance(blob, str):
+            return None, None
+        if not isinstance(raw, str):
+            return blob, self.get(path, blob, rev)
+        self._values[path] = (blob, raw)
+        return blob, self._decoded(raw, rev)
 
     def remember_blob(self, path: str, st: os.stat_result, started_ns: int, blob: str) -> None:
         """Record that ``path`` with stat data ``st`` (taken after ``started_ns``) holds
@@ -286,18 +304,17 @@ class ValidateCache:
             return
         if st.st_mtime_ns >= started_ns // _SECOND * _SECOND - _SECOND:
             return
-        row = (*_stat_key(st), blob)
-        self._load()
-        assert self._work is not None
-        if self._work.get(path, ())[:6] != row:
-            self._pending_stats.append((self._root, path, *row))
+        self._changed[path] = (*_stat_key(st), blob)
 
     # ----------------------------------------------------------------- results
 
     def get(self, path: str, blob: str, rev: str | None) -> Result | None:
         """The cached result for ``path`` holding ``blob`` (None: a miss)."""
         raw = self._row(path, blob)
-        return None if raw is None else self._decoded(raw, rev)
+        if raw is None:
+            return None
+        self._values[path] = (blob, raw)
+        return self._decoded(raw, rev)
 
     def _decoded(self, raw: str, rev: str | None) -> Result | None:
         try:
@@ -312,13 +329,41 @@ class ValidateCache:
         """Remember one document's result (written by :meth:`flush`)."""
         graph = result.summary.graph_id if result.summary is not None else None
         schema_blob = self.schemas.blobs.get(graph) if graph is not None else None
-        self._pending.append((self._context, path, blob, _encode(result, schema_blob)))
+        raw = _encode(result, schema_blob)
+        self._pending.append((self._context, path, blob, raw))
+        self._values[path] = (blob, raw)
 
-    def flush(self) -> None:
-        """Write the remembered results in one transaction; errors are ignored."""
+    def _snapshot(self, listed: Iterable[str] | None) -> dict[str, Any] | None:
+        """The snapshot to write (None: unchanged): the old one (its entries only if of this
+        context), the new stat rows, this run's entries; without the files no longer listed."""
+        if not self._root:
+            return None
+        self._load()
+        old = self._work or {}
+        changed = bool(self._changed) or (not self._work_context and bool(self._values))
+        work = dict(old) if self._work_context else {p: (*r[:6], None) for p, r in old.items()}
+        work.update((p, (*row, None)) for p, row in self._changed.items())
+        for path, (blob, raw) in self._values.items():
+            row = work.get(path)
+            if row is not None and row[5] == blob and row[6] != raw:
+                work[path] = (*row[:6], raw)
+                changed = True
+        if listed is not None:
+            keep = set(listed)
+            if not keep.issuperset(work):
+                work = {p: r for p, r in work.items() if p in keep}
+                changed = True
+        return work if changed else None
+
+    def flush(self, listed: Iterable[str] | None = None) -> None:
+        """Write the remembered results and this work tree's snapshot (``listed``: the files
+        it lists now; others are dropped from it) in one transaction; errors are ignored."""
         pending, self._pending = self._pending, []
-        stats, self._pending_stats = self._pending_stats, []
-        if not pending and not stats:
+        try:
+            work = self._snapshot(listed)
+        except (TypeError, IndexError, ValueError):  # a snapshot of another shape: replace it
+            work = {p: (*r, None) for p, r in self._changed.items()}
+        if not pending and work is None:
             self._close()
             return
         db = self._open()
@@ -329,9 +374,13 @@ class ValidateCache:
             (rows,) = db.execute("SELECT count(*) FROM entries").fetchone()
             if rows + len(pending) > _MAX_ROWS:
                 db.execute("DELETE FROM entries")
-                db.execute("DELETE FROM stats")
             db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)", pending)
-            db.executemany("INSERT OR REPLACE INTO stats VALUES (?, ?, ?, ?, ?, ?, ?, ?)", stats)
+            if work is not None:
+                data = marshal.dumps(work)
+                db.execute(
+                    "INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?)",
+                    (self._root, self._context, hashlib.blake2b(data).hexdigest(), data),
+                )
             db.execute("COMMIT")
         except sqlite3.Error:
             with contextlib.suppress(sqlite3.Error):

@@ -8,7 +8,6 @@ once per schema file (:mod:`gitassist.schemas`).
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import re
@@ -144,7 +143,7 @@ def validate(
             problems.extend(found)
         if progress is not None:
             progress("validate", len(checked), len(selected))
-    cache.flush()
+    cache.flush(all_files if tree is None else None)
     problems.extend(missing_schema_problems(project, schemas, checked, label))
     others = {p: t for p, t in all_files.items() if p not in selected}
 
@@ -208,12 +207,14 @@ def _work_documents(
                 continue
             path = f"{rel}/{name}"
             if name.endswith(YAML_SUFFIXES) and entry.is_file(follow_symlinks=False):
-                with contextlib.suppress(OSError):
+                try:
                     st = entry.stat(follow_symlinks=False)
-                    if stat.S_ISREG(st.st_mode):
-                        found[path] = st
-                        out.append(path)
-                        continue
+                except OSError:  # gone since the listing
+                    st = None
+                if st is not None and stat.S_ISREG(st.st_mode):
+                    found[path] = st
+                    out.append(path)
+                    continue
             if (
                 name != KEEP
                 and not name.endswith(TMP_SUFFIX)

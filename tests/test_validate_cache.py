@@ -416,18 +416,57 @@ def test_the_quick_read_refuses_what_is_not_the_listed_file(make_repo: Any, tmp_
         validation._read_work(Store(repo.path), "assistants/a1.yaml", listed)
 
 
-def test_a_garbled_stat_row_costs_a_read_not_a_wrong_result(
-    make_repo: Any, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("damage", ["flip", "shape", "blob"])
+def test_a_damaged_snapshot_costs_reads_not_a_wrong_result(
+    make_repo: Any, monkeypatch: pytest.MonkeyPatch, damage: str
 ) -> None:
+    import hashlib
+    import marshal
     import sqlite3
 
     repo = two_graph_repo(make_repo)
     age(repo)
     count = Counter(monkeypatch)
+    reads = Reads(monkeypatch, repo)
     first, _ = count.run(repo)
+    reads.take()
     db = sqlite3.connect(cache_file(repo))
-    db.execute("UPDATE stats SET blob = ?", ("0" * 40,))
+    (data,) = db.execute("SELECT data FROM snapshots").fetchone()
+    if damage == "flip":  # the digest no longer matches
+        data = data[:10] + bytes([data[10] ^ 1]) + data[11:]
+        db.execute("UPDATE snapshots SET data = ?", (data,))
+    else:  # a valid digest over data of the wrong shape, or naming another blob
+        work = marshal.loads(data)
+        if damage == "shape":
+            work = dict.fromkeys(work, "x")
+        else:
+            work = {p: (*r[:5], "0" * 40, None) for p, r in work.items()}
+        data = marshal.dumps(work)
+        digest = hashlib.blake2b(data).hexdigest()
+        db.execute("UPDATE snapshots SET data = ?, digest = ?", (data, digest))
     db.commit()
     db.close()
     second, parsed = count.run(repo)
     assert second == first and parsed == []  # re-hashed: the entries by blob still hit
+    assert reads.take() == sorted(AGENT + OTHER)
+    third, parsed = count.run(repo)  # the snapshot was written again
+    assert third == first and parsed == [] and reads.take() == []
+
+
+def test_a_deleted_file_leaves_the_snapshot(
+    make_repo: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import marshal
+    import sqlite3
+
+    repo = two_graph_repo(make_repo)
+    age(repo)
+    count = Counter(monkeypatch)
+    count.run(repo)
+    (repo.path / "assistants/o4.yaml").unlink()
+    report, parsed = count.run(repo)
+    assert parsed == [] and report["documents"] == 5
+    db = sqlite3.connect(cache_file(repo))
+    (data,) = db.execute("SELECT data FROM snapshots").fetchone()
+    db.close()
+    assert sorted(marshal.loads(data)) == sorted(p for p in AGENT + OTHER if "o4" not in p)
