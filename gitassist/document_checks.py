@@ -139,7 +139,8 @@ def _unknown_keys(
     forbids = extra is False or (extra is None and strict)
     for key, item in value.items():
         if key in props:
-            yield from _unknown_keys(item, props[key], root, (*parts, key), strict)
+            if isinstance(item, dict | list):  # a scalar has no keys of its own
+                yield from _unknown_keys(item, props[key], root, (*parts, key), strict)
         elif forbids:
             yield (*parts, key), key, sorted(props)
 

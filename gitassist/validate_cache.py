@@ -42,7 +42,7 @@ from gitassist.problems import Problem
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Iterable
+    from collections.abc import Container
 
     from gitassist.project import Project
     from gitassist.schemas import SchemaSet
@@ -289,8 +289,7 @@ class ValidateCache:
             return None, None
         if not isinstance(raw, str):
             return blob, self.get(path, blob, rev)
-        self._values[path] = (blob, raw)
-        return blob, self._decoded(raw, rev)
+        return blob, self._decoded(raw, rev)  # already in the snapshot
 
     def remember_blob(self, path: str, st: os.stat_result, started_ns: int, blob: str) -> None:
         """Record that ``path`` with stat data ``st`` (taken after ``started_ns``) holds
@@ -333,13 +332,16 @@ class ValidateCache:
         self._pending.append((self._context, path, blob, raw))
         self._values[path] = (blob, raw)
 
-    def _snapshot(self, listed: Iterable[str] | None) -> dict[str, Any] | None:
+    def _snapshot(self, listed: Container[str] | None) -> dict[str, Any] | None:
         """The snapshot to write (None: unchanged): the old one (its entries only if of this
         context), the new stat rows, this run's entries; without the files no longer listed."""
         if not self._root:
             return None
         self._load()
         old = self._work or {}
+        stale = listed is not None and any(p not in listed for p in old)
+        if self._work_context and not (self._changed or self._values or stale):
+            return None  # the common warm run: nothing new
         changed = bool(self._changed) or (not self._work_context and bool(self._values))
         work = dict(old) if self._work_context else {p: (*r[:6], None) for p, r in old.items()}
         work.update((p, (*row, None)) for p, row in self._changed.items())
@@ -348,14 +350,12 @@ class ValidateCache:
             if row is not None and row[5] == blob and row[6] != raw:
                 work[path] = (*row[:6], raw)
                 changed = True
-        if listed is not None:
-            keep = set(listed)
-            if not keep.issuperset(work):
-                work = {p: r for p, r in work.items() if p in keep}
-                changed = True
+        if stale and listed is not None:
+            work = {p: r for p, r in work.items() if p in listed}
+            changed = True
         return work if changed else None
 
-    def flush(self, listed: Iterable[str] | None = None) -> None:
+    def flush(self, listed: Container[str] | None = None) -> None:
         """Write the remembered results and this work tree's snapshot (``listed``: the files
         it lists now; others are dropped from it) in one transaction; errors are ignored."""
         pending, self._pending = self._pending, []

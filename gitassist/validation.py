@@ -315,6 +315,8 @@ def duplicate_problems(
             holders.setdefault(item[2].assistant_id, []).append(item)
     problems = []
     for assistant_id, items in holders.items():
+        if len(items) == 1 and assistant_id not in others:
+            continue  # the common case: one holder
         paths = list(dict.fromkeys([i[0] for i in items] + others.get(assistant_id, [])))
         if len(paths) < 2:
             continue

@@ -88,17 +88,22 @@ class Loader(_BASE):  # type: ignore[misc]
         return dict(super().construct_mapping(node, deep=deep))
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        """The tag of a node; a plain scalar's depends on its text alone, so it is looked up
-        in a memo first (keys and common values repeat across documents)."""
-        if kind is ScalarNode and implicit[0]:
-            if value and value[0] not in _FIRST:
-                return _STR  # no implicit resolver starts with this character
+        """The tag of a node, as the base resolver gives it (this loader has no path
+        resolvers): a plain scalar's depends on its text alone, so it is looked up in a memo
+        first (keys and common values repeat across documents); any other node's on its kind."""
+        if kind is ScalarNode:
+            if not implicit[0] or (value and value[0] not in _FIRST):
+                return _STR  # quoted, or no implicit resolver starts with this character
             tag = _RESOLVED.get(value)
             if tag is None:
                 tag = super().resolve(kind, value, implicit)
                 if len(value) <= 64 and len(_RESOLVED) < 8192:
                     _RESOLVED[value] = tag
             return tag
+        if kind is MappingNode:
+            return _MAP
+        if kind is SequenceNode:
+            return _SEQ
         return super().resolve(kind, value, implicit)
 
     def get_single_data(self) -> Any:
@@ -222,7 +227,7 @@ _resolver(
 # the first characters some implicit resolver is registered for (no wildcard resolver: a
 # plain scalar starting with any other character is a string)
 _FIRST = frozenset(Loader.yaml_implicit_resolvers)
-assert None not in _FIRST
+assert None not in _FIRST and not Loader.yaml_path_resolvers  # what resolve() relies on
 _DECIMAL = re.compile(r"-?[0-9]+\.[0-9]+\Z")
 
 
