@@ -19,12 +19,15 @@ The key is everything that decides the result:
 - the blob id of the schema of the document's own graph: stored in the entry and compared on
   every hit, so changing one graph's schema re-checks only that graph's documents.
 
-The file is ``<common git dir>/gitassist/cache/validate-v2.sqlite`` (shared by worktrees;
-stat rows are per work tree). An entry also keeps where the document's ``$schema`` line
-points, so that check needs no read either.
+The file is ``<common git dir>/gitassist/cache/validate-v2.sqlite``, shared by worktrees:
+table ``entries`` holds results by (context, path, blob); table ``snapshots`` holds, per work
+tree, one row that is to this cache what ``.git/index`` is to git: every listed document's
+stat data, blob id and entry, read in one piece (``marshal``, checked against its BLAKE2
+digest) so that a warm run makes one query and reads no document. An entry also keeps where
+the document's ``$schema`` line points, so that check needs no read either.
 The cache can only save work, never change a result: any error reading or writing it (corrupt,
-locked, unwritable, a full disk) is ignored, a corrupt file is replaced, and a miss simply
-checks the document.
+locked, unwritable, a full disk, a snapshot whose digest or shape is wrong) is ignored, a
+corrupt file is replaced, and a miss simply reads and checks the document.
 """
 
 from __future__ import annotations
@@ -177,7 +180,7 @@ class ValidateCache:
         self._work: dict[str, Any] | None = None
         self._work_context = False  # whether the snapshot's entries are of this context
         self._changed: dict[str, tuple[Any, ...]] = {}  # new stat rows (entry filled at flush)
-        self._values: dict[str, tuple[str, str]] = {}  # path -> (blob, entry) seen this run
+        self._values: dict[str, tuple[str, Any]] = {}  # path -> (blob, snapshot entry) seen
         self._pending: list[tuple[str, str, str, str]] = []
         self.hits = 0
 
@@ -190,6 +193,8 @@ class ValidateCache:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 db = sqlite3.connect(self.path, timeout=0.2, isolation_level=None)
+                # a cache: no fsync (a file damaged by a crash is found and replaced)
+                db.execute("PRAGMA synchronous = OFF")
                 db.execute(
                     "CREATE TABLE IF NOT EXISTS entries (context TEXT, path TEXT, blob TEXT,"
                     " value TEXT, PRIMARY KEY (context, path, blob)) WITHOUT ROWID"
@@ -222,8 +227,13 @@ class ValidateCache:
         sql = "SELECT context, digest, data FROM snapshots WHERE root = ?"
         try:
             found = db.execute(sql, (self._root,)).fetchone()
-        except sqlite3.Error:
+        except sqlite3.Error as exc:
             self._close()
+            if isinstance(exc, sqlite3.DatabaseError) and not isinstance(
+                exc, sqlite3.OperationalError
+            ):  # damaged (not locked): start afresh
+                with contextlib.suppress(OSError):
+                    self.path.unlink()
             return
         if found is None:
             return
@@ -282,14 +292,35 @@ class ValidateCache:
                 or found[4] != st.st_dev
             ):
                 return None, None
-            blob, raw = found[5], found[6] if self._work_context else None
+            blob, entry = found[5], found[6] if self._work_context else None
         except (TypeError, IndexError, KeyError):
             return None, None
         if not isinstance(blob, str):
             return None, None
-        if not isinstance(raw, str):
-            return blob, self.get(path, blob, rev)
-        return blob, self._decoded(raw, rev)  # already in the snapshot
+        if entry is not None:
+            try:
+                result = self._from_entry(entry, rev)  # already in the snapshot
+            except (TypeError, ValueError, IndexError, KeyError):
+                result = None
+            else:
+                return blob, result
+        return blob, self.get(path, blob, rev)
+
+    def _from_entry(self, entry: Any, rev: str | None) -> Result | None:
+        """A snapshot entry as a result (None: its graph's schema changed since)."""
+        schema_blob, summary, problems, line = entry
+        if summary is not None:
+            summary = Summary(*summary)
+            if self.schemas.blobs.get(summary.graph_id) != schema_blob:
+                return None
+        if line is not None and len(line) != 3:
+            raise ValueError(line)
+        found = tuple(
+            Problem(f, m, j, ln, col, rev, code, "warning" if sev == "warning" else "error")
+            for f, m, j, ln, col, code, sev in problems
+        )
+        self.hits += 1
+        return Result(found, summary, line)
 
     def remember_blob(self, path: str, st: os.stat_result, started_ns: int, blob: str) -> None:
         """Record that ``path`` with stat data ``st`` (taken after ``started_ns``) holds
@@ -312,8 +343,23 @@ class ValidateCache:
         raw = self._row(path, blob)
         if raw is None:
             return None
-        self._values[path] = (blob, raw)
-        return self._decoded(raw, rev)
+        result = self._decoded(raw, rev)
+        if result is not None:
+            self._values[path] = (blob, self._entry_of(result))
+        return result
+
+    def _entry_of(self, result: Result) -> tuple[Any, ...]:
+        """``result`` as a snapshot entry: plain tuples, ``rev`` left out."""
+        s = result.summary
+        return (
+            None if s is None else self.schemas.blobs.get(s.graph_id),
+            None if s is None else tuple(s),
+            tuple(
+                (p.file, p.message, p.json_path, p.line, p.column, p.code, p.severity)
+                for p in result.problems
+            ),
+            result.schema_line,
+        )
 
     def _decoded(self, raw: str, rev: str | None) -> Result | None:
         try:
@@ -328,9 +374,8 @@ class ValidateCache:
         """Remember one document's result (written by :meth:`flush`)."""
         graph = result.summary.graph_id if result.summary is not None else None
         schema_blob = self.schemas.blobs.get(graph) if graph is not None else None
-        raw = _encode(result, schema_blob)
-        self._pending.append((self._context, path, blob, raw))
-        self._values[path] = (blob, raw)
+        self._pending.append((self._context, path, blob, _encode(result, schema_blob)))
+        self._values[path] = (blob, self._entry_of(result))
 
     def _snapshot(self, listed: Container[str] | None) -> dict[str, Any] | None:
         """The snapshot to write (None: unchanged): the old one (its entries only if of this
@@ -345,10 +390,10 @@ class ValidateCache:
         changed = bool(self._changed) or (not self._work_context and bool(self._values))
         work = dict(old) if self._work_context else {p: (*r[:6], None) for p, r in old.items()}
         work.update((p, (*row, None)) for p, row in self._changed.items())
-        for path, (blob, raw) in self._values.items():
+        for path, (blob, entry) in self._values.items():
             row = work.get(path)
-            if row is not None and row[5] == blob and row[6] != raw:
-                work[path] = (*row[:6], raw)
+            if row is not None and row[5] == blob and row[6] != entry:
+                work[path] = (*row[:6], entry)
                 changed = True
         if stale and listed is not None:
             work = {p: r for p, r in work.items() if p in listed}

@@ -416,7 +416,7 @@ def test_the_quick_read_refuses_what_is_not_the_listed_file(make_repo: Any, tmp_
         validation._read_work(Store(repo.path), "assistants/a1.yaml", listed)
 
 
-@pytest.mark.parametrize("damage", ["flip", "shape", "blob"])
+@pytest.mark.parametrize("damage", ["flip", "shape", "blob", "entry", "summary"])
 def test_a_damaged_snapshot_costs_reads_not_a_wrong_result(
     make_repo: Any, monkeypatch: pytest.MonkeyPatch, damage: str
 ) -> None:
@@ -439,6 +439,10 @@ def test_a_damaged_snapshot_costs_reads_not_a_wrong_result(
         work = marshal.loads(data)
         if damage == "shape":
             work = dict.fromkeys(work, "x")
+        elif damage == "entry":
+            work = {p: (*r[:6], ("x",)) for p, r in work.items()}
+        elif damage == "summary":
+            work = {p: (*r[:6], (r[6][0], ("a",), (), None)) for p, r in work.items()}
         else:
             work = {p: (*r[:5], "0" * 40, None) for p, r in work.items()}
         data = marshal.dumps(work)
@@ -448,7 +452,8 @@ def test_a_damaged_snapshot_costs_reads_not_a_wrong_result(
     db.close()
     second, parsed = count.run(repo)
     assert second == first and parsed == []  # re-hashed: the entries by blob still hit
-    assert reads.take() == sorted(AGENT + OTHER)
+    # stat data and blob intact, only the entry damaged: taken from the entries by blob
+    assert reads.take() == ([] if damage in ("entry", "summary") else sorted(AGENT + OTHER))
     third, parsed = count.run(repo)  # the snapshot was written again
     assert third == first and parsed == [] and reads.take() == []
 
