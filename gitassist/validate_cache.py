@@ -39,9 +39,10 @@ import json
 import marshal
 import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from gitassist.problems import Problem
+from gitassist.validate_rows import Result, Summary, decode, encode
 
 if TYPE_CHECKING:
     import os
@@ -69,25 +70,6 @@ _MODULES = (
 )
 
 
-class Summary(NamedTuple):
-    """What the cross-file checks need of a document that parsed (stands in for it)."""
-
-    assistant_id: str
-    graph_id: str
-    context: bool  # whether it sets context values
-
-
-class Result(NamedTuple):
-    """One document's own problems (``rev`` left out) and, if it parsed, its summary.
-    (Named tuples: a warm run makes one of each per document.)"""
-
-    problems: tuple[Problem, ...]
-    summary: Summary | None
-    # where its ``$schema`` line points (path, line, column): checked against the files of
-    # each run, as a file it names may come or go without the document changing
-    schema_line: tuple[str, int, int] | None = None
-
-
 @functools.cache
 def _fingerprint() -> str:
     """gitassist's version, and size and mtime of the modules (ours and jsonschema's) whose
@@ -110,50 +92,6 @@ def _fingerprint() -> str:
         except OSError:
             parts.append(f"{file}:?")
     return "\n".join(parts)
-
-
-def _encode(result: Result, schema_blob: str | None) -> str:
-    s, line = result.summary, result.schema_line
-    where = ("", "", "") if line is None else (line[0], str(line[1]), str(line[2]))
-    if s is not None and not result.problems:
-        # the common case, a valid document: a short tab-separated line, quick to read back
-        fields = ("v", s.assistant_id, s.graph_id, "1" if s.context else "", schema_blob or "")
-        row = "\t".join((*fields, *where))
-        if row.count("\t") == 7 and "\n" not in row and "\r" not in row:
-            return row
-    return json.dumps(
-        {
-            "p": [
-                [p.file, p.message, p.json_path, p.line, p.column, p.code, p.severity]
-                for p in result.problems
-            ],
-            "s": None if s is None else [s.assistant_id, s.graph_id, s.context],
-            "b": schema_blob,
-            "l": None if line is None else list(line),
-        },
-        separators=(",", ":"),
-    )
-
-
-def _decode(raw: str, schemas: SchemaSet, rev: str | None) -> Result | None:
-    if raw.startswith("v\t"):
-        _, aid, graph, context, blob, target, line, column = raw.split("\t")
-        if schemas.blobs.get(graph) != (blob or None):
-            return None
-        where = (target, int(line), int(column)) if target else None
-        return Result((), Summary(aid, graph, bool(context)), where)
-    data = json.loads(raw)
-    s = data["s"]
-    summary = None if s is None else Summary(str(s[0]), str(s[1]), bool(s[2]))
-    if summary is not None and schemas.blobs.get(summary.graph_id) != data["b"]:
-        return None  # this graph's schema changed since (or appeared, or went away)
-    problems = tuple(
-        Problem(f, m, j, line, col, rev, code, "warning" if sev == "warning" else "error")
-        for f, m, j, line, col, code, sev in data["p"]
-    )
-    found = data["l"]
-    where = None if found is None else (str(found[0]), int(found[1]), int(found[2]))
-    return Result(problems, summary, where)
 
 
 class ValidateCache:
@@ -363,7 +301,7 @@ class ValidateCache:
 
     def _decoded(self, raw: str, rev: str | None) -> Result | None:
         try:
-            result = _decode(raw, self.schemas, rev)
+            result = decode(raw, self.schemas, rev)
         except (ValueError, KeyError, TypeError, IndexError):
             return None
         if result is not None:
@@ -374,7 +312,7 @@ class ValidateCache:
         """Remember one document's result (written by :meth:`flush`)."""
         graph = result.summary.graph_id if result.summary is not None else None
         schema_blob = self.schemas.blobs.get(graph) if graph is not None else None
-        self._pending.append((self._context, path, blob, _encode(result, schema_blob)))
+        self._pending.append((self._context, path, blob, encode(result, schema_blob)))
         self._values[path] = (blob, self._entry_of(result))
 
     def _snapshot(self, listed: Container[str] | None) -> dict[str, Any] | None:
@@ -443,15 +381,3 @@ class ValidateCache:
 def _stat_key(st: os.stat_result) -> tuple[int, int, int, int, int]:
     """The stat data git's index compares to tell an unchanged file without reading it."""
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
-
-
-def summary_of(document: Any) -> Summary:
-    """The summary of a parsed document."""
-    return Summary(document.assistant_id, document.graph_id, bool(document.context))
-
-
-def content_id(text: str) -> str:
-    """The git blob id of a working-tree file's (decoded) text: its cache key."""
-    import pygit2
-
-    return str(pygit2.hash(text.encode("utf-8", errors="surrogateescape")))

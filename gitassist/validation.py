@@ -9,9 +9,7 @@ once per schema file (:mod:`gitassist.schemas`).
 from __future__ import annotations
 
 import functools
-import os
 import re
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,9 +25,19 @@ from gitassist.schemas import (
     schema_line_target,
     schema_path,
 )
-from gitassist.validate_cache import Result, Summary, ValidateCache, content_id, summary_of
+from gitassist.validate_cache import ValidateCache
+from gitassist.validate_rows import (
+    GcPause,
+    Result,
+    Summary,
+    content_id,
+    read_listed,
+    summary_of,
+    work_documents,
+)
 
 if TYPE_CHECKING:
+    import os
     from collections.abc import Callable, Iterable
 
     from pygit2 import Tree
@@ -39,8 +47,6 @@ if TYPE_CHECKING:
     from gitassist.project import Project
     from gitassist.store import Store
 
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _ID_LINE = re.compile(r"^assistant_id:\s*['\"]?([0-9a-fA-F-]{36})", re.M)
 
 
@@ -95,6 +101,13 @@ def validate(
     With ``paths``, only those files are checked, but an ``assistant_id`` is still compared
     with every other file in the assistants directory. ``progress`` is told of each file.
     """
+    with GcPause() as pause:  # a warm run makes only acyclic records: no cyclic GC passes
+        return _validate(store, rev, paths, progress, pause)
+
+
+def _validate(
+    store: Store, rev: str | None, paths: Iterable[str] | None, progress: Any, pause: GcPause
+) -> Report:
     import time
 
     started = time.time_ns()  # before any stat data is taken (the racy-clean rule)
@@ -125,13 +138,14 @@ def validate(
             if known is not None:
                 text = store.document_text(known)
             else:
-                text, now = _read_work(store, path, st)
+                text, now = read_listed(store, path, st)
                 blob = content_id(text)
                 if now is not None:
                     cache.remember_blob(path, now, started, blob)
                 hit = cache.get(path, blob, label)
         if hit is None:
             assert text is not None and blob is not None
+            pause.resume()  # parsing makes reference cycles (loaders): collect as usual
             document, found = document_problems(text, path, project, schemas, rev=label)
             summary = summary_of(document) if document else None
             hit = Result(tuple(found), summary, schema_line_target(path, text))
@@ -149,7 +163,7 @@ def validate(
 
     def read(path: str) -> str:
         known = selected[path]
-        return store.document_text(known) if known else _read_work(store, path, None)[0]
+        return store.document_text(known) if known else read_listed(store, path, None)[0]
 
     problems.extend(duplicate_problems(checked, quick_ids(store, tree, others), label, read))
     return Report(tuple(problems), len(checked), label)
@@ -173,79 +187,10 @@ def assistant_files(
             e.path: e.blob for e in store.entries(tree, base, skipped).values()
         }
     else:
-        found = dict.fromkeys(_work_documents(store, base, skipped, stats), None)
+        found = dict.fromkeys(work_documents(store, base, skipped, stats), None)
     if skipped:
         store.warn(skipped_warning(skipped))
     return found
-
-
-def _work_documents(
-    store: Store, base: str, skipped: list[str], stats: dict[str, os.stat_result] | None = None
-) -> list[str]:
-    """Regular ``*.yaml``/``*.yml`` files under ``base`` in the working tree (no symlink is
-    followed; a symlinked folder is not entered); other files, unless git ignores them, go to
-    ``skipped``. One ``os.scandir`` per folder; each document's lstat data go to ``stats``."""
-    from gitassist.store import KEEP, TMP_SUFFIX, YAML_SUFFIXES
-    from gitassist.worktree import check_path
-
-    check_path(store.root, base)  # a symlinked (or escaping) assistants folder is refused
-    root = str(store.root)
-    out: list[str] = []
-    found = {} if stats is None else stats
-
-    def walk(folder: str, rel: str) -> None:
-        try:
-            with os.scandir(folder) as it:
-                entries = list(it)
-        except OSError:  # gone, or not a folder: nothing listed (as os.walk)
-            return
-        for entry in entries:
-            name = entry.name
-            if entry.is_dir(follow_symlinks=False):
-                if name != ".git":
-                    walk(entry.path, name if rel == "." else f"{rel}/{name}")
-                continue
-            path = f"{rel}/{name}"
-            if name.endswith(YAML_SUFFIXES) and entry.is_file(follow_symlinks=False):
-                try:
-                    st = entry.stat(follow_symlinks=False)
-                except OSError:  # gone since the listing
-                    st = None
-                if st is not None and stat.S_ISREG(st.st_mode):
-                    found[path] = st
-                    out.append(path)
-                    continue
-            if (
-                name != KEEP
-                and not name.endswith(TMP_SUFFIX)
-                and not store.repo.path_is_ignored(path)
-            ):
-                skipped.append(path)
-
-    top = store.root / base
-    walk(str(top), top.relative_to(root).as_posix())
-    return sorted(out)
-
-
-def _read_work(
-    store: Store, path: str, st: os.stat_result | None
-) -> tuple[str, os.stat_result | None]:
-    """A listed work-tree document's text, and the stat data of what was read (None: read the
-    careful way, :func:`gitassist.worktree.read_bytes`). The quick way opens the path without
-    following a final link and reads it only if it is the very file (device, inode) the
-    listing saw as a regular file inside the tree; anything else takes the careful way, which
-    refuses a link on the path by name."""
-    if st is not None:
-        try:
-            fd = os.open(f"{store.root}/{path}", os.O_RDONLY | _NOFOLLOW | _NONBLOCK)
-        except OSError:
-            fd = -1
-        if fd >= 0:
-            with os.fdopen(fd, "rb") as fh:
-                now = os.fstat(fd)
-                if stat.S_ISREG(now.st_mode) and (now.st_dev, now.st_ino) == (st.st_dev, st.st_ino):
-                    return fh.read().decode("utf-8", errors="surrogateescape"), now
-    return store.read_work_text(path, errors="surrogateescape") or "", None
 
 
 def _selected(

@@ -18,6 +18,7 @@ Every refusal is a :class:`Refused`, a marked YAML error, so callers report file
 from __future__ import annotations
 
 import math
+import operator
 import re
 from typing import Any, ClassVar
 
@@ -228,6 +229,10 @@ _resolver(
 # plain scalar starting with any other character is a string)
 _FIRST = frozenset(Loader.yaml_implicit_resolvers)
 assert None not in _FIRST and not Loader.yaml_path_resolvers  # what resolve() relies on
+# Without path resolvers the composer's descend/ascend calls (two per node) do nothing; C
+# callables that do nothing with their arguments save a Python frame each.
+Loader.descend_resolver = operator.is_  # (parent, index) -> bool, ignored
+Loader.ascend_resolver = tuple  # () -> (), ignored
 _DECIMAL = re.compile(r"-?[0-9]+\.[0-9]+\Z")
 
 

@@ -43,6 +43,8 @@ def exact_paths() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(yaml12, "_quick", slow)
         mp.setattr(yaml12.Loader, "resolve", yaml12._BASE.resolve)
+        mp.setattr(yaml12.Loader, "descend_resolver", yaml12._BASE.descend_resolver)
+        mp.setattr(yaml12.Loader, "ascend_resolver", yaml12._BASE.ascend_resolver)
         mp.setattr(yaml12, "_DECIMAL", re.compile(r"(?!)"))
         mp.setattr(document_checks, "quick_check", lambda schema: None)
         mp.setattr(document_checks, "_may_be_secret", lambda value, key: True)

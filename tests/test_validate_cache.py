@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from conftest import CONTEXT_SCHEMA, Repo, doc_yaml
 
-from gitassist import document_checks, validation
+from gitassist import document_checks, validate_rows, validation
 from gitassist.store import Store
 from gitassist.validate_cache import FORMAT
 
@@ -405,7 +405,7 @@ def test_the_quick_read_refuses_what_is_not_the_listed_file(make_repo: Any, tmp_
     (repo.path / "assistants/a0.yaml").unlink()
     (repo.path / "assistants/a0.yaml").symlink_to(secret)
     with pytest.raises(UnsafePath, match="symbolic link"):
-        validation._read_work(Store(repo.path), "assistants/a0.yaml", listed)
+        validate_rows.read_listed(Store(repo.path), "assistants/a0.yaml", listed)
     # the folder swapped for a link to another one: the file behind it is not the listed one
     listed = os.lstat(repo.path / "assistants/a1.yaml")
     (tmp_path / "elsewhere").mkdir()
@@ -413,7 +413,7 @@ def test_the_quick_read_refuses_what_is_not_the_listed_file(make_repo: Any, tmp_
     (repo.path / "assistants").rename(tmp_path / "moved")
     (repo.path / "assistants").symlink_to(tmp_path / "elsewhere")
     with pytest.raises(UnsafePath, match="symbolic link"):
-        validation._read_work(Store(repo.path), "assistants/a1.yaml", listed)
+        validate_rows.read_listed(Store(repo.path), "assistants/a1.yaml", listed)
 
 
 @pytest.mark.parametrize("damage", ["flip", "shape", "blob", "entry", "summary"])
