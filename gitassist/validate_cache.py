@@ -46,7 +46,7 @@ from gitassist.validate_rows import Result, Summary, decode, encode
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Container
+    from collections.abc import Mapping
 
     from gitassist.project import Project
     from gitassist.schemas import SchemaSet
@@ -315,14 +315,14 @@ class ValidateCache:
         self._pending.append((self._context, path, blob, encode(result, schema_blob)))
         self._values[path] = (blob, self._entry_of(result))
 
-    def _snapshot(self, listed: Container[str] | None) -> dict[str, Any] | None:
+    def _snapshot(self, listed: Mapping[str, Any] | None) -> dict[str, Any] | None:
         """The snapshot to write (None: unchanged): the old one (its entries only if of this
         context), the new stat rows, this run's entries; without the files no longer listed."""
         if not self._root:
             return None
         self._load()
         old = self._work or {}
-        stale = listed is not None and any(p not in listed for p in old)
+        stale = listed is not None and not old.keys() <= listed.keys()
         if self._work_context and not (self._changed or self._values or stale):
             return None  # the common warm run: nothing new
         changed = bool(self._changed) or (not self._work_context and bool(self._values))
@@ -338,7 +338,7 @@ class ValidateCache:
             changed = True
         return work if changed else None
 
-    def flush(self, listed: Container[str] | None = None) -> None:
+    def flush(self, listed: Mapping[str, Any] | None = None) -> None:
         """Write the remembered results and this work tree's snapshot (``listed``: the files
         it lists now; others are dropped from it) in one transaction; errors are ignored."""
         pending, self._pending = self._pending, []
