@@ -253,9 +253,13 @@ class ValidateCache:
                 return None
         if line is not None and len(line) != 3:
             raise ValueError(line)
-        found = tuple(
-            Problem(f, m, j, ln, col, rev, code, "warning" if sev == "warning" else "error")
-            for f, m, j, ln, col, code, sev in problems
+        found = (
+            tuple(
+                Problem(f, m, j, ln, col, rev, code, "warning" if sev == "warning" else "error")
+                for f, m, j, ln, col, code, sev in problems
+            )
+            if problems
+            else ()
         )
         self.hits += 1
         return Result(found, summary, line)

@@ -152,9 +152,9 @@ def _validate(
             cache.store(path, blob, hit)
         checked.append((path, text, hit.summary))
         problems.extend(hit.problems)
-        if hit.schema_line is not None:
-            found = schema_line_warnings(project, path, hit.schema_line, label, exists, said)
-            problems.extend(found)
+        line = hit.schema_line
+        if line is not None and said.get((path.rpartition("/")[0], line[0]), "") is not None:
+            problems.extend(schema_line_warnings(project, path, line, label, exists, said))
         if progress is not None:
             progress("validate", len(checked), len(selected))
     cache.flush(all_files if tree is None else None)
