@@ -153,8 +153,13 @@ def _validate(
         checked.append((path, text, hit.summary))
         problems.extend(hit.problems)
         line = hit.schema_line
-        if line is not None and said.get((path.rpartition("/")[0], line[0]), "") is not None:
-            problems.extend(schema_line_warnings(project, path, line, label, exists, said))
+        if line is not None:  # the message once per folder and target (schema_line_warnings)
+            said_before = said.get((path.rpartition("/")[0], line[0]), "")
+            if said_before == "":
+                problems.extend(schema_line_warnings(project, path, line, label, exists, said))
+            elif said_before is not None:
+                args = (path, said_before, "$", line[1], line[2], label, "schema_line")
+                problems.append(Problem(*args, "warning"))
         if progress is not None:
             progress("validate", len(checked), len(selected))
     cache.flush(all_files if tree is None else None)
