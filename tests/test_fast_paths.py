@@ -353,3 +353,33 @@ def test_a_map_tag_on_a_scalar_is_a_yaml_error_not_a_crash() -> None:
     kind, message, location = outcome("a: !!map x\n")
     assert kind == "error" and "expected a mapping node, but found scalar" in message
     assert (location.line, location.column) == (1, 4)
+
+
+def test_schema_line_warnings_once_per_folder_are_each_documents_own(make_repo: Any) -> None:
+    """The message is worked out once per folder and target; every document still gets its
+    own warning, the one the check of that document alone gives."""
+    from gitassist.schemas import schema_line_target
+
+    repo = _schema_repo(make_repo)
+    files: dict[str, str | None] = {}
+    for i, folder in enumerate(["assistants", "assistants", "assistants/sub", "assistants/sub"]):
+        head = "# yaml-language-server: $schema=../schemas/assistant.schema.json\n"
+        aid = f"{i:08x}-3333-4111-8111-111111111111"
+        files[f"{folder}/s{i}.yaml"] = head + doc_yaml(aid, name=f"s{i}")
+    repo.write(files)
+    store = Store(repo.path)
+    (repo.path / ".git" / "gitassist" / "cache" / f"{FORMAT}.sqlite").unlink(missing_ok=True)
+    for _ in range(2):  # cold, then warm
+        got = [p for p in validation.validate(store).problems if p.code == "schema_line"]
+        alone = [
+            w
+            for path in sorted(files)
+            for w in validation.schema_line_warnings(
+                store.project,
+                path,
+                schema_line_target(path, files[path] or ""),
+                None,
+                lambda rel: validation._is_file(store, None, rel),
+            )
+        ]
+        assert got == alone and len(got) == 4
