@@ -10,12 +10,21 @@ The repository-wide run (listing, cache, ids across files) is :mod:`gitassist.va
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 from typing import TYPE_CHECKING, Any
 
 from gitassist.documents import Locator, check_document
 from gitassist.problems import Problem, json_path
-from gitassist.redact import looks_secret, redact, redact_text
+from gitassist.redact import (
+    has_key_hint,
+    is_secret_key,
+    looks_secret,
+    may_hold_token,
+    redact,
+    redact_text,
+)
+from gitassist.schema_engine import quick_check
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -130,7 +139,8 @@ def _unknown_keys(
     forbids = extra is False or (extra is None and strict)
     for key, item in value.items():
         if key in props:
-            yield from _unknown_keys(item, props[key], root, (*parts, key), strict)
+            if isinstance(item, dict | list):  # a scalar has no keys of its own
+                yield from _unknown_keys(item, props[key], root, (*parts, key), strict)
         elif forbids:
             yield (*parts, key), key, sorted(props)
 
@@ -171,7 +181,14 @@ def _schema_problems(
     if validator is None:
         return []
     problems: list[Problem] = []
-    for err in sorted(validator.iter_errors(document.context), key=lambda e: list(e.path)):
+    root = schemas.schemas[document.graph_id]
+    quick = quick_check(root)  # a first pass in Rust; what it does not accept, jsonschema checks
+    errors = (
+        []
+        if quick is not None and quick(document.context)
+        else validator.iter_errors(document.context)
+    )
+    for err in sorted(errors, key=lambda e: list(e.path)):
         parts: Parts = ("context", *err.absolute_path)
         if err.validator == "required":
             line, col = loc.at(parts)
@@ -193,7 +210,6 @@ def _schema_problems(
                     loc, path, parts, _message(err), rev, f"schema.{err.validator}", value=True
                 )
             )
-    root = schemas.schemas[document.graph_id]
     for parts, key, known in _unknown_keys(document.context, root, root, ("context",), strict):
         problems.append(
             problem_at(loc, path, parts, _unknown_key_message(key, known), rev, "unknown_key")
@@ -215,6 +231,35 @@ def _leaves(value: Any, parts: Parts) -> Iterable[tuple[Parts, Any]]:
         yield parts, value
 
 
+@functools.lru_cache(maxsize=4096)
+def _secret_key(key: str) -> bool:
+    """Whether a mapping key is itself a secret (keys repeat across documents)."""
+    return looks_secret("", key)
+
+
+def _no_secret_in(text: str) -> bool:
+    """True when no key or value of the document parsed from ``text`` can look like a secret:
+    without a backslash (an escape) every key and string value is in the text as written
+    (line folding only turns breaks into spaces, and no hint holds a space or quote), so a
+    text holding no token hint and no part of a password-like key word holds neither."""
+    return "\\" not in text and not may_hold_token(text) and not has_key_hint(text)
+
+
+def _may_be_secret(value: Any, key: str) -> bool:
+    """True when a key or value in ``value`` could look like a secret (a superset of what
+    :func:`looks_secret` flags: a string that holds a token rule's hint, or any string under
+    a password-like key); False means none does."""
+    if isinstance(value, dict):
+        return any(
+            (isinstance(k, str) and _secret_key(k))
+            or _may_be_secret(v, k if isinstance(k, str) else key)
+            for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return any(_may_be_secret(v, key) for v in value)
+    return isinstance(value, str) and (may_hold_token(value) or is_secret_key(key))
+
+
 def secret_problems(
     document: AssistantDocument,
     text: str,
@@ -223,6 +268,10 @@ def secret_problems(
     *,
     locator: Locator | None = None,
 ) -> list[Problem]:
+    if _no_secret_in(text) or not any(
+        _may_be_secret(getattr(document, s), s) for s in ("context", "metadata")
+    ):
+        return []  # nothing can be flagged: the exact pass below would find nothing
     loc = locator or Locator(text)
     problems = []
     flagged: set[Parts] = set()
@@ -230,7 +279,7 @@ def secret_problems(
         for parts, value in _leaves(getattr(document, section), (section,)):
             for i in range(2, len(parts) + 1):  # a mapping key that is itself a secret
                 part = parts[i - 1]
-                if parts[:i] not in flagged and isinstance(part, str) and looks_secret("", part):
+                if parts[:i] not in flagged and isinstance(part, str) and _secret_key(part):
                     flagged.add(parts[:i])
                     message = (
                         "key looks like a secret (API key, token or private key); keep "

@@ -169,7 +169,7 @@ def load_yaml_data(text: str, path: str, rev: str | None = None) -> Any:
     from gitassist import yaml12
 
     try:
-        data = yaml12.load(text)
+        data, plain = yaml12.load_json(text)  # plain: JSON data already (the quick pass)
     except MarkedYAMLError as exc:
         raise _yaml_error(exc, path, rev) from None
     except ReaderError as exc:  # a control character; the C reader gives only its position
@@ -185,7 +185,7 @@ def load_yaml_data(text: str, path: str, rev: str | None = None) -> Any:
     except YAMLError as exc:
         problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DocumentError(f"invalid YAML: {problem}", location=Location(path, rev=rev)) from None
-    return _jsonable(data, path, rev, ())
+    return data if plain else _jsonable(data, path, rev, ())
 
 
 def load_roundtrip(text: str) -> Any:

@@ -203,7 +203,7 @@ def find_secrets(text: str) -> list[tuple[str, str]]:
         if rule.applies(text)
         for m in rule.pattern.finditer(text)
     ]  # rule.applies: the same substring prefilter as redact_text
-    if _has_key_hint(text):
+    if has_key_hint(text):
         for m in _KEY_VALUE.finditer(text):
             if not _HARMLESS.match(m.group(2).strip()):
                 found.append(("secret_key_value", m.group(0)))
@@ -219,13 +219,18 @@ _TOKEN_HINTS = tuple(
 )
 
 
-def _may_hold_token(text: str) -> bool:
-    """False when no rule in :data:`RULES` can match ``text``: a few substring checks rule
-    out most strings (names, paths, prompts) before any regular expression runs."""
-    return any(hint in text for hint in _TOKEN_HINTS)
+# one search for any of the hints (the same answer as a substring test per hint)
+_TOKEN_HINT = re.compile("|".join(re.escape(h) for h in _TOKEN_HINTS))
 
 
-def _has_key_hint(text: str) -> bool:
+def may_hold_token(text: str) -> bool:
+    """False when no rule in :data:`RULES` can match ``text``: one search for the rules'
+    substrings rules out most strings (names, paths, prompts) before any rule runs."""
+    return _TOKEN_HINT.search(text) is not None
+
+
+def has_key_hint(text: str) -> bool:
+    """Whether ``text`` (lowercased) holds a part of a password-like key's words."""
     lower = text.lower()
     return any(hint in lower for hint in _KEY_HINTS)
 
@@ -235,7 +240,7 @@ def looks_secret(key: str, value: Any) -> bool:
     non-empty string under a password-like key (unless it names an environment variable)."""
     if not isinstance(value, str) or not value.strip():
         return False
-    if _may_hold_token(value) and any(
+    if may_hold_token(value) and any(
         rule.applies(value) and rule.pattern.search(value) for rule in RULES
     ):
         return True
@@ -253,11 +258,11 @@ def redact_text(text: str) -> str:
     after every password-like key (``password: …``, ``"token": "…"``)."""
     if not text:
         return text
-    if _may_hold_token(text):
+    if may_hold_token(text):
         for rule in RULES:
             if rule.applies(text):
                 text = _sub(rule, text)
-    if not _has_key_hint(text):
+    if not has_key_hint(text):
         return text
 
     def key_value(m: re.Match[str]) -> str:

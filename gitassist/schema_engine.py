@@ -8,6 +8,11 @@ pattern RE2 cannot compile (lookaround, backreferences) is refused up front, nam
 and the JSON path. ``$ref`` must stay inside the schema: a reference that would be retrieved
 (``http://``, ``file://``, another file) or that loops back to itself without descending into
 the instance is refused too, and the registry refuses every retrieval, so nothing is fetched.
+
+:func:`quick_check` is a first pass in ``jsonschema_rs`` (Rust) for the schemas whose every
+keyword means exactly the same there: an instance it accepts has no error in jsonschema
+either; anything it rejects is checked by the validator above, so messages and positions
+come from one place.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from gitassist.errors import ConfigError, Location
 from gitassist.problems import json_path
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from jsonschema.protocols import Validator
     from referencing import Registry
@@ -39,6 +44,26 @@ _CHILD_MAPS = ("properties", "patternProperties", "$defs", "definitions", "depen
 _CHILD_LISTS = ("prefixItems", "items")
 
 Parts = tuple[str | int, ...]
+
+# Keywords whose meaning jsonschema_rs shares with jsonschema exactly (Draft 2020-12). Not
+# here, so a schema using them has no first pass: format (different checkers), pattern and
+# patternProperties (RE2 here; another engine's ``\d``/``\w`` differ), multipleOf (floats),
+# uniqueItems, $id/$anchor/$dynamicRef (resolution), if/then/else, contains, prefixItems,
+# dependent*, propertyNames, unevaluated*.
+_QUICK_KEYWORDS = frozenset(
+    {
+        "$schema", "$ref", "$defs", "definitions", "$comment",
+        "title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly",
+        "type", "enum", "const",
+        "properties", "required", "additionalProperties", "minProperties", "maxProperties",
+        "items", "minItems", "maxItems",
+        "minLength", "maxLength",
+        "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+        "anyOf", "allOf", "oneOf", "not",
+    }
+)  # fmt: skip
+_QUICK_DRAFTS = (None, "https://json-schema.org/draft/2020-12/schema")
+_QUICK: dict[int, tuple[Any, Any]] = {}
 
 
 def make_validator(schema: dict[str, Any], *, path: str) -> Validator:
@@ -139,6 +164,71 @@ def make_validator(schema: dict[str, Any], *, path: str) -> Validator:
     )
     validator: Validator = cls(schema, registry=registry, format_checker=base.FORMAT_CHECKER)
     return validator
+
+
+def quick_check(schema: dict[str, Any]) -> Callable[[Any], bool] | None:
+    """``jsonschema_rs``'s ``is_valid`` for ``schema`` when every keyword in it is one whose
+    meaning the two libraries share (:data:`_QUICK_KEYWORDS`), its ``$ref`` are local and it
+    is Draft 2020-12 (the default); else None (no first pass). Its patterns, were any let
+    through, would run in the linear-time ``regex`` engine (``RegexOptions``), as RE2 here."""
+    found = _QUICK.get(id(schema))
+    if found is not None and found[0] is schema:  # the schema is held, so its id is not reused
+        return found[1]  # type: ignore[no-any-return]
+    quick = _quick_for(schema)
+    if len(_QUICK) >= 64:
+        _QUICK.clear()
+    _QUICK[id(schema)] = (schema, quick)
+    return quick
+
+
+def _quick_for(schema: dict[str, Any]) -> Callable[[Any], bool] | None:
+    import jsonschema_rs
+
+    if schema.get("$schema") not in _QUICK_DRAFTS or not _quick_keywords_only(schema):
+        return None
+    try:
+        validator = jsonschema_rs.validator_for(
+            schema, validate_formats=False, pattern_options=jsonschema_rs.RegexOptions()
+        )
+    except Exception:  # any schema it cannot take: jsonschema alone checks it
+        return None
+    check: Callable[[Any], bool] = validator.is_valid
+    return check
+
+
+def _quick_keywords_only(schema: Any) -> bool:
+    """Whether every subschema of ``schema`` uses only :data:`_QUICK_KEYWORDS`, with local
+    ``$ref`` and single-schema ``items``."""
+    stack = [schema]
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if isinstance(node, bool):
+            continue
+        if not isinstance(node, dict):
+            return False
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if not _QUICK_KEYWORDS.issuperset(node):
+            return False
+        ref = node.get("$ref")
+        if ref is not None and not (isinstance(ref, str) and ref.startswith("#/")):
+            return False
+        for keyword in ("properties", "$defs", "definitions"):
+            children = node.get(keyword, {})
+            if not isinstance(children, dict):
+                return False
+            stack.extend(children.values())
+        for keyword in ("anyOf", "allOf", "oneOf"):
+            items = node.get(keyword, [])
+            if not isinstance(items, list):
+                return False
+            stack.extend(items)
+        for keyword in ("items", "additionalProperties", "not"):
+            if keyword in node:
+                stack.append(node[keyword])
+    return True
 
 
 def _registry() -> Registry[Any]:

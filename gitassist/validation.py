@@ -8,6 +8,7 @@ once per schema file (:mod:`gitassist.schemas`).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,6 @@ from gitassist.document_checks import document_problems, problem_at
 from gitassist.documents import Locator
 from gitassist.errors import NotFound
 from gitassist.problems import Problem
-from gitassist.progress import Progress, noop
 from gitassist.schemas import (
     SchemaSet,
     document_schema_path,
@@ -25,14 +25,25 @@ from gitassist.schemas import (
     schema_line_target,
     schema_path,
 )
-from gitassist.validate_cache import Result, Summary, ValidateCache, content_id, summary_of
+from gitassist.validate_cache import ValidateCache
+from gitassist.validate_rows import (
+    GcPause,
+    Result,
+    Summary,
+    content_id,
+    read_listed,
+    summary_of,
+    work_documents,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    import os
+    from collections.abc import Callable, Iterable
 
     from pygit2 import Tree
 
     from gitassist.documents import AssistantDocument
+    from gitassist.progress import Progress
     from gitassist.project import Project
     from gitassist.store import Store
 
@@ -73,11 +84,9 @@ class Report:
         }
 
 
-@dataclass(frozen=True)
-class _Checked:
-    path: str
-    text: str
-    document: AssistantDocument | Summary | None
+# (path, text, document): text None when not read (a cache hit; read again only if a problem
+# needs it). A plain tuple: a warm run makes one per document.
+_Checked = tuple[str, "str | None", "AssistantDocument | Summary | None"]
 
 
 def validate(
@@ -92,40 +101,88 @@ def validate(
     With ``paths``, only those files are checked, but an ``assistant_id`` is still compared
     with every other file in the assistants directory. ``progress`` is told of each file.
     """
+    with GcPause() as pause:  # a warm run makes only acyclic records: no cyclic GC passes
+        return _validate(store, rev, paths, progress, pause)
+
+
+def _validate(
+    store: Store, rev: str | None, paths: Iterable[str] | None, progress: Any, pause: GcPause
+) -> Report:
+    import time
+
+    started = time.time_ns()  # before any stat data is taken (the racy-clean rule)
     tree, label = None, None
     project = store.project
     if rev is not None:
         commit = store.commit(rev)
         tree, label = commit.tree, rev
         project = store.project_at(commit)
-    all_files = assistant_files(store, project, tree)
+    stats: dict[str, os.stat_result] = {}
+    all_files = assistant_files(store, project, tree, stats)
     selected = all_files if paths is None else _selected(store, paths, tree, all_files)
     schemas, problems = read_schemas(store, project, tree, rev=label)
     checked: list[_Checked] = []
-    tell = noop if progress is None else progress
-    cache = ValidateCache(store.common_dir, project, schemas)  # parse + check once per blob
-    texts = [(p, t, selected[p] or content_id(t)) for p, t in _texts(store, tree, selected)]
-    hits = cache.lookup([(p, b) for p, _, b in texts], label)
-    for path, text, blob in texts:
-        hit = hits.get((path, blob))
+    # parse + check once per blob; work-tree files known by their stat data are not read
+    cache = ValidateCache(store.common_dir, project, schemas, store.root if tree is None else None)
+    exists = functools.cache(functools.partial(_is_file, store, tree))
+    said: dict[tuple[str, str], str | None] = {}  # $schema line messages by folder, target
+    for path, known in selected.items():
+        text: str | None = None
+        blob, hit = known, None
+        st = stats.get(path)
+        if known is not None:
+            hit = cache.get(path, known, label)
+        elif st is not None:
+            blob, hit = cache.lookup_work(path, st, label)
         if hit is None:
+            if known is not None:
+                text = store.document_text(known)
+            else:
+                text, now = read_listed(store, path, st)
+                blob = content_id(text)
+                if now is not None:
+                    cache.remember_blob(path, now, started, blob)
+                hit = cache.get(path, blob, label)
+        if hit is None:
+            assert text is not None and blob is not None
+            pause.resume()  # parsing makes reference cycles (loaders): collect as usual
             document, found = document_problems(text, path, project, schemas, rev=label)
-            hit = Result(tuple(found), summary_of(document) if document else None)
+            summary = summary_of(document) if document else None
+            hit = Result(tuple(found), summary, schema_line_target(path, text))
             cache.store(path, blob, hit)
-        checked.append(_Checked(path, text, hit.summary))
+        checked.append((path, text, hit.summary))
         problems.extend(hit.problems)
-        problems.extend(schema_line_problems(store, project, tree, path, text, label))
-        tell("validate", len(checked), len(selected))
-    cache.flush()
+        line = hit.schema_line
+        if line is not None:  # the message once per folder and target (schema_line_warnings)
+            said_before = said.get((path.rpartition("/")[0], line[0]), "")
+            if said_before == "":
+                problems.extend(schema_line_warnings(project, path, line, label, exists, said))
+            elif said_before is not None:
+                args = (path, said_before, "$", line[1], line[2], label, "schema_line")
+                problems.append(Problem(*args, "warning"))
+        if progress is not None:
+            progress("validate", len(checked), len(selected))
+    cache.flush(all_files if tree is None else None)
     problems.extend(missing_schema_problems(project, schemas, checked, label))
     others = {p: t for p, t in all_files.items() if p not in selected}
-    problems.extend(duplicate_problems(checked, quick_ids(store, tree, others), label))
+
+    def read(path: str) -> str:
+        known = selected[path]
+        return store.document_text(known) if known else read_listed(store, path, None)[0]
+
+    problems.extend(duplicate_problems(checked, quick_ids(store, tree, others), label, read))
     return Report(tuple(problems), len(checked), label)
 
 
-def assistant_files(store: Store, project: Project, tree: Tree | None) -> dict[str, str | None]:
+def assistant_files(
+    store: Store,
+    project: Project,
+    tree: Tree | None,
+    stats: dict[str, os.stat_result] | None = None,
+) -> dict[str, str | None]:
     """Assistant files by repo-relative path, in every subfolder; the value is the blob id
-    (None: working tree). What lies there and is not a document is one warning."""
+    (None: working tree, whose files' lstat data go to ``stats``). What lies there and is
+    not a document is one warning."""
     from gitassist.store import skipped_warning
 
     base = project.settings.assistants_dir
@@ -140,37 +197,10 @@ def assistant_files(store: Store, project: Project, tree: Tree | None) -> dict[s
             e.path: e.blob for e in store.entries(tree, base, skipped).values()
         }
     else:
-        found = dict.fromkeys(_work_documents(store, base, skipped), None)
+        found = dict.fromkeys(work_documents(store, base, skipped, stats), None)
     if skipped:
         store.warn(skipped_warning(skipped))
     return found
-
-
-def _work_documents(store: Store, base: str, skipped: list[str]) -> list[str]:
-    """Regular ``*.yaml``/``*.yml`` files under ``base`` in the working tree (no symlink is
-    followed); other files, unless git ignores them, go to ``skipped``."""
-    import os
-
-    from gitassist.store import KEEP, TMP_SUFFIX, YAML_SUFFIXES
-    from gitassist.worktree import check_path
-
-    check_path(store.root, base)  # a symlinked (or escaping) assistants folder is refused
-    folder = store.root / base
-    out: list[str] = []
-    for top, dirs, files in os.walk(folder):
-        rel = Path(top).relative_to(store.root).as_posix()
-        dirs[:] = sorted(d for d in dirs if d != ".git")
-        for name in sorted(files) + [d for d in dirs if (Path(top) / d).is_symlink()]:
-            path, full = f"{rel}/{name}", Path(top) / name
-            if name.endswith(YAML_SUFFIXES) and full.is_file() and not full.is_symlink():
-                out.append(path)
-            elif (
-                name != KEEP
-                and not name.endswith(TMP_SUFFIX)
-                and not store.repo.path_is_ignored(path)
-            ):
-                skipped.append(path)
-    return sorted(out)
 
 
 def _selected(
@@ -228,24 +258,29 @@ def quick_ids(
 
 
 def duplicate_problems(
-    checked: list[_Checked], others: dict[str, list[str]], rev: str | None
+    checked: list[_Checked],
+    others: dict[str, list[str]],
+    rev: str | None,
+    read: Callable[[str], str] | None = None,
 ) -> list[Problem]:
     """An ``assistant_id`` held by two files is an error on each, naming the other."""
     holders: dict[str, list[_Checked]] = {}
     for item in checked:
-        if item.document is not None:
-            holders.setdefault(item.document.assistant_id, []).append(item)
+        if item[2] is not None:
+            holders.setdefault(item[2].assistant_id, []).append(item)
     problems = []
     for assistant_id, items in holders.items():
-        paths = list(dict.fromkeys([i.path for i in items] + others.get(assistant_id, [])))
+        if len(items) == 1 and assistant_id not in others:
+            continue  # the common case: one holder
+        paths = list(dict.fromkeys([i[0] for i in items] + others.get(assistant_id, [])))
         if len(paths) < 2:
             continue
         for item in items:
-            rest = ", ".join(p for p in paths if p != item.path)
+            rest = ", ".join(p for p in paths if p != item[0])
             problems.append(
                 problem_at(
-                    Locator(item.text),
-                    item.path,
+                    Locator(_text_of(item, read)),
+                    item[0],
                     ("assistant_id",),
                     f"assistant_id {assistant_id} is also used by {rest}",
                     rev,
@@ -255,11 +290,18 @@ def duplicate_problems(
     return problems
 
 
+def _text_of(item: _Checked, read: Callable[[str], str] | None) -> str:
+    path, text, _ = item
+    if text is not None:
+        return text
+    return read(path) if read is not None else ""
+
+
 def duplicate_id_problems(
     path: str, text: str, document: AssistantDocument, others: list[str], rev: str | None
 ) -> list[Problem]:
     """:func:`duplicate_problems` for one file whose id ``others`` (paths) also hold."""
-    checked = [_Checked(path, text, document)]
+    checked: list[_Checked] = [(path, text, document)]
     return duplicate_problems(checked, {document.assistant_id: others}, rev)
 
 
@@ -268,7 +310,7 @@ def missing_schema_problems(
 ) -> list[Problem]:
     """A warning per graph whose documents set context values but that has no committed
     context schema (so the values go unchecked)."""
-    used = {c.document.graph_id for c in checked if c.document is not None and c.document.context}
+    used = {d.graph_id for _, _, d in checked if d is not None and d.context}
     return [
         Problem(
             schema_path(project, graph_id),
@@ -286,32 +328,54 @@ def missing_schema_problems(
     ]
 
 
-def schema_line_problems(
-    store: Store, project: Project, tree: Tree | None, path: str, text: str, rev: str | None
+def schema_line_warnings(
+    project: Project,
+    path: str,
+    found: tuple[str, int, int] | None,
+    rev: str | None,
+    exists: Callable[[str], bool],
+    memo: dict[tuple[str, str], str | None] | None = None,
 ) -> list[Problem]:
-    """A warning when the document's ``# yaml-language-server: $schema=`` line points at a
-    file that is not there (resolved against the document's directory, as the editor does),
-    naming the path that would work. Looks only inside the repository (``tree``, else the
-    working tree); a path leaving it, or an absolute one, is a warning of its own."""
+    """A warning when the document's ``# yaml-language-server: $schema=`` line (``found``:
+    :func:`gitassist.schemas.schema_line_target`) points at a file that is not there
+    (resolved against the document's directory, as the editor does), naming the path that
+    would work. Looks only inside the repository (``exists``: the tree, else the working
+    tree); a path leaving it, or an absolute one, is a warning of its own. ``memo`` keeps
+    the message by folder and target for one run (documents of a folder share their line)."""
     import posixpath
 
-    found = schema_line_target(path, text)
     if found is None:
         return []
     target, line, column = found
-    outside = target.startswith(("/", "../")) or target == ".."
-    if not outside and _is_file(store, tree, target):
+    key = (path.rpartition("/")[0], target)  # dirname() is a function of this part alone
+    if memo is not None and key in memo:
+        message = memo[key]
+    else:
+        here = posixpath.dirname(path) or "."
+        message = _schema_line_message(project, here, target, exists)
+        if memo is not None:
+            memo[key] = message
+    if message is None:
         return []
+    return [Problem(path, message, "$", line, column, rev, "schema_line", "warning")]
+
+
+def _schema_line_message(
+    project: Project, here: str, target: str, exists: Callable[[str], bool]
+) -> str | None:
+    import posixpath
+
+    outside = target.startswith(("/", "../")) or target == ".."
+    if not outside and exists(target):
+        return None
     wanted = document_schema_path(project)
     advice = ""
     if target == wanted:
         advice = "; run `gitassist schemas export` and commit it"
-    elif _is_file(store, tree, wanted):
-        here = posixpath.dirname(path) or "."
+    elif exists(wanted):
         advice = f"; from this file it is `{posixpath.relpath(wanted, here)}`"
     where = "is outside the repository" if outside else "does not exist"
-    message = f"the `$schema` line points at `{_shown(target)}`, which {where}{advice}"
-    return [Problem(path, message, "$", line, column, rev, "schema_line", "warning")]
+    return f"the `$schema` line points at `{_shown(target)}`, which {where}{advice}"
 
 
 def _shown(text: str, limit: int = 200) -> str:

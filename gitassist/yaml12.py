@@ -18,13 +18,14 @@ Every refusal is a :class:`Refused`, a marked YAML error, so callers report file
 from __future__ import annotations
 
 import math
+import operator
 import re
 from typing import Any, ClassVar
 
 import yaml
 from yaml.constructor import ConstructorError
 from yaml.error import Mark, MarkedYAMLError
-from yaml.nodes import MappingNode, Node, ScalarNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from gitassist import limits
 
@@ -47,6 +48,9 @@ _ALLOWED_TAGS = frozenset(
     _CORE + name for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
 )  # the core schema, plus dates (read as ISO strings); every other tag is refused
 _STR = _CORE + "str"
+_MAP = _CORE + "map"
+_SEQ = _CORE + "seq"
+_NULL = _CORE + "null"
 _KINDS = {
     _CORE + "int": "an integer",
     _CORE + "float": "a number",
@@ -56,12 +60,19 @@ _KINDS = {
 }
 
 
+_RESOLVED: dict[str, str] = {}  # plain scalar text -> its implicit tag
+
+
 class Loader(_BASE):  # type: ignore[misc]
     """CSafeLoader with YAML 1.2 core-schema scalars and no duplicate keys."""
 
     yaml_implicit_resolvers: ClassVar[dict[str | None, list[tuple[str, re.Pattern[str]]]]] = {}
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if not isinstance(node, MappingNode):  # `!!map x`: as the base constructor says it
+            raise ConstructorError(
+                None, None, f"expected a mapping node, but found {node.id}", node.start_mark
+            )
         _check_keys(node)
         seen: dict[tuple[str, str], Any] = {}
         for key_node, _ in node.value:
@@ -76,6 +87,25 @@ class Loader(_BASE):  # type: ignore[misc]
                     )
                 seen[key] = True
         return dict(super().construct_mapping(node, deep=deep))
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        """The tag of a node, as the base resolver gives it (this loader has no path
+        resolvers): a plain scalar's depends on its text alone, so it is looked up in a memo
+        first (keys and common values repeat across documents); any other node's on its kind."""
+        if kind is ScalarNode:
+            if not implicit[0] or (value and value[0] not in _FIRST):
+                return _STR  # quoted, or no implicit resolver starts with this character
+            tag = _RESOLVED.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(value) <= 64 and len(_RESOLVED) < 8192:
+                    _RESOLVED[value] = tag
+            return tag
+        if kind is MappingNode:
+            return _MAP
+        if kind is SequenceNode:
+            return _SEQ
+        return super().resolve(kind, value, implicit)
 
     def get_single_data(self) -> Any:
         node = self.get_single_node()
@@ -195,6 +225,17 @@ _resolver(
 )
 
 
+# the first characters some implicit resolver is registered for (no wildcard resolver: a
+# plain scalar starting with any other character is a string)
+_FIRST = frozenset(Loader.yaml_implicit_resolvers)
+assert None not in _FIRST and not Loader.yaml_path_resolvers  # what resolve() relies on
+# Without path resolvers the composer's descend/ascend calls (two per node) do nothing; C
+# callables that do nothing with their arguments save a Python frame each.
+Loader.descend_resolver = operator.is_  # (parent, index) -> bool, ignored
+Loader.ascend_resolver = tuple  # () -> (), ignored
+_DECIMAL = re.compile(r"-?[0-9]+\.[0-9]+\Z")
+
+
 def _int(loader: Loader, node: yaml.ScalarNode) -> int:
     value = str(loader.construct_scalar(node))
     problem = limits.int_message(value)
@@ -269,6 +310,94 @@ def load(text: str) -> Any:
     """Parse one YAML document within the limits; raises a marked YAML error otherwise."""
     check_text(text)
     return yaml.load(text, Loader=Loader)
+
+
+def load_json(text: str) -> tuple[Any, bool]:
+    """:func:`load`, and whether the result is JSON data already (dates as ISO strings).
+
+    The composed node graph of a common document (string keys, no tags beyond the core
+    schema's, no collection met twice, within the depth limit) is built in one quick pass;
+    anything else, or anything that pass does not accept, is left to :func:`load`'s
+    constructor on the same nodes, so every refusal and its mark are :func:`load`'s own.
+    Raises what :func:`load` raises.
+    """
+    check_text(text)
+    loader = Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, True
+        try:
+            return _quick(loader, node), True
+        except Exception:  # _Slow, or a refusal: the full path finds the first one
+            pass
+        _check(node)
+        return loader.construct_document(node), False
+    finally:
+        loader.dispose()
+
+
+class _Slow(Exception):
+    """The quick pass does not take this document: the full constructor decides."""
+
+
+def _quick(loader: Loader, root: Node) -> Any:
+    """JSON data of a node graph without aliased collections, or :class:`_Slow`.
+
+    Equal to ``documents._jsonable(loader.construct_document(root))`` where it returns: the
+    same scalar constructors, a mapping only of distinct plain-string keys, a collection
+    level numbered as :func:`_measure` does (and refused past the same limit by leaving it
+    to :func:`_check`)."""
+    if root.__class__ is ScalarNode:
+        return _quick_scalar(loader, root)
+    seen: set[int] = set()
+
+    def build(node: Node, level: int) -> Any:
+        if level > limits.MAX_DEPTH or id(node) in seen:
+            raise _Slow  # too deep, or an alias: _check and the constructor decide
+        seen.add(id(node))
+        cls, tag = node.__class__, node.tag
+        if cls is MappingNode and tag == _MAP:
+            out: dict[str, Any] = {}
+            for key, value in node.value:
+                if key.__class__ is not ScalarNode or key.tag != _STR or key.value in out:
+                    raise _Slow  # not a string key, or a duplicate one
+                if value.__class__ is ScalarNode:
+                    out[key.value] = _quick_scalar(loader, value)
+                else:
+                    out[key.value] = build(value, level + 1)
+            return out
+        if cls is SequenceNode and tag == _SEQ:
+            return [
+                _quick_scalar(loader, item)
+                if item.__class__ is ScalarNode
+                else build(item, level + 1)
+                for item in node.value
+            ]
+        raise _Slow
+
+    return build(root, 1)
+
+
+def _quick_scalar(loader: Loader, node: Node) -> Any:
+    tag = node.tag
+    if tag == _STR:
+        return node.value
+    if tag == _NULL:
+        return None
+    if tag == _CORE + "bool":
+        return _bool(loader, node)  # type: ignore[arg-type]
+    if tag == _CORE + "int":
+        return _int(loader, node)  # type: ignore[arg-type]
+    if tag == _CORE + "float":
+        if _DECIMAL.match(node.value):  # what construct_yaml_float would read as float(text)
+            number = float(node.value)
+            if math.isfinite(number):
+                return number
+        return _float(loader, node)  # type: ignore[arg-type]
+    if tag == _CORE + "timestamp":
+        return _timestamp(loader, node).isoformat()  # type: ignore[arg-type]
+    raise _Slow
 
 
 def check(text: str) -> None:
