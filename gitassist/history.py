@@ -1,4 +1,5 @@
-"""The changes of a long first-parent history in one pass of git's own tree diff.
+"""The changes of a long first-parent history in one pass of git's own tree diff, and what
+the planner needs to know of every document blob it names (:class:`BlobFacts`).
 
 Planning the first ``apply`` of a long history diffs every commit against its first parent.
 With libgit2 that is one lookup of two large ``assistants/`` trees and a diff per commit
@@ -12,22 +13,80 @@ Only what the output decides exactly is used: a commit that changes ``gitassist.
 diff may compare two different assistants directories) is left to the caller's per-commit
 diff, and so is every commit when git is missing, too old, or fails. The result is then the
 same as the per-commit diff's (tests/test_history.py compares them).
+
+The walk then needs, per blob, only the assistant id, graph id, name and content key of the
+document (or why it is invalid): :class:`Facts`, the same for every path the blob is found
+at, so each distinct blob is parsed once per plan. For a long walk the blobs are parsed by a
+few worker processes while ``git log`` is still writing (both cores: git's diff and the
+parse are each about half of the work); the workers run the very same
+:func:`gitassist.documents.check_document`, so the facts are those of an in-process parse.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
+import threading
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gitassist.project import CONFIG_FILE
 from gitassist.store import Entry, is_document
 
 if TYPE_CHECKING:
+    from multiprocessing.pool import AsyncResult, Pool
+
+    import pygit2
+
+    from gitassist.documents import AssistantDocument
+    from gitassist.problems import Problem
     from gitassist.store import Store
 
 Changes = tuple[list[Entry], list[Entry]]
 MIN_COMMITS = 64  # below this the per-commit diffs cost less than starting git
+PARALLEL_COMMITS = 2_000  # from here on the blobs are parsed by worker processes
+MAX_WORKERS = 4
+BATCH = 512  # blobs per worker task
 _ZERO = "0" * 40
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What planning needs of one document blob; ``assistant_id`` None: it is invalid, and
+    ``problem`` says why (the first problem's message, which names no path)."""
+
+    assistant_id: str | None
+    graph_id: str = ""
+    name: str = ""
+    key: str = ""  # the content key: equal keys, same version
+    problem: str = ""
+
+
+def facts_of(document: AssistantDocument | None, problems: tuple[Problem, ...]) -> Facts:
+    if document is None:
+        return Facts(None, problem=problems[0].message if problems else "")
+    return Facts(document.assistant_id, document.graph_id, document.name, document.content_key())
+
+
+class BlobFacts:
+    """The facts of the blobs of one plan, by blob id. A blob not prefetched is parsed here,
+    through the store's cache (whose documents later steps, such as validation, reuse)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.known: dict[str, Facts] = {}
+
+    def get(self, entry: Entry) -> Facts:
+        facts = self.known.get(entry.blob)
+        if facts is None:
+            info = self.store.blob_info(entry)
+            facts = self.known[entry.blob] = facts_of(info.document, info.problems)
+        return facts
+
+    def ids(self, entry: Entry) -> tuple[str, str] | None:
+        """Like :meth:`gitassist.store.Store.document_ids`."""
+        facts = self.get(entry)
+        return (facts.assistant_id, facts.graph_id) if facts.assistant_id is not None else None
 
 
 def _document(path: str, prefix: str, mode: str) -> bool:
@@ -36,10 +95,7 @@ def _document(path: str, prefix: str, mode: str) -> bool:
     return path.startswith(prefix) and is_document(path, int(mode, 8))
 
 
-def first_parent_changes(store: Store, head: str, stop: str | None) -> dict[str, Changes | None]:
-    """Per commit id after ``stop`` up to ``head`` (first parents): the assistant files it
-    removed-or-changed and added-or-changed against its first parent; None for a commit the
-    caller must diff itself. Empty when git cannot do it (the caller diffs every commit)."""
+def _log_args(store: Store, head: str, stop: str | None) -> list[str]:
     args = [
         "git",
         "--no-replace-objects",  # the objects pygit2 reads, not replacements
@@ -62,49 +118,160 @@ def first_parent_changes(store: Store, head: str, stop: str | None) -> dict[str,
     ]
     if stop is not None:
         args += [f"^{stop}"]
-    args += ["--"]
-    try:
-        proc = subprocess.run(args, capture_output=True, check=False)
-    except OSError:
-        return {}
-    if proc.returncode != 0:
-        return {}
-    try:
-        return _parse(proc.stdout.decode("utf-8", errors="surrogateescape"), store.assistants_dir)
-    except (ValueError, IndexError):
-        return {}
+    return [*args, "--"]
 
 
-def _parse(text: str, base: str) -> dict[str, Changes | None]:
-    prefix = f"{base}/"
-    out: dict[str, Changes | None] = {}
-    tokens = text.split("\0")
-    current: Changes | None = None
-    commit = ""
-    i = 0
-    while i < len(tokens):
-        token = tokens[i].lstrip("\n")
-        i += 1
-        if not token:
-            continue
-        if token.startswith(":"):  # ":old_mode new_mode old_id new_id status", then the path
-            if not commit:
-                raise ValueError("a change before any commit")
-            path = tokens[i]
-            i += 1
+def first_parent_changes(
+    store: Store, head: str, stop: str | None, facts: BlobFacts | None = None
+) -> dict[str, Changes | None]:
+    """Per commit id after ``stop`` up to ``head`` (first parents): the assistant files it
+    removed-or-changed and added-or-changed against its first parent; None for a commit the
+    caller must diff itself. Empty when git cannot do it (the caller diffs every commit).
+
+    With ``facts``, the blobs named are parsed meanwhile by worker processes (when the
+    machine has more than one core) and their facts added to it."""
+    pool = _pool() if facts is not None else None
+    parser = _Parser(store.assistants_dir)
+    pending: list[AsyncResult[list[tuple[str, Facts]]]] = []
+    try:
+        try:
+            proc = subprocess.Popen(
+                _log_args(store, head, stop), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+            )
+        except OSError:
+            return {}
+        assert proc.stdout is not None
+        rest = b""
+        with proc:
+            while chunk := proc.stdout.read(1 << 16):
+                tokens = (rest + chunk).split(b"\0")
+                rest = tokens.pop()
+                parser.feed(tokens)
+                if pool is not None and len(parser.blobs) >= BATCH:
+                    pending.append(pool.apply_async(_facts_task, (store.repo.path, parser.take())))
+        if proc.returncode != 0 or parser.failed:
+            return {}
+        parser.feed([rest])
+        if parser.failed:
+            return {}
+        if pool is not None and facts is not None:
+            if parser.blobs:
+                pending.append(pool.apply_async(_facts_task, (store.repo.path, parser.take())))
+            _collect(pending, facts)
+        return parser.out
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+
+
+def _pool() -> Pool | None:
+    """Worker processes for parsing, or None: one core, no ``fork``, or other threads
+    running (forking a threaded process may copy a lock some thread holds)."""
+    import multiprocessing
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    if cores < 2 or threading.active_count() > 1:
+        return None
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    return multiprocessing.get_context("fork").Pool(min(cores, MAX_WORKERS))
+
+
+def _collect(pending: list[AsyncResult[list[tuple[str, Facts]]]], facts: BlobFacts) -> None:
+    for result in pending:
+        try:
+            found = result.get()
+        except Exception:  # a failed worker only loses its prefetch: the blobs are
+            continue  # parsed in process then, where any error is raised as usual
+        for blob, fact in found:
+            facts.known.setdefault(blob, fact)
+
+
+_REPOS: dict[str, pygit2.Repository] = {}  # a worker's repositories
+
+
+def _facts_task(gitdir: str, items: list[tuple[str, str]]) -> list[tuple[str, Facts]]:
+    """(In a worker.) The facts of each (blob, path), as :meth:`BlobFacts.get` makes them."""
+    import pygit2
+
+    from gitassist.documents import check_document
+
+    repo = _REPOS.get(gitdir)
+    if repo is None:
+        repo = _REPOS[gitdir] = pygit2.Repository(gitdir)
+    out = []
+    for blob, path in items:
+        obj = repo.get(blob)
+        if not isinstance(obj, pygit2.Blob):
+            continue  # missing: the planner finds it missing itself
+        text = obj.data.decode("utf-8", errors="surrogateescape")  # as Store.document_text
+        document, problems = check_document(text, path)
+        out.append((blob, facts_of(document, tuple(problems))))
+    return out
+
+
+class _Parser:
+    """``git log --raw -z --format=%H`` output, token by token, as it arrives."""
+
+    def __init__(self, base: str) -> None:
+        self.prefix = f"{base}/"
+        self.out: dict[str, Changes | None] = {}
+        self.blobs: dict[str, str] = {}  # blob -> a path, not yet handed out
+        self.seen: set[str] = set()
+        self.failed = False
+        self._current: Changes | None = None
+        self._commit = ""
+        self._change: str | None = None  # a change line whose path comes next
+
+    def take(self) -> list[tuple[str, str]]:
+        items = list(self.blobs.items())
+        self.blobs.clear()
+        return items
+
+    def _blob(self, blob: str, path: str) -> None:
+        if blob not in self.seen:
+            self.seen.add(blob)
+            self.blobs[blob] = path
+
+    def feed(self, raw: list[bytes]) -> None:
+        if self.failed:
+            return
+        try:
+            for item in raw:
+                self._token(item.decode("utf-8", errors="surrogateescape"))
+        except (ValueError, IndexError):
+            self.failed = True
+
+    def _token(self, raw: str) -> None:
+        if self._change is not None:  # ":old_mode new_mode old_id new_id status", then path
+            change, self._change, path = self._change, None, raw
             if path == CONFIG_FILE:
-                out[commit] = current = None  # the assistants directory may differ: diff it
-            if current is None or not path.startswith(prefix):
-                continue
-            old_mode, new_mode, old, new, _ = token[1:].split(" ")
-            if old != _ZERO and _document(path, prefix, old_mode):
+                self.out[self._commit] = self._current = None  # the directory may differ
+            current = self._current
+            if current is None or not path.startswith(self.prefix):
+                return
+            old_mode, new_mode, old, new, _ = change[1:].split(" ")
+            if old != _ZERO and _document(path, self.prefix, old_mode):
                 current[0].append(Entry(path, old))
-            if new != _ZERO and _document(path, prefix, new_mode):
+                self._blob(old, path)
+            if new != _ZERO and _document(path, self.prefix, new_mode):
                 current[1].append(Entry(path, new))
-            continue
+                self._blob(new, path)
+            return
+        token = raw.lstrip("\n")
+        if not token:
+            return
+        if token.startswith(":"):
+            if not self._commit:
+                raise ValueError("a change before any commit")
+            self._change = token
+            return
         if len(token) != 40:
             raise ValueError(f"unexpected git log output {token[:20]!r}")
-        commit = token
-        current = ([], [])
-        out[commit] = current
-    return out
+        self._commit = token
+        self._current = ([], [])
+        self.out[token] = self._current

@@ -27,7 +27,10 @@ from gitassist.versions import (
 )
 
 if TYPE_CHECKING:
-    from gitassist.plan_records import Deletion, Plan
+    from pygit2 import Commit
+
+    from gitassist.documents import AssistantDocument
+    from gitassist.plan_records import Deletion, NewVersion, Plan
     from gitassist.store import Store
     from gitassist.versions import LatestState
 
@@ -114,13 +117,15 @@ def version_updates(ctx: _Context) -> tuple[dict[tuple[str, int], str], list[Ref
     store = ctx.store
     tags: dict[tuple[str, int], str] = {}
     updates: list[RefUpdate] = []
+    commits: dict[str, Commit] = {}
     for version in ctx.plan.versions:
-        commit = store.get_commit(version.commit)
-        doc = store.blob_info(Entry(version.path, version.blob)).document
-        assert doc is not None
         if version.recorded is not None:
             tags[(version.assistant_id, version.number)] = version.recorded
             continue
+        commit = commits.get(version.commit)
+        if commit is None:
+            commit = commits[version.commit] = store.get_commit(version.commit)
+        doc = _tagged(store, version)
         tag = make_version_tag(
             store,
             version.assistant_id,
@@ -138,6 +143,26 @@ def version_updates(ctx: _Context) -> tuple[dict[tuple[str, int], str], list[Ref
             RefUpdate(version_ref(version.assistant_id, version.number), tag, None, reflog=False)
         )
     return tags, updates
+
+
+def _tagged(store: Store, version: NewVersion) -> AssistantDocument:
+    """What a version's tag says of its document (graph and name), without parsing it again
+    when the plan knows them."""
+    from gitassist.documents import AssistantDocument, RunConfig
+
+    if version.graph_id:  # validated when planned: every recorded version is a valid document
+        return AssistantDocument.model_construct(  # every field given: no default is built
+            assistant_id=version.assistant_id,
+            graph_id=version.graph_id,
+            name=version.name,
+            description=None,
+            context={},
+            config=RunConfig.model_construct(tags=[], recursion_limit=None),
+            metadata={},
+        )
+    doc = store.blob_info(Entry(version.path, version.blob)).document
+    assert doc is not None
+    return doc
 
 
 def latest_moves(ctx: _Context, tags: dict[tuple[str, int], str]) -> Pointers:
