@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from conftest import doc_yaml
+from conftest import doc_yaml, git
 
 from gitassist import history, plan, plan_walk
 from gitassist.index import changed_entries
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import pytest
 
 IDS = [str(uuid.UUID(int=i + 1, version=4)) for i in range(8)]
+MORE = [str(uuid.UUID(int=i + 101, version=4)) for i in range(2)]
 
 
 def history_repo(make_repo: Any) -> Any:
@@ -99,3 +100,116 @@ def test_git_failing_falls_back_to_the_per_commit_diffs(
     assert history.first_parent_changes(store, head, None) == {}
     monkeypatch.undo()
     assert history.first_parent_changes(store, "0" * 40, None) == {}
+
+
+def long_history(make_repo: Any) -> Any:
+    """:func:`history_repo`, then invalid documents (bad YAML, a schema error) that are fixed
+    later, a blob that comes back byte for byte, and a version made in the moved directory."""
+    repo = history_repo(make_repo)
+    repo.commit({"bots/bad.yaml": "assistant_id: [unclosed\n"})
+    repo.commit({"bots/a0.yaml": doc_yaml(IDS[0], name="in bots", graph_id="")})
+    repo.commit({"bots/bad.yaml": doc_yaml(IDS[3], name="fixed")})
+    repo.commit({"bots/a0.yaml": doc_yaml(IDS[0], name="in bots")})  # the same blob again
+    repo.commit({"bots/deep/x/a7.yaml": doc_yaml(IDS[7], name="a7"), "bots/a7.yaml": None})
+    repo.commit({"bots/deep/x/a7.yaml": doc_yaml(IDS[7], name="a7 again")})
+    a2 = doc_yaml(IDS[2], name="a2")
+    repo.commit({"bots/a2.yaml": None, "bots/two.yaml": a2})  # a rename
+    repo.commit({"bots/two.yaml": a2 + "# format only\n"})
+    repo.commit({"bots/b1.yaml": None})  # removed ...
+    repo.commit({"bots/b1.yaml": doc_yaml(IDS[1], name="a1")})  # ... and back unchanged
+    repo.git("checkout", "-q", "-b", "side2")
+    repo.commit({"bots/m.yaml": doc_yaml(MORE[0], name="merged in")})
+    repo.git("checkout", "-q", "main")
+    repo.commit({"bots/deep/y.yaml": doc_yaml(MORE[1], name="y")})
+    repo.git("merge", "-q", "--no-ff", "-m", "merge side2", "side2")
+    for i in range(4):
+        repo.commit({"bots/deep/y.yaml": doc_yaml(MORE[1], name=f"y{i}")})
+    return repo
+
+
+def _fixed_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every object apply writes is the same in two runs: same content, same id."""
+    import pygit2
+
+    def signature(self: Store) -> pygit2.Signature:
+        return pygit2.Signature(self.identity.name, self.identity.email, 1_700_000_000, 0)
+
+    monkeypatch.setattr(Store, "signature", signature)
+
+
+def test_a_first_apply_records_the_same_refs_on_the_fast_path(
+    make_repo: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    import shutil
+
+    from gitassist.apply import apply
+
+    repo = long_history(make_repo)
+    copy = tmp_path / "copy"
+    shutil.copytree(repo.path, copy)
+    _fixed_time(monkeypatch)
+    monkeypatch.setattr(plan, "MIN_COMMITS", 10_000)  # the per-commit diff, parsed in process
+    slow = apply(Store(repo.path))
+    pools: list[object] = []
+    real_pool = history._pool
+
+    def spy() -> Any:
+        pool = real_pool()
+        pools.append(pool)
+        return pool
+
+    monkeypatch.setattr(history, "_pool", spy)
+    monkeypatch.setattr(plan, "MIN_COMMITS", 2)
+    monkeypatch.setattr(plan, "PARALLEL_COMMITS", 2)
+    monkeypatch.setattr(history, "BATCH", 2)  # several worker tasks
+    fast = apply(Store(copy))
+    assert len(pools) == 1 and pools[0] is not None  # the blobs were parsed by workers
+    assert fast.plan.versions == slow.plan.versions and len(slow.plan.versions) > 10
+    assert fast.plan.moves == slow.plan.moves
+    assert fast.plan.notes == slow.plan.notes
+    assert any(n.kind == "invalid_skipped" for n in slow.plan.notes)
+    assert {n.kind for n in slow.plan.notes} >= {
+        "renamed",
+        "format_only",
+        "removed",
+        "readded_unchanged",
+    }
+
+    def refs(path: Any) -> str:
+        return git(path, "for-each-ref", "--format=%(objectname) %(refname)")
+
+    assert refs(copy) == refs(repo.path)  # same ids: tags, pointers, apply record, shards
+    assert "refs/gitassist/applied" in refs(copy)
+
+
+def test_a_plan_parses_each_distinct_blob_once_and_recording_parses_none(
+    make_repo: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gitassist import store as store_module
+    from gitassist.record import execute
+
+    repo = long_history(make_repo)
+    blobs = set(
+        git(
+            repo.path, "log", "--format=", "--raw", "--no-abbrev", "--", "assistants", "bots"
+        ).split()
+    )
+    parsed: list[str] = []
+    real = store_module.check_document
+
+    def counting(text: str, path: str, rev: str | None = None) -> Any:
+        parsed.append(text)
+        return real(text, path, rev)
+
+    monkeypatch.setattr(store_module, "check_document", counting)
+    for min_commits in (10_000, 2):  # per-commit diffs; one git log (parsed in process)
+        monkeypatch.setattr(plan, "MIN_COMMITS", min_commits)
+        parsed.clear()
+        store = Store(repo.path)
+        made = plan.make_plan(store)
+        assert len(parsed) == len(set(parsed))  # no document parsed twice
+        assert len(parsed) <= len(blobs)
+        assert made.versions
+    parsed.clear()
+    execute(store, made)
+    assert parsed == []
