@@ -8,11 +8,17 @@ after checking that no other apply ran since the plan was made.
 
 from __future__ import annotations
 
+import hashlib
+import struct
+import subprocess
+import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import pygit2
+
 from gitassist.actor import ci_context
-from gitassist.errors import Conflict, GitassistError, ValidationFailed
+from gitassist.errors import Conflict, GitassistError, RepositoryError, ValidationFailed
 from gitassist.index import write_index
 from gitassist.refs import RefUpdate
 from gitassist.store import Entry
@@ -52,6 +58,8 @@ class _Context:
     reason: str
     ci: dict[str, str]
 
+
+PACK_MIN = 1_000  # from this many new versions on, their tags are written as one pack
 
 # id -> (new pointer, the pointer it replaces)
 Pointers = dict[str, tuple[str, str | None]]
@@ -111,6 +119,49 @@ def _to_prune(plan: Plan, prune: bool, allow_delete_all: bool) -> list[Deletion]
     return pruned
 
 
+class _Pack:
+    """New tag objects kept in memory, then stored as one pack by ``git index-pack --stdin``:
+    one file for an apply of 100,000 versions instead of a loose file per tag. If git cannot
+    store it (or hashes differently, as a SHA-256 repository does), each is written loose."""
+
+    def __init__(self) -> None:
+        self.raws: list[bytes] = []
+        self.ids: list[str] = []
+
+    def add(self, raw: bytes) -> str:
+        oid = hashlib.sha1(b"tag %d\0" % len(raw) + raw).hexdigest()  # git's object id
+        self.raws.append(raw)
+        self.ids.append(oid)
+        return oid
+
+    def store(self, store: Store) -> None:
+        if not self.raws:
+            return
+        parts = [b"PACK", struct.pack(">II", 2, len(self.raws))]
+        for raw in self.raws:
+            size = len(raw)
+            byte, size = 0x40 | (size & 0x0F), size >> 4  # type 4: a tag
+            header = bytearray()
+            while size:
+                header.append(byte | 0x80)
+                byte, size = size & 0x7F, size >> 7
+            header.append(byte)
+            parts += (bytes(header), zlib.compress(raw, 1))
+        data = b"".join(parts)
+        data += hashlib.sha1(data).digest()  # the pack's checksum
+        args = ["git", "--git-dir", store.repo.path, "index-pack", "--stdin"]
+        try:
+            proc = subprocess.run(args, input=data, capture_output=True, check=False)
+            stored = proc.returncode == 0 and store.repo.get(self.ids[0]) is not None
+        except OSError:
+            stored = False
+        if not stored:
+            for raw, oid in zip(self.raws, self.ids, strict=True):
+                written = store.repo.odb.write(pygit2.enums.ObjectType.TAG, raw)
+                if str(written) != oid:  # cannot happen unless git's hash is not SHA-1
+                    raise RepositoryError("this repository's object format is not supported")
+
+
 def version_updates(ctx: _Context) -> tuple[dict[tuple[str, int], str], list[RefUpdate]]:
     """A tag per new version (reusing one an interrupted write recorded), and the version refs
     that publish the new ones; returns the tags by (id, number) too."""
@@ -118,6 +169,7 @@ def version_updates(ctx: _Context) -> tuple[dict[tuple[str, int], str], list[Ref
     tags: dict[tuple[str, int], str] = {}
     updates: list[RefUpdate] = []
     commits: dict[str, Commit] = {}
+    pack = _Pack() if len(ctx.plan.versions) >= PACK_MIN else None
     for version in ctx.plan.versions:
         if version.recorded is not None:
             tags[(version.assistant_id, version.number)] = version.recorded
@@ -136,12 +188,15 @@ def version_updates(ctx: _Context) -> tuple[dict[tuple[str, int], str], list[Ref
             doc,
             ctx.reason,
             ctx.ci,
+            pack.add if pack is not None else None,
         )
         tags[(version.assistant_id, version.number)] = tag
         # a version ref is written once; its tag records who, when, why and the CI run
         updates.append(
             RefUpdate(version_ref(version.assistant_id, version.number), tag, None, reflog=False)
         )
+    if pack is not None:
+        pack.store(store)
     return tags, updates
 
 

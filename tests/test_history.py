@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from conftest import doc_yaml, git
 
-from gitassist import history, plan, plan_walk
+from gitassist import history, plan, plan_walk, record
 from gitassist.index import changed_entries
 from gitassist.store import Store
 
@@ -162,6 +163,7 @@ def test_a_first_apply_records_the_same_refs_on_the_fast_path(
     monkeypatch.setattr(plan, "MIN_COMMITS", 2)
     monkeypatch.setattr(plan, "PARALLEL_COMMITS", 2)
     monkeypatch.setattr(history, "BATCH", 2)  # several worker tasks
+    monkeypatch.setattr(record, "PACK_MIN", 1)  # the tags go into one pack
     fast = apply(Store(copy))
     assert len(pools) == 1 and pools[0] is not None  # the blobs were parsed by workers
     assert fast.plan.versions == slow.plan.versions and len(slow.plan.versions) > 10
@@ -180,6 +182,15 @@ def test_a_first_apply_records_the_same_refs_on_the_fast_path(
 
     assert refs(copy) == refs(repo.path)  # same ids: tags, pointers, apply record, shards
     assert "refs/gitassist/applied" in refs(copy)
+    packs = list((copy / ".git" / "objects" / "pack").glob("*.pack"))
+    assert len(packs) == 1  # the tags' pack (the test repository had none before)
+    index = packs[0].with_suffix(".idx")
+    in_pack = subprocess.run(
+        ["git", "show-index"], input=index.read_bytes(), capture_output=True, check=True
+    ).stdout.decode()
+    tags = [line.split()[0] for line in refs(copy).splitlines() if "/v" in line.split()[1]]
+    assert tags and all(t in in_pack for t in tags)
+    git(copy, "fsck", "--no-dangling", "--strict")  # every object well formed and present
 
 
 def test_a_plan_parses_each_distinct_blob_once_and_recording_parses_none(
