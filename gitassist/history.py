@@ -24,6 +24,7 @@ parse are each about half of the work); the workers run the very same
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import threading
@@ -34,6 +35,7 @@ from gitassist.project import CONFIG_FILE
 from gitassist.store import Entry, is_document
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from multiprocessing.pool import AsyncResult, Pool
 
     import pygit2
@@ -122,47 +124,95 @@ def _log_args(store: Store, head: str, stop: str | None) -> list[str]:
 
 
 def first_parent_changes(
-    store: Store, head: str, stop: str | None, facts: BlobFacts | None = None
+    store: Store,
+    head: str,
+    stop: str | None,
+    facts: BlobFacts | None = None,
+    bounds: Sequence[str] = (),
 ) -> dict[str, Changes | None]:
     """Per commit id after ``stop`` up to ``head`` (first parents): the assistant files it
     removed-or-changed and added-or-changed against its first parent; None for a commit the
     caller must diff itself. Empty when git cannot do it (the caller diffs every commit).
 
-    With ``facts``, the blobs named are parsed meanwhile by worker processes (when the
-    machine has more than one core) and their facts added to it."""
+    ``bounds`` (first-parent commits between, oldest first) split the range into segments
+    that as many ``git log`` processes diff at once. With ``facts``, the blobs named are
+    parsed meanwhile by worker processes (when the machine has more than one core) and
+    their facts added to it."""
+    points = [stop, *bounds, head]
     pool = _pool() if facts is not None else None
-    parser = _Parser(store.assistants_dir)
+    shared = _Parser(store.assistants_dir)
     pending: list[AsyncResult[list[tuple[str, Facts]]]] = []
+    procs: list[subprocess.Popen[bytes]] = []
     try:
-        try:
-            proc = subprocess.Popen(
-                _log_args(store, head, stop), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
-            )
-        except OSError:
-            return {}
-        assert proc.stdout is not None
-        rest = b""
-        with proc:
-            while chunk := proc.stdout.read(1 << 16):
-                tokens = (rest + chunk).split(b"\0")
-                rest = tokens.pop()
+        streams: dict[int, _Parser] = {}
+        for bottom, top in itertools.pairwise(points):
+            assert top is not None
+            try:
+                proc = subprocess.Popen(
+                    _log_args(store, top, bottom),
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                )
+            except OSError:
+                return {}
+            procs.append(proc)
+            assert proc.stdout is not None
+            streams[proc.stdout.fileno()] = shared.segment()
+        while streams:
+            for fd in _ready(list(streams)):
+                parser = streams[fd]
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    parser.feed([parser.rest])
+                    del streams[fd]
+                    continue
+                tokens = (parser.rest + chunk).split(b"\0")
+                parser.rest = tokens.pop()
                 parser.feed(tokens)
-                if pool is not None and len(parser.blobs) >= BATCH:
-                    pending.append(pool.apply_async(_facts_task, (store.repo.path, parser.take())))
-        if proc.returncode != 0 or parser.failed:
-            return {}
-        parser.feed([rest])
-        if parser.failed:
+                if pool is not None and len(shared.blobs) >= BATCH:
+                    pending.append(pool.apply_async(_facts_task, (store.repo.path, shared.take())))
+        for proc in procs:
+            proc.wait()
+        if any(proc.returncode != 0 for proc in procs) or shared.failed:
             return {}
         if pool is not None and facts is not None:
-            if parser.blobs:
-                pending.append(pool.apply_async(_facts_task, (store.repo.path, parser.take())))
+            if shared.blobs:
+                pending.append(pool.apply_async(_facts_task, (store.repo.path, shared.take())))
             _collect(pending, facts)
-        return parser.out
+        return shared.out
     finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
         if pool is not None:
             pool.terminate()
             pool.join()
+
+
+def _ready(fds: list[int]) -> list[int]:
+    """The pipes with output (or at their end), waiting for one."""
+    import selectors
+
+    with selectors.DefaultSelector() as selector:
+        for fd in fds:
+            selector.register(fd, selectors.EVENT_READ)
+        return [key.fd for key, _ in selector.select()]
+
+
+def segments(commit_ids: Sequence[str], parts: int) -> list[str]:
+    """Bounds splitting a walk (oldest first) into ``parts`` segments of equal length."""
+    step = len(commit_ids) // max(parts, 1)
+    return [commit_ids[i * step - 1] for i in range(1, parts)] if step else []
+
+
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 def _pool() -> Pool | None:
@@ -170,15 +220,12 @@ def _pool() -> Pool | None:
     running (forking a threaded process may copy a lock some thread holds)."""
     import multiprocessing
 
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    if cores < 2 or threading.active_count() > 1:
+    count = cores()
+    if count < 2 or threading.active_count() > 1:
         return None
     if "fork" not in multiprocessing.get_all_start_methods():
         return None
-    return multiprocessing.get_context("fork").Pool(min(cores, MAX_WORKERS))
+    return multiprocessing.get_context("fork").Pool(min(count, MAX_WORKERS))
 
 
 def _collect(pending: list[AsyncResult[list[tuple[str, Facts]]]], facts: BlobFacts) -> None:
@@ -226,6 +273,14 @@ class _Parser:
         self._current: Changes | None = None
         self._commit = ""
         self._change: str | None = None  # a change line whose path comes next
+        self._shared = self
+        self.rest = b""  # an incomplete last token
+
+    def segment(self) -> _Parser:
+        """A parser of another ``git log``'s output, adding to this one's results."""
+        other = _Parser(self.prefix[:-1])
+        other.out, other.blobs, other.seen, other._shared = self.out, self.blobs, self.seen, self
+        return other
 
     def take(self) -> list[tuple[str, str]]:
         items = list(self.blobs.items())
@@ -238,13 +293,13 @@ class _Parser:
             self.blobs[blob] = path
 
     def feed(self, raw: list[bytes]) -> None:
-        if self.failed:
+        if self._shared.failed:
             return
         try:
             for item in raw:
                 self._token(item.decode("utf-8", errors="surrogateescape"))
         except (ValueError, IndexError):
-            self.failed = True
+            self._shared.failed = True
 
     def _token(self, raw: str) -> None:
         if self._change is not None:  # ":old_mode new_mode old_id new_id status", then path

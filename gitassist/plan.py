@@ -21,7 +21,9 @@ from gitassist.history import (
     PARALLEL_COMMITS,
     BlobFacts,
     Changes,
+    cores,
     first_parent_changes,
+    segments,
 )
 from gitassist.index import Index, IndexEntry, changed_entries, copy_index
 from gitassist.plan_records import Deletion, LatestMove, Plan
@@ -88,9 +90,9 @@ def make_plan(
     tell = noop if progress is None else progress
     fast: dict[str, Changes | None] = {}
     if len(commits) >= MIN_COMMITS:  # one `git log --raw`; a long one parses in parallel
-        fast = first_parent_changes(
-            store, plan.head, stop, facts if len(commits) >= PARALLEL_COMMITS else None
-        )
+        parallel = len(commits) >= PARALLEL_COMMITS
+        bounds = segments([str(c.id) for c in commits], cores()) if parallel else []
+        fast = first_parent_changes(store, plan.head, stop, facts if parallel else None, bounds)
     for walked, commit in enumerate(commits, 1):
         tree = commit.tree
         found = fast.get(str(commit.id))  # one `git log --raw` for a long walk

@@ -61,6 +61,11 @@ def test_one_pass_matches_the_per_commit_diffs(make_repo: Any) -> None:
             assert found == slow, commit.message
         parent = commit.tree
     assert deferred == 1
+    ids = [str(c.id) for c in commits]
+    for parts in (2, 3, len(ids)):  # several git log processes, one segment each
+        bounds = history.segments(ids, parts)
+        assert len(bounds) == parts - 1
+        assert history.first_parent_changes(store, str(head.id), None, None, bounds) == fast
     # a range after a stop commit: only the commits after it
     stop = str(commits[5].id)
     after = history.first_parent_changes(store, str(head.id), stop)
@@ -160,12 +165,22 @@ def test_a_first_apply_records_the_same_refs_on_the_fast_path(
         return pool
 
     monkeypatch.setattr(history, "_pool", spy)
+    splits: list[int] = []
+    real_changes = history.first_parent_changes
+
+    def changes(*args: Any) -> Any:
+        splits.append(len(args[4]))
+        return real_changes(*args)
+
+    monkeypatch.setattr(plan, "first_parent_changes", changes)
+    monkeypatch.setattr(plan, "cores", lambda: 3)  # three git log processes
     monkeypatch.setattr(plan, "MIN_COMMITS", 2)
     monkeypatch.setattr(plan, "PARALLEL_COMMITS", 2)
     monkeypatch.setattr(history, "BATCH", 2)  # several worker tasks
     monkeypatch.setattr(record, "PACK_MIN", 1)  # the tags go into one pack
     fast = apply(Store(copy))
     assert len(pools) == 1 and pools[0] is not None  # the blobs were parsed by workers
+    assert splits == [2]
     assert fast.plan.versions == slow.plan.versions and len(slow.plan.versions) > 10
     assert fast.plan.moves == slow.plan.moves
     assert fast.plan.notes == slow.plan.notes
