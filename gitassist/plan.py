@@ -86,7 +86,7 @@ def make_plan(
     facts = BlobFacts(store)  # each distinct blob parsed once in this plan
     walker = Walker(store, plan, facts)
     walker.walked = {str(c.id) for c in commits}
-    parent_tree = base_tree
+    parent: Commit | None = base_commit  # its tree is read only for a per-commit diff
     tell = noop if progress is None else progress
     fast: dict[str, Changes | None] = {}
     if len(commits) >= MIN_COMMITS:  # one `git log --raw`; a long one parses in parallel
@@ -94,18 +94,18 @@ def make_plan(
         bounds = segments([str(c.id) for c in commits], cores()) if parallel else []
         fast = first_parent_changes(store, plan.head, stop, facts if parallel else None, bounds)
     for walked, commit in enumerate(commits, 1):
-        tree = commit.tree
         found = fast.get(str(commit.id))  # one `git log --raw` for a long walk
         if len(commits) == 1:  # the walk's one diff is the range's diff
             removed, added = range_removed, range_added
         elif found is not None:
             removed, added = found
         else:
-            removed, added = changed_entries(store, parent_tree, tree)
+            parent_tree = parent.tree if parent is not None else None
+            removed, added = changed_entries(store, parent_tree, commit.tree)
         if removed or added:
             walker.step(commit, removed, added, head_entries)
             _apply_changes(facts, index, removed, added)
-        parent_tree = tree
+        parent = commit
         tell("plan", walked, len(commits))
     plan.index = index
     for assistant_id, version in walker.new_latest.items():

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pygit2
+
 from gitassist.errors import HistoryRewritten, ShallowClone
 from gitassist.history import BlobFacts
 from gitassist.plan_records import NewVersion, Note
@@ -76,9 +78,10 @@ def first_parent_range(store: Store, head: Commit, stop: str | None) -> list[Com
         parent_id = str(commit.parent_ids[0])
         if parent_id == stop:
             break
-        if store.repo.get(parent_id) is None:
+        parent = store.repo.get(parent_id)  # one lookup a commit
+        if parent is None:
             raise _shallow(commit)
-        commit = store.get_commit(parent_id)
+        commit = parent.peel(pygit2.Commit)
     out.reverse()
     return out
 
