@@ -139,7 +139,7 @@ def first_parent_changes(
     parsed meanwhile by worker processes (when the machine has more than one core) and
     their facts added to it."""
     points = [stop, *bounds, head]
-    pool = _pool() if facts is not None else None
+    pool = worker_pool() if facts is not None else None
     shared = _Parser(store.assistants_dir)
     pending: list[AsyncResult[list[tuple[str, Facts]]]] = []
     procs: list[subprocess.Popen[bytes]] = []
@@ -215,9 +215,10 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def _pool() -> Pool | None:
-    """Worker processes for parsing, or None: one core, no ``fork``, or other threads
-    running (forking a threaded process may copy a lock some thread holds)."""
+def worker_pool() -> Pool | None:
+    """Forked worker processes, one per core (at most :data:`MAX_WORKERS`), or None: one
+    core, no ``fork``, or other threads running (forking a threaded process may copy a lock
+    some thread holds)."""
     import multiprocessing
 
     count = cores()

@@ -157,14 +157,14 @@ def test_a_first_apply_records_the_same_refs_on_the_fast_path(
     monkeypatch.setattr(plan, "MIN_COMMITS", 10_000)  # the per-commit diff, parsed in process
     slow = apply(Store(repo.path))
     pools: list[object] = []
-    real_pool = history._pool
+    real_pool = history.worker_pool
 
     def spy() -> Any:
         pool = real_pool()
         pools.append(pool)
         return pool
 
-    monkeypatch.setattr(history, "_pool", spy)
+    monkeypatch.setattr(history, "worker_pool", spy)
     splits: list[int] = []
     real_changes = history.first_parent_changes
 
@@ -177,9 +177,10 @@ def test_a_first_apply_records_the_same_refs_on_the_fast_path(
     monkeypatch.setattr(plan, "MIN_COMMITS", 2)
     monkeypatch.setattr(plan, "PARALLEL_COMMITS", 2)
     monkeypatch.setattr(history, "BATCH", 2)  # several worker tasks
-    monkeypatch.setattr(record, "PACK_MIN", 1)  # the tags go into one pack
+    monkeypatch.setattr(record, "PACK_MIN", 1)  # the tags go into one pack ...
+    monkeypatch.setattr(record, "PARALLEL_TAGS", 1)  # ... made by worker processes
     fast = apply(Store(copy))
-    assert len(pools) == 1 and pools[0] is not None  # the blobs were parsed by workers
+    assert len(pools) == 2 and None not in pools  # workers parsed the blobs, made the tags
     assert splits == [2]
     assert fast.plan.versions == slow.plan.versions and len(slow.plan.versions) > 10
     assert fast.plan.moves == slow.plan.moves
