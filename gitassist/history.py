@@ -27,6 +27,7 @@ from __future__ import annotations
 import itertools
 import os
 import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -217,13 +218,13 @@ def cores() -> int:
 
 def worker_pool() -> Pool | None:
     """Forked worker processes, one per core (at most :data:`MAX_WORKERS`), or None: one
-    core, no ``fork``, or other threads running (forking a threaded process may copy a lock
+    core, not Linux, or other threads running (forking a threaded process may copy a lock
     some thread holds)."""
     import multiprocessing
 
     count = cores()
-    if count < 2 or threading.active_count() > 1:
-        return None
+    if count < 2 or threading.active_count() > 1 or not sys.platform.startswith("linux"):
+        return None  # (macOS system libraries are not safe to use after a bare fork)
     if "fork" not in multiprocessing.get_all_start_methods():
         return None
     return multiprocessing.get_context("fork").Pool(min(count, MAX_WORKERS))
