@@ -37,7 +37,7 @@ from gitassist.store import Entry, is_document
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from multiprocessing.pool import AsyncResult, Pool
+    from concurrent.futures import Future, ProcessPoolExecutor
 
     import pygit2
 
@@ -142,7 +142,7 @@ def first_parent_changes(
     points = [stop, *bounds, head]
     pool = worker_pool() if facts is not None else None
     shared = _Parser(store.assistants_dir)
-    pending: list[AsyncResult[list[tuple[str, Facts]]]] = []
+    pending: list[Future[list[tuple[str, Facts]]]] = []
     procs: list[subprocess.Popen[bytes]] = []
     try:
         streams: dict[int, _Parser] = {}
@@ -171,14 +171,14 @@ def first_parent_changes(
                 parser.rest = tokens.pop()
                 parser.feed(tokens)
                 if pool is not None and len(shared.blobs) >= BATCH:
-                    pending.append(pool.apply_async(_facts_task, (store.repo.path, shared.take())))
+                    pending.append(pool.submit(_facts_task, store.repo.path, shared.take()))
         for proc in procs:
             proc.wait()
         if any(proc.returncode != 0 for proc in procs) or shared.failed:
             return {}
         if pool is not None and facts is not None:
             if shared.blobs:
-                pending.append(pool.apply_async(_facts_task, (store.repo.path, shared.take())))
+                pending.append(pool.submit(_facts_task, store.repo.path, shared.take()))
             _collect(pending, facts)
         return shared.out
     finally:
@@ -189,8 +189,7 @@ def first_parent_changes(
             if proc.stdout is not None:
                 proc.stdout.close()
         if pool is not None:
-            pool.terminate()
-            pool.join()
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _ready(fds: list[int]) -> list[int]:
@@ -216,7 +215,7 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def worker_pool() -> Pool | None:
+def worker_pool() -> ProcessPoolExecutor | None:
     """Forked worker processes, one per core (at most :data:`MAX_WORKERS`), or None: one
     core, not Linux, or other threads running (forking a threaded process may copy a lock
     some thread holds)."""
@@ -227,13 +226,15 @@ def worker_pool() -> Pool | None:
         return None  # (macOS system libraries are not safe to use after a bare fork)
     if "fork" not in multiprocessing.get_all_start_methods():
         return None
-    return multiprocessing.get_context("fork").Pool(min(count, MAX_WORKERS))
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(min(count, MAX_WORKERS), multiprocessing.get_context("fork"))
 
 
-def _collect(pending: list[AsyncResult[list[tuple[str, Facts]]]], facts: BlobFacts) -> None:
+def _collect(pending: list[Future[list[tuple[str, Facts]]]], facts: BlobFacts) -> None:
     for result in pending:
         try:
-            found = result.get()
+            found = result.result()
         except Exception:  # a failed worker only loses its prefetch: the blobs are
             continue  # parsed in process then, where any error is raised as usual
         for blob, fact in found:

@@ -194,15 +194,19 @@ def _make_tags(ctx: _Context, versions: list[NewVersion]) -> list[str]:
         if pool is None:
             ids = _tag_range(ctx, versions, pack)
         else:
+            from concurrent.futures.process import BrokenProcessPool
+
             step = -(-len(versions) // (history.cores() * 4))
             slices = [(start, step) for start in range(0, len(versions), step)]
             try:
-                for part in pool.map(_tag_task, slices, chunksize=1):
+                for part in pool.map(_tag_task, slices):
                     pack.objects += part
+                ids = [oid for oid, _size, _data in pack.objects]
+            except BrokenProcessPool:  # a worker died (killed, out of memory): do it here
+                pack = _Pack()
+                ids = _tag_range(ctx, versions, pack)
             finally:
-                pool.terminate()
-                pool.join()
-            ids = [oid for oid, _size, _data in pack.objects]
+                pool.shutdown(wait=True, cancel_futures=True)
     finally:
         _TAGGING.clear()
     pack.store(ctx.store)

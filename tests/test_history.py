@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -240,3 +241,32 @@ def test_a_plan_parses_each_distinct_blob_once_and_recording_parses_none(
     parsed.clear()
     execute(store, made)
     assert parsed == []
+
+
+def _die(*_args: Any) -> Any:
+    os._exit(3)  # a worker killed mid-task (out of memory, a signal)
+
+
+def test_workers_that_die_cost_only_their_share(
+    make_repo: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    import shutil
+
+    from gitassist.apply import apply
+
+    repo = long_history(make_repo)
+    copy = tmp_path / "copy"
+    shutil.copytree(repo.path, copy)
+    _fixed_time(monkeypatch)
+    monkeypatch.setattr(plan, "MIN_COMMITS", 10_000)
+    slow = apply(Store(repo.path))
+    for name, value in (("MIN_COMMITS", 2), ("PARALLEL_COMMITS", 2)):
+        monkeypatch.setattr(plan, name, value)
+    monkeypatch.setattr(record, "PACK_MIN", 1)
+    monkeypatch.setattr(record, "PARALLEL_TAGS", 1)
+    monkeypatch.setattr(history, "_facts_task", _die)  # the forked workers run these
+    monkeypatch.setattr(record, "_tag_task", _die)
+    fast = apply(Store(copy))
+    assert fast.plan.versions == slow.plan.versions
+    refs = "--format=%(objectname) %(refname)"
+    assert git(copy, "for-each-ref", refs) == git(repo.path, "for-each-ref", refs)
