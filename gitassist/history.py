@@ -194,6 +194,8 @@ def first_parent_changes(
 
 def _ready(fds: list[int]) -> list[int]:
     """The pipes with output (or at their end), waiting for one."""
+    if len(fds) == 1:
+        return fds  # a blocking read waits for it
     import selectors
 
     with selectors.DefaultSelector() as selector:
@@ -215,15 +217,22 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+def parallel() -> int:
+    """How many processes (``git log`` segments, workers) a long walk may use at once: the
+    cores, on Linux; one elsewhere (macOS system libraries are not safe to use after a bare
+    fork, and Windows cannot wait on several pipes at once)."""
+    return cores() if sys.platform.startswith("linux") else 1
+
+
 def worker_pool() -> ProcessPoolExecutor | None:
     """Forked worker processes, one per core (at most :data:`MAX_WORKERS`), or None: one
-    core, not Linux, or other threads running (forking a threaded process may copy a lock
-    some thread holds)."""
+    core, not Linux (:func:`parallel`), or other threads running (forking a threaded process
+    may copy a lock some thread holds)."""
     import multiprocessing
 
-    count = cores()
-    if count < 2 or threading.active_count() > 1 or not sys.platform.startswith("linux"):
-        return None  # (macOS system libraries are not safe to use after a bare fork)
+    count = parallel()
+    if count < 2 or threading.active_count() > 1:
+        return None
     if "fork" not in multiprocessing.get_all_start_methods():
         return None
     from concurrent.futures import ProcessPoolExecutor

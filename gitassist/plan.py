@@ -21,8 +21,8 @@ from gitassist.history import (
     PARALLEL_COMMITS,
     BlobFacts,
     Changes,
-    cores,
     first_parent_changes,
+    parallel,
     segments,
 )
 from gitassist.index import Index, IndexEntry, changed_entries, copy_index
@@ -90,9 +90,9 @@ def make_plan(
     tell = noop if progress is None else progress
     fast: dict[str, Changes | None] = {}
     if len(commits) >= MIN_COMMITS:  # one `git log --raw`; a long one parses in parallel
-        parallel = len(commits) >= PARALLEL_COMMITS
-        bounds = segments([str(c.id) for c in commits], cores()) if parallel else []
-        fast = first_parent_changes(store, plan.head, stop, facts if parallel else None, bounds)
+        long_walk = len(commits) >= PARALLEL_COMMITS
+        bounds = segments([str(c.id) for c in commits], parallel()) if long_walk else []
+        fast = first_parent_changes(store, plan.head, stop, facts if long_walk else None, bounds)
     for walked, commit in enumerate(commits, 1):
         found = fast.get(str(commit.id))  # one `git log --raw` for a long walk
         if len(commits) == 1:  # the walk's one diff is the range's diff

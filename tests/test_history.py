@@ -174,7 +174,7 @@ def test_a_first_apply_records_the_same_refs_on_the_fast_path(
         return real_changes(*args)
 
     monkeypatch.setattr(plan, "first_parent_changes", changes)
-    monkeypatch.setattr(plan, "cores", lambda: 3)  # three git log processes
+    monkeypatch.setattr(plan, "parallel", lambda: 3)  # three git log processes
     monkeypatch.setattr(plan, "MIN_COMMITS", 2)
     monkeypatch.setattr(plan, "PARALLEL_COMMITS", 2)
     monkeypatch.setattr(history, "BATCH", 2)  # several worker tasks
