@@ -30,7 +30,7 @@ import subprocess
 import sys
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gitassist.project import CONFIG_FILE
 from gitassist.store import Entry, is_document
@@ -231,13 +231,37 @@ def worker_pool() -> ProcessPoolExecutor | None:
     import multiprocessing
 
     count = parallel()
-    if count < 2 or threading.active_count() > 1:
-        return None
-    if "fork" not in multiprocessing.get_all_start_methods():
+    if count < 2 or threading.active_count() > 1 or _prctl() is None:
         return None
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(min(count, MAX_WORKERS), multiprocessing.get_context("fork"))
+    return ProcessPoolExecutor(
+        min(count, MAX_WORKERS),
+        multiprocessing.get_context("fork"),
+        initializer=_die_with,
+        initargs=(os.getpid(),),
+    )
+
+
+def _prctl() -> Any:
+    """libc's ``prctl``, or None."""
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+def _die_with(parent: int) -> None:
+    """(In a worker, first.) Be killed when the parent dies: a forked worker holds copies of
+    the parent's descriptors, the write lock's among them, and would keep an apply killed
+    mid-way locked for as long as it waited for work that never comes."""
+    import signal
+
+    _prctl()(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before that
+        os._exit(1)
 
 
 def _collect(pending: list[Future[list[tuple[str, Facts]]]], facts: BlobFacts) -> None:

@@ -270,3 +270,53 @@ def test_workers_that_die_cost_only_their_share(
     assert fast.plan.versions == slow.plan.versions
     refs = "--format=%(objectname) %(refname)"
     assert git(copy, "for-each-ref", refs) == git(repo.path, "for-each-ref", refs)
+
+
+KILLED = """
+import pathlib, sys, time
+from gitassist import history, plan
+from gitassist.apply import apply
+from gitassist.store import Store
+plan.MIN_COMMITS = plan.PARALLEL_COMMITS = 2
+def stuck(*args):
+    pathlib.Path(sys.argv[2]).write_text("working")
+    time.sleep(120)
+history._facts_task = stuck
+apply(Store(sys.argv[1]))
+"""
+
+
+def test_the_workers_of_a_killed_apply_die_with_it(make_repo: Any, tmp_path: Any) -> None:
+    """A forked worker holds a copy of the write lock's descriptor: it must not keep the
+    repository locked after the apply that forked it was killed."""
+    import fcntl
+    import signal
+    import sys
+    import time
+
+    from gitassist.apply import apply
+
+    repo = long_history(make_repo)
+    script, marker = tmp_path / "killed.py", tmp_path / "working"
+    script.write_text(KILLED)
+    proc = subprocess.Popen([sys.executable, str(script), str(repo.path), str(marker)])
+    deadline = time.monotonic() + 60
+    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.exists(), "no worker ran"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    fd = os.open(repo.path / ".git" / "gitassist" / "lock", os.O_RDWR)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "a worker still holds the lock"
+                time.sleep(0.05)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+    assert apply(Store(repo.path)).plan.versions  # and the next apply records everything
