@@ -256,10 +256,12 @@ def _prctl() -> Any:
 def _die_with(parent: int) -> None:
     """(In a worker, first.) Be killed when the parent dies: a forked worker holds copies of
     the parent's descriptors, the write lock's among them, and would keep an apply killed
-    mid-way locked for as long as it waited for work that never comes."""
+    mid-way locked for as long as it waited for work that never comes. Ctrl-C reaches the
+    whole process group; the parent handles it (and its end ends the workers)."""
     import signal
 
     _prctl()(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     if os.getppid() != parent:  # the parent died before that
         os._exit(1)
 
