@@ -16,10 +16,12 @@ same as the per-commit diff's (tests/test_history.py compares them).
 
 The walk then needs, per blob, only the assistant id, graph id, name and content key of the
 document (or why it is invalid): :class:`Facts`, the same for every path the blob is found
-at, so each distinct blob is parsed once per plan. For a long walk the blobs are parsed by a
-few worker processes while ``git log`` is still writing (both cores: git's diff and the
-parse are each about half of the work); the workers run the very same
-:func:`gitassist.documents.check_document`, so the facts are those of an in-process parse.
+at, so each distinct blob is parsed once per plan. A long walk (Linux, more than one core)
+uses every core: the range is split into one ``git log`` segment per core, read together, and
+the blobs their output names are parsed by forked worker processes while git is still
+writing (git's diff and the parse are most of the work). The workers run the very same
+:func:`gitassist.documents.check_document`, so the facts are those of an in-process parse; a
+worker that dies only loses its share, which is then parsed here.
 """
 
 from __future__ import annotations
