@@ -16,8 +16,16 @@ import pygit2
 
 from gitassist.applied import index_at, read_applied
 from gitassist.errors import NotFound
-from gitassist.history import MIN_COMMITS, first_parent_changes
-from gitassist.index import Index, apply_changes, changed_entries, copy_index
+from gitassist.history import (
+    MIN_COMMITS,
+    PARALLEL_COMMITS,
+    BlobFacts,
+    Changes,
+    first_parent_changes,
+    parallel,
+    segments,
+)
+from gitassist.index import Index, IndexEntry, changed_entries, copy_index
 from gitassist.plan_records import Deletion, LatestMove, Plan
 from gitassist.plan_walk import Walker, first_parent_range
 from gitassist.progress import Progress, noop
@@ -75,24 +83,29 @@ def make_plan(
 
         store.warn(skipped_warning(skipped))
     head_entries = {e.blob for e in range_added}
-    walker = Walker(store, plan)
+    facts = BlobFacts(store)  # each distinct blob parsed once in this plan
+    walker = Walker(store, plan, facts)
     walker.walked = {str(c.id) for c in commits}
-    parent_tree = base_tree
+    parent: Commit | None = base_commit  # its tree is read only for a per-commit diff
     tell = noop if progress is None else progress
-    fast = first_parent_changes(store, plan.head, stop) if len(commits) >= MIN_COMMITS else {}
+    fast: dict[str, Changes | None] = {}
+    if len(commits) >= MIN_COMMITS:  # one `git log --raw`; a long one parses in parallel
+        long_walk = len(commits) >= PARALLEL_COMMITS
+        bounds = segments([str(c.id) for c in commits], parallel()) if long_walk else []
+        fast = first_parent_changes(store, plan.head, stop, facts if long_walk else None, bounds)
     for walked, commit in enumerate(commits, 1):
-        tree = commit.tree
         found = fast.get(str(commit.id))  # one `git log --raw` for a long walk
         if len(commits) == 1:  # the walk's one diff is the range's diff
             removed, added = range_removed, range_added
         elif found is not None:
             removed, added = found
         else:
-            removed, added = changed_entries(store, parent_tree, tree)
+            parent_tree = parent.tree if parent is not None else None
+            removed, added = changed_entries(store, parent_tree, commit.tree)
         if removed or added:
             walker.step(commit, removed, added, head_entries)
-            apply_changes(store, index, removed, added)
-        parent_tree = tree
+            _apply_changes(facts, index, removed, added)
+        parent = commit
         tell("plan", walked, len(commits))
     plan.index = index
     for assistant_id, version in walker.new_latest.items():
@@ -112,8 +125,23 @@ def make_plan(
                     to_check.setdefault(item.path, Entry(item.path, item.blob))
         if to_check:
             plan.problems = entry_problems(store, head, list(to_check.values()))
-    plan.problems.extend(_duplicate_ids(store, index, range_added))
+    plan.problems.extend(_duplicate_ids(store, facts, index, range_added))
     return plan
+
+
+def _apply_changes(
+    facts: BlobFacts, index: Index, removed: list[Entry], added: list[Entry]
+) -> None:
+    """:func:`gitassist.index.apply_changes`, with the ids from the plan's facts."""
+    for entry in removed:
+        ids = facts.ids(entry)
+        held = index.get(ids[0]) if ids is not None else None
+        if held is not None and held.path == entry.path:
+            del index[held.assistant_id]
+    for entry in added:
+        ids = facts.ids(entry)
+        if ids is not None and ids[0] not in index:
+            index[ids[0]] = IndexEntry(ids[0], entry.path, entry.blob, ids[1])
 
 
 def _schema_changes(store: Store, old: Commit | None, new: Commit) -> list[str]:
@@ -125,14 +153,17 @@ def _schema_changes(store: Store, old: Commit | None, new: Commit) -> list[str]:
     return changed_graphs(store, before, (new_project, new.tree))
 
 
-def _duplicate_ids(store: Store, index: Index, added: list[Entry]) -> list[Problem]:
+def _duplicate_ids(
+    store: Store, facts: BlobFacts, index: Index, added: list[Entry]
+) -> list[Problem]:
     from gitassist.validation import duplicate_id_problems
 
     problems = []
     for entry in added:
-        doc = store.blob_info(entry).document
-        holder = index.get(doc.assistant_id) if doc is not None else None
-        if doc is not None and holder is not None and holder.path != entry.path:
+        ids = facts.ids(entry)
+        holder = index.get(ids[0]) if ids is not None else None
+        if holder is not None and holder.path != entry.path:
+            doc = store.document(entry)
             text = store.blob_text(entry.blob)
             problems += duplicate_id_problems(entry.path, text, doc, [holder.path], None)
     return problems

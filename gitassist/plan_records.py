@@ -27,6 +27,7 @@ class NewVersion:
     kind: VersionKind
     previous_path: str | None = None
     recorded: str | None = None  # tag id when an interrupted write already recorded it
+    graph_id: str = ""  # the document's (recording writes it in the tag); "": read the blob
 
 
 @dataclass(frozen=True)

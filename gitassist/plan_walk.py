@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pygit2
+
 from gitassist.errors import HistoryRewritten, ShallowClone
+from gitassist.history import BlobFacts
 from gitassist.plan_records import NewVersion, Note
 from gitassist.store import Entry
 from gitassist.versions import LatestState, max_version, read_latest, read_version
@@ -13,7 +16,7 @@ from gitassist.versions import LatestState, max_version, read_latest, read_versi
 if TYPE_CHECKING:
     from pygit2 import Commit
 
-    from gitassist.documents import AssistantDocument
+    from gitassist.history import Facts
     from gitassist.plan_records import NoteKind, Plan, VersionKind
     from gitassist.store import Store
 
@@ -75,9 +78,10 @@ def first_parent_range(store: Store, head: Commit, stop: str | None) -> list[Com
         parent_id = str(commit.parent_ids[0])
         if parent_id == stop:
             break
-        if store.repo.get(parent_id) is None:
+        parent = store.repo.get(parent_id)  # one lookup a commit
+        if parent is None:
             raise _shallow(commit)
-        commit = store.get_commit(parent_id)
+        commit = parent.peel(pygit2.Commit)
     out.reverse()
     return out
 
@@ -88,9 +92,10 @@ def first_parent_range(store: Store, head: Commit, stop: str | None) -> list[Com
 class Walker:
     """Per-assistant state while walking commits."""
 
-    def __init__(self, store: Store, plan: Plan) -> None:
+    def __init__(self, store: Store, plan: Plan, facts: BlobFacts | None = None) -> None:
         self.store = store
         self.plan = plan
+        self.facts = facts if facts is not None else BlobFacts(store)
         self.next_number: dict[str, int] = {}
         self.last_key: dict[str, str | None] = {}
         self.latest: dict[str, LatestState | None] = {}
@@ -111,8 +116,8 @@ class Walker:
             if number:
                 record = read_version(self.store, assistant_id, number)
                 if record is not None:
-                    doc = self.store.blob_info(Entry(record.path, record.blob)).document
-                    key = doc.content_key() if doc is not None else None
+                    facts = self.facts.get(Entry(record.path, record.blob))
+                    key = facts.key if facts.assistant_id is not None else None
             self.last_key[assistant_id] = key
         return self.last_key[assistant_id]
 
@@ -148,11 +153,12 @@ class Walker:
     def record(
         self,
         commit: Commit,
-        doc: AssistantDocument,
+        doc: Facts,
         entry: Entry,
         kind: VersionKind,
         previous_path: str | None,
     ) -> None:
+        assert doc.assistant_id is not None
         number, recorded = self.number(doc.assistant_id, str(commit.id))
         version = NewVersion(
             doc.assistant_id,
@@ -164,43 +170,38 @@ class Walker:
             kind,
             previous_path,
             recorded,
+            doc.graph_id,
         )
         self.plan.versions.append(version)
-        self.last_key[doc.assistant_id] = doc.content_key()
+        self.last_key[doc.assistant_id] = doc.key
         self.new_latest[doc.assistant_id] = version
 
     def step(
         self, commit: Commit, removed: list[Entry], added: list[Entry], head_blobs: set[str]
     ) -> None:
-        store = self.store
+        facts = self.facts
         cid = str(commit.id)
-        old_docs: dict[str, tuple[Entry, AssistantDocument]] = {}
+        old_docs: dict[str, tuple[Entry, Facts]] = {}
         for entry in removed:
-            doc = store.blob_info(entry).document
-            if doc is not None:
+            doc = facts.get(entry)
+            if doc.assistant_id is not None:
                 old_docs.setdefault(doc.assistant_id, (entry, doc))
-        new_docs: dict[str, tuple[Entry, AssistantDocument]] = {}
+        new_docs: dict[str, tuple[Entry, Facts]] = {}
         for entry in added:
-            info = store.blob_info(entry)
-            if info.document is None:
+            doc = facts.get(entry)
+            if doc.assistant_id is None:
                 if entry.blob not in head_blobs:
                     self.plan.notes.append(
-                        Note(
-                            "",
-                            "invalid_skipped",
-                            cid,
-                            entry.path,
-                            info.problems[0].message if info.problems else "",
-                        )
+                        Note("", "invalid_skipped", cid, entry.path, doc.problem)
                     )
                 continue
-            new_docs.setdefault(info.document.assistant_id, (entry, info.document))
+            new_docs.setdefault(doc.assistant_id, (entry, doc))
         for assistant_id, (entry, doc) in new_docs.items():
             self.plan.absent.pop(assistant_id, None)
             old = old_docs.get(assistant_id)
             if old is not None:
                 old_entry, old_doc = old
-                if old_doc.content_key() == doc.content_key():
+                if old_doc.key == doc.key:
                     kind: NoteKind = "renamed" if old_entry.path != entry.path else "format_only"
                     self.plan.notes.append(
                         Note(
@@ -223,7 +224,7 @@ class Walker:
             state = self.state(assistant_id)
             deleted = state is not None and state.deleted
             newest = self.newest_key(assistant_id)
-            if newest == doc.content_key() and not deleted:
+            if newest == doc.key and not deleted:
                 self.plan.notes.append(Note(assistant_id, "readded_unchanged", cid, entry.path))
                 continue
             kind2: VersionKind = (

@@ -8,11 +8,18 @@ after checking that no other apply ran since the plan was made.
 
 from __future__ import annotations
 
+import hashlib
+import struct
+import subprocess
+import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import pygit2
+
+from gitassist import history
 from gitassist.actor import ci_context
-from gitassist.errors import Conflict, GitassistError, ValidationFailed
+from gitassist.errors import Conflict, GitassistError, RepositoryError, ValidationFailed
 from gitassist.index import write_index
 from gitassist.refs import RefUpdate
 from gitassist.store import Entry
@@ -27,7 +34,10 @@ from gitassist.versions import (
 )
 
 if TYPE_CHECKING:
-    from gitassist.plan_records import Deletion, Plan
+    from pygit2 import Commit
+
+    from gitassist.documents import AssistantDocument
+    from gitassist.plan_records import Deletion, NewVersion, Plan
     from gitassist.store import Store
     from gitassist.versions import LatestState
 
@@ -49,6 +59,9 @@ class _Context:
     reason: str
     ci: dict[str, str]
 
+
+PACK_MIN = 1_000  # from this many new versions on, their tags are written as one pack
+PARALLEL_TAGS = 20_000  # and from this many on, made by worker processes
 
 # id -> (new pointer, the pointer it replaces)
 Pointers = dict[str, tuple[str, str | None]]
@@ -108,36 +121,154 @@ def _to_prune(plan: Plan, prune: bool, allow_delete_all: bool) -> list[Deletion]
     return pruned
 
 
+class _Pack:
+    """New tag objects kept in memory (compressed), then stored as one pack by
+    ``git index-pack --stdin``: one file for an apply of 100,000 versions instead of a loose
+    file per tag. If git cannot store it (or hashes differently, as a SHA-256 repository
+    does), each is written loose."""
+
+    def __init__(self) -> None:
+        self.objects: list[tuple[str, int, bytes]] = []  # (id, size, zlib data)
+
+    def add(self, raw: bytes) -> str:
+        oid = hashlib.sha1(b"tag %d\0" % len(raw) + raw).hexdigest()  # git's object id
+        self.objects.append((oid, len(raw), zlib.compress(raw, 1)))
+        return oid
+
+    def store(self, store: Store) -> None:
+        if not self.objects:
+            return
+        parts = [b"PACK", struct.pack(">II", 2, len(self.objects))]
+        for _oid, length, data in self.objects:
+            byte, rest = 0x40 | (length & 0x0F), length >> 4  # type 4: a tag
+            header = bytearray()
+            while rest:
+                header.append(byte | 0x80)
+                byte, rest = rest & 0x7F, rest >> 7
+            header.append(byte)
+            parts += (bytes(header), data)
+        pack = b"".join(parts)
+        pack += hashlib.sha1(pack).digest()  # the pack's checksum
+        args = ["git", "--git-dir", store.repo.path, "index-pack", "--stdin"]
+        try:
+            proc = subprocess.run(args, input=pack, capture_output=True, check=False)
+            stored = proc.returncode == 0 and store.repo.get(self.objects[0][0]) is not None
+        except OSError:
+            stored = False
+        if not stored:
+            for oid, _size, data in self.objects:
+                written = store.repo.odb.write(pygit2.enums.ObjectType.TAG, zlib.decompress(data))
+                if str(written) != oid:  # cannot happen unless git's hash is not SHA-1
+                    raise RepositoryError("this repository's object format is not supported")
+
+
 def version_updates(ctx: _Context) -> tuple[dict[tuple[str, int], str], list[RefUpdate]]:
     """A tag per new version (reusing one an interrupted write recorded), and the version refs
     that publish the new ones; returns the tags by (id, number) too."""
-    store = ctx.store
+    todo = [v for v in ctx.plan.versions if v.recorded is None]
+    made = iter(_make_tags(ctx, todo))
     tags: dict[tuple[str, int], str] = {}
     updates: list[RefUpdate] = []
     for version in ctx.plan.versions:
-        commit = store.get_commit(version.commit)
-        doc = store.blob_info(Entry(version.path, version.blob)).document
-        assert doc is not None
         if version.recorded is not None:
             tags[(version.assistant_id, version.number)] = version.recorded
             continue
-        tag = make_version_tag(
-            store,
-            version.assistant_id,
-            version.number,
-            commit,
-            version.path,
-            version.blob,
-            doc,
-            ctx.reason,
-            ctx.ci,
-        )
+        tag = next(made)
         tags[(version.assistant_id, version.number)] = tag
         # a version ref is written once; its tag records who, when, why and the CI run
         updates.append(
             RefUpdate(version_ref(version.assistant_id, version.number), tag, None, reflog=False)
         )
     return tags, updates
+
+
+def _make_tags(ctx: _Context, versions: list[NewVersion]) -> list[str]:
+    """The tag of each version, in order. Many go into one pack, made by forked workers
+    when there are cores to spare (each runs the same :func:`_tag_range`)."""
+    if len(versions) < PACK_MIN:
+        return _tag_range(ctx, versions, None)
+    pack = _Pack()
+    _TAGGING.append((ctx, versions))  # workers forked from here on see it
+    try:
+        pool = history.worker_pool() if len(versions) >= PARALLEL_TAGS else None
+        if pool is None:
+            ids = _tag_range(ctx, versions, pack)
+        else:
+            from concurrent.futures.process import BrokenProcessPool
+
+            step = -(-len(versions) // (history.cores() * 4))
+            slices = [(start, step) for start in range(0, len(versions), step)]
+            try:
+                for part in pool.map(_tag_task, slices):
+                    pack.objects += part
+                ids = [oid for oid, _size, _data in pack.objects]
+            except BrokenProcessPool:  # a worker died (killed, out of memory): do it here
+                pack = _Pack()
+                ids = _tag_range(ctx, versions, pack)
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+    finally:
+        _TAGGING.clear()
+    pack.store(ctx.store)
+    return ids
+
+
+_TAGGING: list[tuple[_Context, list[NewVersion]]] = []  # what forked workers tag
+
+
+def _tag_task(where: tuple[int, int]) -> list[tuple[str, int, bytes]]:
+    """(In a worker, forked with :data:`_TAGGING` set.) The packed tags of one slice."""
+    ctx, versions = _TAGGING[0]
+    ctx.store.reopen()  # this process's own libgit2 state
+    start, step = where
+    pack = _Pack()
+    _tag_range(ctx, versions[start : start + step], pack)
+    return pack.objects
+
+
+def _tag_range(ctx: _Context, versions: list[NewVersion], pack: _Pack | None) -> list[str]:
+    store = ctx.store
+    commits: dict[str, Commit] = {}
+    out = []
+    for version in versions:
+        commit = commits.get(version.commit)
+        if commit is None:
+            commit = commits[version.commit] = store.get_commit(version.commit)
+        out.append(
+            make_version_tag(
+                store,
+                version.assistant_id,
+                version.number,
+                commit,
+                version.path,
+                version.blob,
+                _tagged(store, version),
+                ctx.reason,
+                ctx.ci,
+                pack.add if pack is not None else None,
+            )
+        )
+    return out
+
+
+def _tagged(store: Store, version: NewVersion) -> AssistantDocument:
+    """What a version's tag says of its document (graph and name), without parsing it again
+    when the plan knows them."""
+    from gitassist.documents import AssistantDocument, RunConfig
+
+    if version.graph_id:  # validated when planned: every recorded version is a valid document
+        return AssistantDocument.model_construct(  # every field given: no default is built
+            assistant_id=version.assistant_id,
+            graph_id=version.graph_id,
+            name=version.name,
+            description=None,
+            context={},
+            config=RunConfig.model_construct(tags=[], recursion_limit=None),
+            metadata={},
+        )
+    doc = store.blob_info(Entry(version.path, version.blob)).document
+    assert doc is not None
+    return doc
 
 
 def latest_moves(ctx: _Context, tags: dict[tuple[str, int], str]) -> Pointers:

@@ -12,6 +12,8 @@ import pygit2
 from gitassist.versions import join_message, sig_text
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from gitassist.documents import AssistantDocument
     from gitassist.store import Store
     from gitassist.versions import LatestState
@@ -27,6 +29,7 @@ def make_version_tag(
     document: AssistantDocument,
     reason: str,
     ci: dict[str, str],
+    write: Callable[[bytes], str] | None = None,
 ) -> str:
     data = {
         "assistant_id": assistant_id,
@@ -42,12 +45,19 @@ def make_version_tag(
     }
     summary = f"gitassist: {document.name} version {number}"
     return write_tag(
-        store, commit, f"assistants/{assistant_id}/v{number}", join_message(summary, data)
+        store, commit, f"assistants/{assistant_id}/v{number}", join_message(summary, data), write
     )
 
 
-def write_tag(store: Store, commit: pygit2.Commit, name: str, message: str) -> str:
-    """An annotated tag object with no refs/tags/ ref (``create_tag`` would make one)."""
+def write_tag(
+    store: Store,
+    commit: pygit2.Commit,
+    name: str,
+    message: str,
+    write: Callable[[bytes], str] | None = None,
+) -> str:
+    """An annotated tag object with no refs/tags/ ref (``create_tag`` would make one);
+    ``write`` stores the raw tag instead of the object database (e.g. into a pack)."""
     sig = store.signature()
     offset = sig.offset
     sign = "-" if offset < 0 else "+"
@@ -56,6 +66,8 @@ def write_tag(store: Store, commit: pygit2.Commit, name: str, message: str) -> s
         f"object {commit.id}\ntype commit\ntag {name}\n"
         f"tagger {sig.name} <{sig.email}> {sig.time} {tz}\n\n{message}"
     )
+    if write is not None:
+        return write(raw.encode("utf-8"))
     oid = store.repo.odb.write(pygit2.enums.ObjectType.TAG, raw.encode("utf-8"))
     return str(oid)
 
