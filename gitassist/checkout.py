@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from gitassist.store import Store
 
 
-def _temp_path(target: Path) -> Path:
+def temp_path(target: Path) -> Path:
     """Where a document is written before it replaces ``target``: ``.NAME.gitassist-tmp``
     beside it, or ``.HASH.gitassist-tmp`` when that would be too long a file name (a name
     near the file system's 255 bytes is a valid document name)."""
@@ -76,7 +76,11 @@ def check_write_paths(store: Store, paths: list[str]) -> None:
 
 
 def write_worktree(store: Store, changes: dict[str, str | None]) -> None:
-    clean_temp_files(store)
+    """Write (or remove) the files and their index entries. A temporary file a killed write
+    left for one of these paths is replaced; the writer lists its temporary files in the
+    lock's journal (:meth:`gitassist.refs.RefDB.update`), so the next writer removes them,
+    and apply sweeps the whole assistants directory (:func:`clean_temp_files`): a write
+    does not list the directory."""
     from gitassist import worktree
 
     for path in changes:  # refuse a write through a symlink before anything moves
@@ -91,7 +95,7 @@ def write_worktree(store: Store, changes: dict[str, str | None]) -> None:
             if path in index:
                 index.remove(path)
         else:
-            tmp = _temp_path(target)
+            tmp = temp_path(target)
             tmp.unlink(missing_ok=True)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from gitassist.errors import BadRef, Conflict
-from gitassist.ref_lock import RepoLock
+from gitassist.ref_lock import RepoLock, create_lock
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -172,10 +172,24 @@ class RefDB(RepoLock):
 
     # ------------------------------------------------------------------ writing
 
-    def update(self, updates: Sequence[RefUpdate], message: str, *, atomic: bool = False) -> None:
+    def update(
+        self,
+        updates: Sequence[RefUpdate],
+        message: str,
+        *,
+        atomic: bool = False,
+        during: Callable[[], None] | None = None,
+        also_made: Sequence[str] = (),
+    ) -> None:
         """Apply the updates: with ``atomic`` (or many refs, or a deletion) all or none even if
-        the process is killed; otherwise in order, each ref compare-and-swapped."""
+        the process is killed; otherwise in order, each ref compare-and-swapped.
+
+        ``during`` runs once every ref is locked and compared, before any is written (a write
+        puts its files in place there); ``also_made`` names files it may leave if killed (by
+        absolute path), listed in the journal with the lock files, in one write."""
         if not updates:
+            if during is not None:
+                during()
             return
         names = [u.name for u in updates]
         if len(set(names)) != len(names):
@@ -183,9 +197,9 @@ class RefDB(RepoLock):
         with self.lock():
             small = len(updates) <= LOOSE_LIMIT and all(u.new is not None for u in updates)
             if small and not (atomic and len(updates) > 1):
-                self._update_loose(updates, message)
+                self._update_loose(updates, message, during, also_made)
             else:
-                self._update_packed(updates, message)
+                self._update_packed(updates, message, during, also_made)
 
     def _check(self, updates: Sequence[RefUpdate], current: dict[str, str | None]) -> None:
         for u in updates:
@@ -201,17 +215,28 @@ class RefDB(RepoLock):
                     hint="another writer got there first; re-run to act on the new state",
                 )
 
-    def _update_loose(self, updates: Sequence[RefUpdate], message: str) -> None:
+    def _update_loose(
+        self,
+        updates: Sequence[RefUpdate],
+        message: str,
+        during: Callable[[], None] | None = None,
+        also_made: Sequence[str] = (),
+    ) -> None:
         locks = [self.gitdir / (u.name + ".lock") for u in updates]
         made: list[Path] = []
         try:
-            for path in locks:
-                self._lock(path)
-                made.append(path)
+            try:
+                for path in locks:
+                    create_lock(path)
+                    made.append(path)
+            finally:  # one journal write for the transaction: the locks really made
+                self._note([str(p.relative_to(self.gitdir)) for p in made], also_made)
             current = {u.name: self.read(u.name) for u in updates}
             self._check(updates, current)
             for u in updates:
                 _clear_empty_dirs(self.gitdir / u.name, u.name)
+            if during is not None:
+                during()
             for u, path in zip(updates, locks, strict=True):
                 assert u.new is not None
                 _write(path, (u.new + "\n").encode())
@@ -294,9 +319,15 @@ class RefDB(RepoLock):
         _fsync_write(lock, content)
         os.rename(lock, self.gitdir / "packed-refs")  # the commit point
 
-    def _update_packed(self, updates: Sequence[RefUpdate], message: str) -> None:
+    def _update_packed(
+        self,
+        updates: Sequence[RefUpdate],
+        message: str,
+        during: Callable[[], None] | None = None,
+        also_made: Sequence[str] = (),
+    ) -> None:
         lock = self.gitdir / "packed-refs.lock"
-        self._lock(lock)
+        self._lock(lock, also_made)
         try:
             loose = {u.name: self.gitdir / u.name for u in updates}
             loose = {n: p for n, p in loose.items() if p.is_file()}
@@ -310,6 +341,8 @@ class RefDB(RepoLock):
                     path.unlink()
             content, current = self._merge_packed({u.name: u.new for u in updates})
             self._check(updates, current)
+            if during is not None:
+                during()
             self._write_packed(content)
         finally:
             with contextlib.suppress(FileNotFoundError):

@@ -366,6 +366,11 @@ class Store:
             self._blob_cache[key] = info
         return info
 
+    def remember(self, entry: Entry, document: AssistantDocument) -> None:
+        """Take ``document`` as the parse of ``entry``: a write parsed and validated the text
+        of the blob it wrote, nothing needs to parse it again."""
+        self._blob_cache[(entry.blob, entry.path)] = BlobInfo(document, ())
+
     def document(self, entry: Entry, rev: str | None = None) -> AssistantDocument:
         info = self.blob_info(entry, rev)
         if info.document is None:
