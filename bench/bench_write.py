@@ -269,10 +269,11 @@ class ServerSide:
 # --------------------------------------------------------------------------- measuring
 
 
-def _ms(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
+def _ms(fn: Callable[[], object]) -> tuple[float, float]:
+    """Wall and CPU (this process: user + system) milliseconds of one call."""
+    start, cpu = time.perf_counter(), time.process_time()
     fn()
-    return (time.perf_counter() - start) * 1000
+    return (time.perf_counter() - start) * 1000, (time.process_time() - cpu) * 1000
 
 
 def _summary(samples: list[float]) -> dict[str, float]:
@@ -299,6 +300,7 @@ def run_size(n: int, folders: int, repeats: int, with_server: bool, warmup: int 
     server = ServerSide(n) if with_server else None
     samples: dict[str, list[float]] = {k: [] for k in ("update", "floor_update", "server_update")}
     samples |= {k: [] for k in ("create", "floor_create", "server_create")}
+    cpu_samples: dict[str, list[float]] = {}
     stamp = int(time.time())
     try:
         for k, (aid, path) in enumerate(picks):
@@ -325,9 +327,10 @@ def run_size(n: int, folders: int, repeats: int, with_server: bool, warmup: int 
             if k % 2:  # alternate who goes first within a sample
                 order = order[1::-1] + order[2:]
             for label, fn in order:
-                took = _ms(fn)
+                took, cpu = _ms(fn)
                 if k >= warmup:
                     samples[label].append(took)
+                    cpu_samples.setdefault(label, []).append(cpu)
     finally:
         if server is not None:
             server.close()
@@ -343,6 +346,9 @@ def run_size(n: int, folders: int, repeats: int, with_server: bool, warmup: int 
             statistics.median(a / b for a, b in zip(samples["create"], samples["floor_create"], strict=True)), 2
         ),
     }
+    cpu = {k: round(statistics.median(v), 3) for k, v in cpu_samples.items()}
+    ratios["update_over_floor_cpu"] = round(cpu["update"] / cpu["floor_update"], 2)
+    ratios["create_over_floor_cpu"] = round(cpu["create"] / cpu["floor_create"], 2)
     if server is not None:
         ratios["update_over_server"] = round(
             stats["update"]["median_ms"] / stats["server_update"]["median_ms"], 2
@@ -356,6 +362,7 @@ def run_size(n: int, folders: int, repeats: int, with_server: bool, warmup: int 
         "repeats": repeats,
         "load_before": os.getloadavg(),
         "stats": stats,
+        "cpu_median_ms": cpu,
         "ratios": ratios,
         "samples": {k: [round(x, 3) for x in v] for k, v in samples.items() if v},
     }
@@ -380,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"n={n} subfolders={args.subfolders} repeats={args.repeats}")
         for label, v in s.items():
             print(f"  {label:14s} median {v['median_ms']:8.2f} ms  min {v['min_ms']:8.2f} ms")
+        print("  cpu medians: " + "  ".join(f"{k}={v}" for k, v in result["cpu_median_ms"].items()))
         print("  " + "  ".join(f"{k}={v}" for k, v in r.items()))
         print(f"  JSON: {out}")
     return 0

@@ -13,7 +13,7 @@ import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pygit2
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 YAML_SUFFIXES = (".yaml", ".yml")
 _FILE_MODES = frozenset({pygit2.GIT_FILEMODE_BLOB, pygit2.GIT_FILEMODE_BLOB_EXECUTABLE})
 _CACHE_SIZE = 50_000
+T = TypeVar("T")
 
 
 def is_document(path: str, mode: int) -> bool:
@@ -135,6 +136,7 @@ class Store:
         self.identity = identity_from_env(self.repo)
         self.refdb = RefDB(lambda: self.repo, self.identity)
         self._blob_cache: dict[tuple[str, str], BlobInfo] = {}
+        self._records: dict[tuple[str | int | None, ...], Any] = {}  # by immutable object id
         self._blob_dirs: dict[tuple[str, str], str] = {}
         # (assistant id, graph id) of a file known without parsing it (the search index's)
         self.known_ids: Callable[[Entry], tuple[str, str] | None] | None = None
@@ -365,6 +367,18 @@ class Store:
             info = BlobInfo(document, tuple(problems))
             self._blob_cache[key] = info
         return info
+
+    def by_object(self, key: tuple[str | int | None, ...], make: Callable[[], T]) -> T:
+        """``make()``, kept under ``key``: a record read from an immutable object (a version
+        tag, a pointer commit) whose id is in the key; refs are never cached here."""
+        if key in self._records:
+            found: T = self._records[key]
+            return found
+        value = make()
+        if len(self._records) > _CACHE_SIZE:
+            self._records.clear()
+        self._records[key] = value
+        return value
 
     def remember(self, entry: Entry, document: AssistantDocument) -> None:
         """Take ``document`` as the parse of ``entry``: a write parsed and validated the text

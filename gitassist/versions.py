@@ -231,7 +231,17 @@ def record_from_tag(
     number: int | None = None,
 ) -> VersionRecord:
     """The version record in tag ``oid``; :class:`BadRef` (naming ``ref``) if it is not one
-    gitassist wrote, or disagrees with the ref's name (id, number)."""
+    gitassist wrote, or disagrees with the ref's name (id, number). Read once per tag and
+    store (a tag never changes; a refusal is not kept)."""
+    return store.by_object(
+        ("tag", oid, assistant_id, number),
+        lambda: _record_from_tag(store, oid, ref, assistant_id, number),
+    )
+
+
+def _record_from_tag(
+    store: Store, oid: str, ref: str | None, assistant_id: str | None, number: int | None
+) -> VersionRecord:
     where = ref or oid[:12]
     tag = store.repo.get(oid)
     if not isinstance(tag, pygit2.Tag):
@@ -303,7 +313,17 @@ def latest_from_pointer(
 ) -> LatestState:
     """The state in pointer commit ``oid``; :class:`BadRef` (naming ``ref``) if it is not a
     pointer gitassist wrote for ``assistant_id`` (and, for an environment's pointer, for
-    ``environment``: another environment's pointer commit is refused)."""
+    ``environment``: another environment's pointer commit is refused). Read once per
+    commit and store (a commit never changes; a refusal is not kept)."""
+    return store.by_object(
+        ("pointer", oid, assistant_id, environment),
+        lambda: _latest_from_pointer(store, oid, ref, assistant_id, environment),
+    )
+
+
+def _latest_from_pointer(
+    store: Store, oid: str, ref: str | None, assistant_id: str | None, environment: str | None
+) -> LatestState:
     where = ref or oid[:12]
     commit = store.repo.get(oid)
     if not isinstance(commit, pygit2.Commit):
