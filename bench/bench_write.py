@@ -40,6 +40,7 @@ import sys
 import tempfile
 import time
 import uuid
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -284,7 +285,9 @@ def _summary(samples: list[float]) -> dict[str, float]:
     }
 
 
-def run_size(n: int, folders: int, repeats: int, with_server: bool, warmup: int = 3) -> dict[str, Any]:
+def run_size(
+    n: int, folders: int, repeats: int, with_server: bool, warmup: int = 3
+) -> dict[str, Any]:
     from gitassist.client import get_sync_client
 
     base = build(n, folders)
@@ -307,25 +310,42 @@ def run_size(n: int, folders: int, repeats: int, with_server: bool, warmup: int 
             prompt = f"bench write {stamp} {k}"
             ctx = {"model_name": "openai", "system_prompt": prompt, "temperature": 0.5}
             text = _text(aid, index_of[aid], path, prompt)
-            order: list[tuple[str, Callable[[], object]]] = [
-                ("update", lambda: client.update(aid, context=ctx)),
-                ("floor_update", lambda: floor.write(aid, path, text)),
+            updates: list[tuple[str, Callable[[], object]]] = [
+                ("update", partial(client.update, aid, context=ctx)),
+                ("floor_update", partial(floor.write, aid, path, text)),
             ]
             if server is not None:
                 sid = server.ids[k % len(server.ids)]
-                order.append(("server_update", lambda: server.client.assistants.update(sid, context=ctx)))
+                updates.append(
+                    ("server_update", partial(server.client.assistants.update, sid, context=ctx))
+                )
             name = f"fresh-{stamp}-{k:04d}"
             sub = f"g{k % folders:03d}" if folders else None
             new_id = str(uuid.uuid4())
             new_path = f"assistants/{sub + '/' if sub else ''}{name}.yaml"
-            order += [
-                ("create", lambda: client.create("agent", context=ctx, name=name, dir=sub)),
-                ("floor_create", lambda: floor.write(new_id, new_path, _text(new_id, k, new_path, prompt))),
+            creates: list[tuple[str, Callable[[], object]]] = [
+                ("create", partial(client.create, "agent", context=ctx, name=name, dir=sub)),
+                (
+                    "floor_create",
+                    partial(floor.write, new_id, new_path, _text(new_id, k, new_path, prompt)),
+                ),
             ]
             if server is not None:
-                order.append(("server_create", lambda: server.client.assistants.create("agent", context={"greeting": prompt}, name=name)))
-            if k % 2:  # alternate who goes first within a sample
-                order = order[1::-1] + order[2:]
+                creates.append(
+                    (
+                        "server_create",
+                        partial(
+                            server.client.assistants.create,
+                            "agent",
+                            context={"greeting": prompt},
+                            name=name,
+                        ),
+                    )
+                )
+            if k % 2:  # alternate who goes first within each kind of sample
+                updates.reverse()
+                creates.reverse()
+            order = updates + creates
             for label, fn in order:
                 took, cpu = _ms(fn)
                 if k >= warmup:
@@ -336,14 +356,24 @@ def run_size(n: int, folders: int, repeats: int, with_server: bool, warmup: int 
             server.close()
     stats = {k: _summary(v) for k, v in samples.items() if v}
     ratios = {
-        "update_over_floor": round(stats["update"]["median_ms"] / stats["floor_update"]["median_ms"], 2),
-        "create_over_floor": round(stats["create"]["median_ms"] / stats["floor_create"]["median_ms"], 2),
+        "update_over_floor": round(
+            stats["update"]["median_ms"] / stats["floor_update"]["median_ms"], 2
+        ),
+        "create_over_floor": round(
+            stats["create"]["median_ms"] / stats["floor_create"]["median_ms"], 2
+        ),
         # pair by pair: the median of per-sample ratios (robust to drifting load)
         "update_over_floor_paired": round(
-            statistics.median(a / b for a, b in zip(samples["update"], samples["floor_update"], strict=True)), 2
+            statistics.median(
+                a / b for a, b in zip(samples["update"], samples["floor_update"], strict=True)
+            ),
+            2,
         ),
         "create_over_floor_paired": round(
-            statistics.median(a / b for a, b in zip(samples["create"], samples["floor_create"], strict=True)), 2
+            statistics.median(
+                a / b for a, b in zip(samples["create"], samples["floor_create"], strict=True)
+            ),
+            2,
         ),
     }
     cpu = {k: round(statistics.median(v), 3) for k, v in cpu_samples.items()}

@@ -95,7 +95,9 @@ def publish(
     summary = commit.message.splitlines()[0] if commit.message else ""
     head = RefUpdate(f"refs/heads/{branch}", str(commit.id), old, message=f"commit: {summary}")
     before = {path: store.read_work_text(path) for path in changes}
-    temps = [str(temp_path(store.root / path)) for path, text in changes.items() if text is not None]
+    temps = [
+        str(temp_path(store.root / path)) for path, text in changes.items() if text is not None
+    ]
     try:
         store.refdb.update(
             [head, *then],

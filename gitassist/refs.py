@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from gitassist.errors import BadRef, Conflict
-from gitassist.ref_lock import RepoLock, create_lock
+from gitassist.ref_lock import RepoLock, open_lock
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -73,12 +73,6 @@ class Identity:
         sign = "+" if offset >= 0 else "-"
         hours, minutes = divmod(abs(offset) // 60, 60)
         return f"{self.name} <{self.email}> {int(time.time())} {sign}{hours:02d}{minutes:02d}"
-
-
-def _write(path: Path, data: bytes) -> None:
-    """Write a small file; like git's own loose refs (core.fsync unset), without fsync."""
-    with open(path, "wb") as fh:
-        fh.write(data)
 
 
 def _fsync_write(path: Path, data: bytes) -> None:
@@ -224,10 +218,11 @@ class RefDB(RepoLock):
     ) -> None:
         locks = [self.gitdir / (u.name + ".lock") for u in updates]
         made: list[Path] = []
+        fds: dict[Path, int] = {}
         try:
             try:
                 for path in locks:
-                    create_lock(path)
+                    fds[path] = open_lock(path)  # written through this descriptor below
                     made.append(path)
             finally:  # one journal write for the transaction: the locks really made
                 self._note([str(p.relative_to(self.gitdir)) for p in made], also_made)
@@ -239,12 +234,18 @@ class RefDB(RepoLock):
                 during()
             for u, path in zip(updates, locks, strict=True):
                 assert u.new is not None
-                _write(path, (u.new + "\n").encode())
+                fd = fds.pop(path)
+                try:
+                    os.write(fd, (u.new + "\n").encode())
+                finally:
+                    os.close(fd)
                 os.rename(path, self.gitdir / u.name)
                 made.remove(path)
                 if u.reflog:
                     self._reflog(u.name, current[u.name], u.new, u.message or message)
         finally:
+            for fd in fds.values():
+                os.close(fd)
             for path in made:
                 with contextlib.suppress(FileNotFoundError):
                     path.unlink()

@@ -83,9 +83,9 @@ def _render(value: Any, style: str | None) -> str | None:
     assert isinstance(value, str)
     if any(c in _UNSAFE or (not c.isprintable() and c != " ") for c in value):
         return None  # a newline, a control character: the round trip picks a block style
-    if not style and _PLAIN.fullmatch(value) and value.lower() not in _KEYWORDS:
-        if ": " not in value and " #" not in value:
-            return value
+    plain = _PLAIN.fullmatch(value) and ": " not in value and " #" not in value
+    if not style and plain and value.lower() not in _KEYWORDS:
+        return value
     if style == "'":
         return "'" + value.replace("'", "''") + "'"
     return json.dumps(value, ensure_ascii=False)  # a JSON string is a YAML double-quoted one

@@ -11,14 +11,16 @@ import pathlib
 import subprocess
 import sys
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pygit2
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import doc_yaml
+
+if TYPE_CHECKING:
+    import pytest
 
 CONTEXT = {"model_name": "openai", "system_prompt": "be brief"}
 
@@ -53,14 +55,12 @@ class Counter:
 
 def test_an_update_parses_and_validates_its_new_document_once(make_repo, monkeypatch):
     import gitassist.document_checks as checks
-    import gitassist.documents as documents
+    from gitassist import documents
 
     repo, ids = _bots(make_repo, 3)
     client = repo.client()
     client.assistants.get(ids[1])  # the old document is parsed before we count
-    parses = Counter(
-        monkeypatch, documents, "load_yaml_data", lambda text, *_: "be brief" in text
-    )
+    parses = Counter(monkeypatch, documents, "load_yaml_data", lambda text, *_: "be brief" in text)
     validations = Counter(monkeypatch, checks, "assistant_problems")
     result = client.assistants.update(ids[1], context=CONTEXT)
     assert result["version"] == 2 and result["context"] == CONTEXT
@@ -70,7 +70,7 @@ def test_an_update_parses_and_validates_its_new_document_once(make_repo, monkeyp
 
 def test_a_create_parses_and_validates_its_document_once(make_repo, monkeypatch):
     import gitassist.document_checks as checks
-    import gitassist.documents as documents
+    from gitassist import documents
 
     repo, _ = _bots(make_repo, 2)
     parses = Counter(monkeypatch, documents, "load_yaml_data", lambda text, *_: "Fresh" in text)
@@ -82,11 +82,11 @@ def test_a_create_parses_and_validates_its_document_once(make_repo, monkeypatch)
 
 
 def test_a_write_diffs_no_tree_and_lists_no_directory(make_repo, monkeypatch):
-    import gitassist.index as index
-    import gitassist.plan as plan
+    from gitassist import index, plan
 
     repo, ids = _bots(make_repo, 4)
     client = repo.client()
+
     def real_diff(store: Any, old: Any, new: Any, *rest: Any) -> bool:
         return old is None or new is None or old.id != new.id  # equal trees: no diff runs
 
@@ -102,8 +102,7 @@ def test_a_write_diffs_no_tree_and_lists_no_directory(make_repo, monkeypatch):
 
 
 def test_a_write_is_one_ref_transaction_with_one_journal_write(make_repo, monkeypatch):
-    import gitassist.ref_lock as ref_lock
-    import gitassist.refs as refs
+    from gitassist import ref_lock, refs
 
     repo, ids = _bots(make_repo, 2)
     client = repo.client()
@@ -151,7 +150,7 @@ def test_an_update_reads_as_many_objects_at_60_assistants_as_at_10(make_repo, mo
 
 
 def test_a_scalar_update_edits_the_text_in_place(make_repo, monkeypatch):
-    import gitassist.assistants as assistants
+    from gitassist import assistants
 
     aid = str(uuid.uuid4())
     text = (
@@ -250,6 +249,8 @@ def test_a_splice_reads_back_as_the_new_data_and_keeps_every_other_line(pairs, s
         return
     assert json.dumps(yaml12.load(out), sort_keys=True) == json.dumps(new, sort_keys=True)
     kept = [line for line in text.splitlines() if not line.lstrip().startswith(("k", "context"))]
-    assert [line for line in out.splitlines() if not line.lstrip().startswith(("k", "context"))] == kept
+    assert [
+        line for line in out.splitlines() if not line.lstrip().startswith(("k", "context"))
+    ] == kept
     if style == "block":
         assert all(f"# c{i}" in out for i in range(len(pairs)))
