@@ -39,8 +39,15 @@ def dirty_paths(store: Store, paths: list[str] | None = None) -> list[str]:
     # For a few paths, ask for each path's status: no scan of the whole working tree.
     # git's status applies the checkout filters (core.autocrlf, .gitattributes eol/text),
     # so a file checked out with CRLF from an LF blob is clean, as `git status` says.
+    # First the common case, without a status run: HEAD, the index and the file agree byte
+    # for byte (libgit2's status costs ~0.4 ms a path; this a file read and a hash).
     out = []
+    index = store.repo.index
+    index.read(False)  # a no-op when the file is unchanged since it was last read
+    head = store.head_commit()
     for path in paths:
+        if head is not None and _same_everywhere(store, index, head.tree, path):
+            continue
         try:
             status = store.repo.status_file(path)
         except KeyError:  # in none of HEAD, index, work tree
@@ -51,6 +58,30 @@ def dirty_paths(store: Store, paths: list[str] | None = None) -> list[str]:
         if status not in clean:
             out.append(path)
     return out
+
+
+def _same_everywhere(store: Store, index: pygit2.Index, tree: pygit2.Tree, path: str) -> bool:
+    """True when ``path`` is certainly clean: its index entry is HEAD's blob and mode, and the
+    work-tree file is a regular file whose bytes are that blob (mode bits agreeing). False
+    means "ask git's status" (a conflict, a filter, a new or missing file, any doubt)."""
+    import stat
+
+    try:
+        entry = index[path]
+        item = tree[path]
+    except (KeyError, ValueError):
+        return False
+    if entry.id != item.id or entry.mode != item.filemode or index.conflicts is not None:
+        return False
+    target = store.root / path
+    try:
+        st = os.lstat(target)
+        if not stat.S_ISREG(st.st_mode) or bool(st.st_mode & 0o100) != (entry.mode == 0o100755):
+            return False
+        data = target.read_bytes()
+    except OSError:
+        return False
+    return bool(pygit2.hash(data) == entry.id)
 
 
 def stray_temp_files(store: Store) -> list[Path]:

@@ -11,16 +11,14 @@ import pathlib
 import subprocess
 import sys
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pygit2
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import doc_yaml
-
-if TYPE_CHECKING:
-    import pytest
 
 CONTEXT = {"model_name": "openai", "system_prompt": "be brief"}
 
@@ -254,3 +252,28 @@ def test_a_splice_reads_back_as_the_new_data_and_keeps_every_other_line(pairs, s
     ] == kept
     if style == "block":
         assert all(f"# c{i}" in out for i in range(len(pairs)))
+
+
+def test_the_dirty_check_asks_git_only_when_head_index_and_file_differ(make_repo, monkeypatch):
+    from gitassist.errors import GitassistError
+
+    repo, ids = _bots(make_repo, 2)
+    client = repo.client()
+    statuses = Counter(monkeypatch, pygit2.Repository, "status_file")
+    client.assistants.update(ids[0], context=CONTEXT)
+    assert len(statuses) == 0  # HEAD, index and file agree byte for byte
+    path = repo.path / "assistants/bot001.yaml"
+    original = path.read_bytes()
+    edits = [
+        lambda: path.write_bytes(original + b"# mine\n"),  # unstaged
+        lambda: (path.write_bytes(original + b"# staged\n"), repo.git("add", str(path))),
+        lambda: path.chmod(0o755),  # a mode change only
+        path.unlink,  # deleted in the work tree
+    ]
+    for edit in edits:
+        edit()
+        with pytest.raises(GitassistError, match="uncommitted changes"):
+            client.assistants.update(ids[1], context=CONTEXT)
+        repo.git("reset", "-q", "--hard")
+    assert len(statuses) == len(edits)  # each doubt went to git's own status
+    assert client.assistants.update(ids[1], context=CONTEXT)["version"] == 2
