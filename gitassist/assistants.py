@@ -96,7 +96,7 @@ def create(
             metadata=metadata or {},
         )
         path = new_path(store, doc.name, parent.tree if parent else None, folder=folder)
-        text = render_new(doc, schema_ref=document_schema_ref(store.project, path))
+        text = _render_new(doc, document_schema_ref(store.project, path))
         checked = check_write(store, text, path, parent)
         msg = message or f"Create assistant {doc.name!r} ({graph_id})"
         return commit_and_record(
@@ -112,6 +112,17 @@ def create(
             verify,
             documents={path: checked},
         )
+
+
+def _render_new(doc: AssistantDocument, schema_ref: str | None) -> str:
+    """:func:`render_new`'s text; written directly when it is certain (plain values)."""
+    from gitassist.documents import SCHEMA_COMMENT, document_fields
+    from gitassist.splice import render_plain
+
+    body = render_plain(document_fields(doc))
+    if body is None:
+        return render_new(doc, schema_ref=schema_ref)
+    return (SCHEMA_COMMENT.format(schema=schema_ref) if schema_ref else "") + body
 
 
 def _existing(

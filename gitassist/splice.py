@@ -166,3 +166,65 @@ def splice(text: str, old: Any, new: dict[str, Any]) -> str | None:
     for start, end, rendered in sorted(edits, reverse=True):
         out = out[:start] + rendered + out[end:]
     return out
+
+
+# --------------------------------------------------------------------------- new documents
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_WIDTH = 80  # ruamel folds lines past its width (100): stay well clear of it
+
+
+def _plain_scalar(value: Any) -> str | None:
+    """``value`` as ruamel's round-trip dumper writes it, for the values whose text is
+    certain (plain words, UUIDs, integers, short decimals, booleans), else None."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        text = repr(value)
+        return text if re.fullmatch(r"-?[0-9]{1,12}\.[0-9]{1,12}", text) else None
+    if isinstance(value, str) and (_UUID.fullmatch(value) or _PLAIN.fullmatch(value)):
+        if ": " in value or " #" in value or value.lower() in _KEYWORDS:
+            return None
+        return value
+    return None
+
+
+def _emit(data: dict[str, Any], indent: int, out: list[str]) -> bool:
+    pad = " " * indent
+    for key, value in data.items():
+        if not _KEY.fullmatch(key) or key.lower() in _KEYWORDS:
+            return False
+        if isinstance(value, dict):
+            if not value:
+                out.append(f"{pad}{key}: {{}}\n")
+                continue
+            out.append(f"{pad}{key}:\n")
+            if not _emit(value, indent + 2, out):
+                return False
+        elif isinstance(value, list):
+            if not value:
+                out.append(f"{pad}{key}: []\n")
+                continue
+            out.append(f"{pad}{key}:\n")
+            for item in value:
+                text = _plain_scalar(item)
+                if text is None:
+                    return False
+                out.append(f"{pad}  - {text}\n")
+        else:
+            text = _plain_scalar(value)
+            if text is None:
+                return False
+            out.append(f"{pad}{key}: {text}\n")
+    return all(len(line) < _WIDTH for line in out)
+
+
+def render_plain(fields: dict[str, Any]) -> str | None:
+    """The text :func:`gitassist.documents.render_new` writes for ``fields``, without ruamel,
+    when every key and value is one whose text is certain (nested mappings, lists of
+    scalars); None otherwise (the caller uses ruamel)."""
+    out: list[str] = []
+    return "".join(out) if _emit(fields, 0, out) else None

@@ -277,3 +277,37 @@ def test_the_dirty_check_asks_git_only_when_head_index_and_file_differ(make_repo
         repo.git("reset", "-q", "--hard")
     assert len(statuses) == len(edits)  # each doubt went to git's own status
     assert client.assistants.update(ids[1], context=CONTEXT)["version"] == 2
+
+
+_WORDS = st.one_of(
+    st.from_regex(r"[A-Za-z][A-Za-z0-9 _./()-]{0,10}[A-Za-z0-9_./)]", fullmatch=True),
+    st.sampled_from(["true", "No", "null", "a: b", "x #y", "1.5", "-", "it's", "y", "é", "~"]),
+    st.uuids().map(str),
+)
+_LEAVES = st.one_of(
+    _WORDS,
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(-1e6, 1e6, allow_nan=False).map(lambda f: round(f, 3)),
+    st.none(),
+)
+_KEYS = st.one_of(st.from_regex(r"[A-Za-z_][A-Za-z0-9_-]{0,8}", fullmatch=True), _WORDS)
+_VALUES = st.recursive(
+    st.one_of(_LEAVES, st.lists(_LEAVES, max_size=3)),
+    lambda inner: st.dictionaries(_KEYS, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(_KEYS, _VALUES, max_size=4), _WORDS)
+def test_a_new_document_written_without_ruamel_is_what_ruamel_writes(context, name):
+    from gitassist.documents import AssistantDocument, document_fields, render_new
+    from gitassist.splice import render_plain
+
+    doc = AssistantDocument(
+        assistant_id=str(uuid.uuid4()), graph_id="agent", name=name, context=context
+    )
+    fast = render_plain(document_fields(doc))
+    if fast is not None:
+        assert fast == render_new(doc)
