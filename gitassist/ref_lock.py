@@ -30,23 +30,23 @@ if TYPE_CHECKING:
 LOCK_TIMEOUT: Final = 30.0
 
 
-def create_lock(path: Path) -> None:
+def create_lock(path: str | Path) -> None:
     """Make the git lock file ``path`` (its folder too), or :class:`Conflict` if it exists."""
     os.close(open_lock(path))
 
 
-def open_lock(path: Path) -> int:
+def open_lock(path: str | Path) -> int:
     """:func:`create_lock`, keeping the file open for writing: its descriptor."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
     try:
         try:
             return os.open(path, flags, 0o644)
         except FileNotFoundError:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
             return os.open(path, flags, 0o644)
     except FileExistsError:
         raise Conflict(
-            f"{path.name} is locked by another process",
+            f"{os.path.basename(path)} is locked by another process",
             hint=f"if no git or gitassist process is running, remove {path}",
         ) from None
 

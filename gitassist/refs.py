@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,10 +85,13 @@ def _fsync_write(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
-def _clear_empty_dirs(target: Path, name: str) -> None:
+def _clear_empty_dirs(target: str | Path, name: str) -> None:
     """Remove empty directories where the loose ref ``name`` goes (a refused ``git update-ref``
     of ``NAME/x`` leaves one), as git does; a directory that holds files is a BadRef."""
-    if not target.is_dir() or target.is_symlink():
+    try:
+        if not stat.S_ISDIR(os.lstat(target).st_mode):  # a file, or a symlink: not ours
+            return
+    except OSError:
         return
     for root, _dirs, _files in sorted(os.walk(target), key=lambda t: -len(t[0])):
         try:
@@ -216,20 +220,21 @@ class RefDB(RepoLock):
         during: Callable[[], None] | None = None,
         also_made: Sequence[str] = (),
     ) -> None:
-        locks = [self.gitdir / (u.name + ".lock") for u in updates]
-        made: list[Path] = []
-        fds: dict[Path, int] = {}
+        base = f"{self.gitdir}{os.sep}"  # plain strings: this is the hot path of every write
+        locks = [f"{base}{u.name}.lock" for u in updates]
+        made: list[str] = []
+        fds: dict[str, int] = {}
         try:
             try:
                 for path in locks:
                     fds[path] = open_lock(path)  # written through this descriptor below
                     made.append(path)
             finally:  # one journal write for the transaction: the locks really made
-                self._note([str(p.relative_to(self.gitdir)) for p in made], also_made)
+                self._note([p.removeprefix(base) for p in made], also_made)
             current = {u.name: self.read(u.name) for u in updates}
             self._check(updates, current)
             for u in updates:
-                _clear_empty_dirs(self.gitdir / u.name, u.name)
+                _clear_empty_dirs(f"{base}{u.name}", u.name)
             if during is not None:
                 during()
             for u, path in zip(updates, locks, strict=True):
@@ -239,7 +244,7 @@ class RefDB(RepoLock):
                     os.write(fd, (u.new + "\n").encode())
                 finally:
                     os.close(fd)
-                os.rename(path, self.gitdir / u.name)
+                os.rename(path, f"{base}{u.name}")
                 made.remove(path)
                 if u.reflog:
                     self._reflog(u.name, current[u.name], u.new, u.message or message)
@@ -248,7 +253,7 @@ class RefDB(RepoLock):
                 os.close(fd)
             for path in made:
                 with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
+                    os.unlink(path)
             with contextlib.suppress(FileNotFoundError):
                 self._journal().unlink()
 
@@ -355,16 +360,19 @@ class RefDB(RepoLock):
                 self._reflog(u.name, current[u.name], u.new, u.message or message)
 
     def _reflog(self, name: str, old: str | None, new: str | None, message: str) -> None:
-        path = self.gitdir / "logs" / name
+        path = os.path.join(self.gitdir, "logs", name)
         if new is None:
             with contextlib.suppress(FileNotFoundError):
-                path.unlink()
+                os.unlink(path)
             return
         line = f"{old or ZERO} {new} {self.identity.reflog_stamp()}\t{message.splitlines()[0]}\n"
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
         try:
-            fh = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed below
+            fd = os.open(path, flags, 0o644)
         except FileNotFoundError:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fh = open(path, "a", encoding="utf-8")  # noqa: SIM115
-        with fh:
-            fh.write(line)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            fd = os.open(path, flags, 0o644)
+        try:
+            os.write(fd, line.encode("utf-8"))
+        finally:
+            os.close(fd)

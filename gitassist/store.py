@@ -375,10 +375,17 @@ class Store:
             found: T = self._records[key]
             return found
         value = make()
+        self.keep(key, value)
+        return value
+
+    def keep(self, key: tuple[str | int | None, ...], value: object) -> None:
+        """Keep what is known of immutable objects under ``key`` (see :meth:`by_object`)."""
         if len(self._records) > _CACHE_SIZE:
             self._records.clear()
         self._records[key] = value
-        return value
+
+    def kept(self, key: tuple[str | int | None, ...]) -> object | None:
+        return self._records.get(key)
 
     def remember(self, entry: Entry, document: AssistantDocument) -> None:
         """Take ``document`` as the parse of ``entry``: a write parsed and validated the text

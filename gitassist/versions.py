@@ -281,7 +281,11 @@ def _record_from_tag(
 
 
 def holds_document(store: Store, commit: str, path: str, blob: str) -> bool:
-    """Whether ``commit``'s tree has ``blob`` at ``path`` (what a version tag claims)."""
+    """Whether ``commit``'s tree has ``blob`` at ``path`` (what a version tag claims); a yes
+    is kept (objects never change), and a write that made the commit says so up front."""
+    key = ("holds", commit, path, blob)
+    if store.kept(key):
+        return True
     obj = store.repo.get(commit)
     if not isinstance(obj, pygit2.Commit):
         return False
@@ -289,7 +293,10 @@ def holds_document(store: Store, commit: str, path: str, blob: str) -> bool:
         entry = obj.tree[path]
     except (KeyError, ValueError):
         return False
-    return str(entry.id) == blob
+    if str(entry.id) != blob:
+        return False
+    store.keep(key, True)
+    return True
 
 
 def read_latest(

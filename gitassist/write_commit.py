@@ -162,6 +162,8 @@ def commit_documents(
     check_write_paths(store, list(changes))
     blobs: dict[str, str] = {}
     commit = make_commit(store, parent, changes, message, author, hooks=verify, blobs=blobs)
+    for path, blob in blobs.items():  # the new commit holds these blobs: no tree lookup later
+        store.keep(("holds", str(commit.id), path, blob), True)
     for path, document in (documents or {}).items():
         if path in blobs:
             store.remember(Entry(path, blobs[path]), document)
