@@ -248,6 +248,19 @@ def _render_checked(
     return text, check_write(store, text, path, parent)
 
 
+def plainly_recorded(store: Store, target: str) -> bool:
+    """Whether ``target`` is an assistant's own id with a live latest pointer (so not a
+    default assistant): :func:`update` resolves it itself, nothing needs to first."""
+    if store.environment is not None or not is_uuid(target) or str(uuid.UUID(target)) != target:
+        return False
+    from gitassist.project import default_assistant_id
+
+    if any(default_assistant_id(graph) == target for graph in store.project.graphs):
+        return False
+    state = read_latest(store, target)
+    return state is not None and not state.deleted
+
+
 def _update_base(
     store: Store, state: LatestState | None, on_file: AssistantDocument
 ) -> AssistantDocument:
