@@ -34,6 +34,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -294,6 +295,10 @@ def run_size(
     work = RESULTS / "work"
     repo_a = copy_repo(base, work / f"write-a-n{n}-f{folders}")
     repo_b = copy_repo(base, work / f"write-b-n{n}-f{folders}")
+    for repo in (repo_a, repo_b):  # as in a real repository: each latest ref has its reflog
+        logs = base / ".git" / "logs" / "refs" / "assistants"
+        if logs.exists():
+            shutil.copytree(logs, repo / ".git" / "logs" / "refs" / "assistants")
     everyone = assistants_of(repo_a)
     picks = random.Random(1).sample(everyone, repeats + warmup)
     index_of = {aid: int(Path(path).stem.split("-")[1]) for aid, path in everyone}

@@ -319,6 +319,8 @@ def copy_index(index: Index) -> Index:
 
 def advance(store: Store, index: Index, old: Tree | None, new: Tree | None) -> Index:
     """The index at ``new`` given the index at ``old`` (``index`` itself is not changed)."""
+    if old is not None and new is not None and old.id == new.id:
+        return index  # the same tree (a write on top of the applied commit): nothing to read
     removed, added = changed_entries(store, old, new)
     if not removed and not added:
         return index
