@@ -30,8 +30,11 @@ def temp_path(target: Path) -> Path:
     return target.with_name(name)
 
 
-def dirty_paths(store: Store, paths: list[str] | None = None) -> list[str]:
-    """Paths with uncommitted changes (staged or not), limited to ``paths`` if given."""
+def dirty_paths(
+    store: Store, paths: list[str] | None = None, head: pygit2.Commit | None = None
+) -> list[str]:
+    """Paths with uncommitted changes (staged or not), limited to ``paths`` if given
+    (``head``: HEAD's commit, when the caller has it)."""
     flags = pygit2.enums.FileStatus
     clean = {flags.CURRENT, flags.IGNORED}
     if paths is None:
@@ -44,7 +47,7 @@ def dirty_paths(store: Store, paths: list[str] | None = None) -> list[str]:
     out = []
     index = store.repo.index
     index.read(False)  # a no-op when the file is unchanged since it was last read
-    head = store.head_commit()
+    head = head if head is not None else store.head_commit()
     for path in paths:
         if head is not None and _same_everywhere(store, index, head.tree, path):
             continue

@@ -38,6 +38,16 @@ _CACHE_SIZE = 50_000
 T = TypeVar("T")
 
 
+TREE_CACHE_LIMIT = 16 << 20
+
+
+def _cache_trees() -> None:
+    """Let libgit2's object cache keep trees up to 16 MB (its default is 4 KB: a tree of more
+    than ~100 entries, like a large assistants folder, was read and parsed again at every
+    path lookup, ~0.2 ms at 1,000 files and ~2 ms at 10,000)."""
+    pygit2.settings.cache_object_limit(pygit2.enums.ObjectType.TREE, TREE_CACHE_LIMIT)
+
+
 def is_document(path: str, mode: int) -> bool:
     """Whether a tree entry under the assistants folder is an assistant document: a regular
     file (not a symlink or submodule) named ``*.yaml`` or ``*.yml``."""
@@ -122,6 +132,7 @@ class Store:
             )
         self._gitdir = found
         self._local = threading.local()
+        _cache_trees()
         try:
             self.repo = pygit2.Repository(found)
         except pygit2.GitError as exc:  # libgit2 cannot read it (a format it does not know)

@@ -153,7 +153,7 @@ def commit_documents(
     moves. ``documents``: the parsed, validated document of each written path (from
     :func:`check_write`): they are neither parsed nor validated again.
     """
-    dirty = dirty_paths(store, list(changes))
+    dirty = dirty_paths(store, list(changes), parent)
     if dirty:
         raise RepositoryError(
             f"{', '.join(dirty)} has uncommitted changes",
