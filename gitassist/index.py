@@ -145,6 +145,8 @@ _SEPARATORS = frozenset("\u2028\u2029")  # line breaks to str.splitlines, beyond
 
 
 def _needs_quoting(text: str) -> bool:
+    if text.isascii() and text.isprintable():  # the common case, without a per-character scan
+        return text.startswith('"')
     return text.startswith('"') or any(
         unicodedata.category(c) in ("Cc", "Cs") or c in _SEPARATORS for c in text
     )
