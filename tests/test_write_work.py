@@ -144,7 +144,7 @@ def test_an_update_reads_as_many_objects_at_60_assistants_as_at_10(make_repo, mo
     small = _object_reads(make_repo, monkeypatch, 10)
     large = _object_reads(make_repo, monkeypatch, 60)
     assert small == large
-    assert large <= 20  # main: 41 (each version tag and pointer re-read and re-checked)
+    assert large <= 20  # main: 40 (each version tag and pointer re-read and re-checked)
 
 
 def test_a_scalar_update_edits_the_text_in_place(make_repo, monkeypatch):
