@@ -219,7 +219,10 @@ def read_version(store: Store, assistant_id: str, number: int) -> VersionRecord 
     oid = store.refdb.read(ref)
     if oid is None:
         return None
-    return record_from_tag(store, oid, ref, assistant_id=assistant_id, number=number)
+    return store.by_object(  # a tag never changes: read once (a refusal is not kept)
+        ("tag", oid, assistant_id, number),
+        lambda: record_from_tag(store, oid, ref, assistant_id=assistant_id, number=number),
+    )
 
 
 def record_from_tag(
@@ -231,17 +234,7 @@ def record_from_tag(
     number: int | None = None,
 ) -> VersionRecord:
     """The version record in tag ``oid``; :class:`BadRef` (naming ``ref``) if it is not one
-    gitassist wrote, or disagrees with the ref's name (id, number). Read once per tag and
-    store (a tag never changes; a refusal is not kept)."""
-    return store.by_object(
-        ("tag", oid, assistant_id, number),
-        lambda: _record_from_tag(store, oid, ref, assistant_id, number),
-    )
-
-
-def _record_from_tag(
-    store: Store, oid: str, ref: str | None, assistant_id: str | None, number: int | None
-) -> VersionRecord:
+    gitassist wrote, or disagrees with the ref's name (id, number)."""
     where = ref or oid[:12]
     tag = store.repo.get(oid)
     if not isinstance(tag, pygit2.Tag):
@@ -281,9 +274,8 @@ def _record_from_tag(
 
 
 def holds_document(store: Store, commit: str, path: str, blob: str) -> bool:
-    """Whether ``commit``'s tree has ``blob`` at ``path`` (what a version tag claims); a yes
-    is kept (objects never change), and a write that made the commit says so up front."""
-    key = ("holds", commit, path, blob)
+    """Whether ``commit``'s tree has ``blob`` at ``path`` (what a version tag claims)."""
+    key = ("holds", commit, path, blob)  # a yes is kept (a write knows it for its commit)
     if store.kept(key):
         return True
     obj = store.repo.get(commit)
@@ -293,10 +285,9 @@ def holds_document(store: Store, commit: str, path: str, blob: str) -> bool:
         entry = obj.tree[path]
     except (KeyError, ValueError):
         return False
-    if str(entry.id) != blob:
-        return False
-    store.keep(key, True)
-    return True
+    if str(entry.id) == blob:
+        store.keep(key, True)
+    return str(entry.id) == blob
 
 
 def read_latest(
@@ -307,7 +298,12 @@ def read_latest(
     oid = store.refdb.read(ref)
     if oid is None:
         return None
-    return latest_from_pointer(store, oid, ref, assistant_id=assistant_id, environment=environment)
+    return store.by_object(  # a pointer commit never changes: read once
+        ("pointer", oid, assistant_id, environment),
+        lambda: latest_from_pointer(
+            store, oid, ref, assistant_id=assistant_id, environment=environment
+        ),
+    )
 
 
 def latest_from_pointer(
@@ -320,17 +316,7 @@ def latest_from_pointer(
 ) -> LatestState:
     """The state in pointer commit ``oid``; :class:`BadRef` (naming ``ref``) if it is not a
     pointer gitassist wrote for ``assistant_id`` (and, for an environment's pointer, for
-    ``environment``: another environment's pointer commit is refused). Read once per
-    commit and store (a commit never changes; a refusal is not kept)."""
-    return store.by_object(
-        ("pointer", oid, assistant_id, environment),
-        lambda: _latest_from_pointer(store, oid, ref, assistant_id, environment),
-    )
-
-
-def _latest_from_pointer(
-    store: Store, oid: str, ref: str | None, assistant_id: str | None, environment: str | None
-) -> LatestState:
+    ``environment``: another environment's pointer commit is refused)."""
     where = ref or oid[:12]
     commit = store.repo.get(oid)
     if not isinstance(commit, pygit2.Commit):
