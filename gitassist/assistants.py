@@ -99,12 +99,33 @@ def create(
             metadata=metadata or {},
         )
         path = new_path(store, doc.name, parent.tree if parent else None, folder=folder)
-        text = render_new(doc, schema_ref=document_schema_ref(store.project, path))
-        check_write(store, text, path, parent)
+        text = _render_new(doc, document_schema_ref(store.project, path))
+        checked = check_write(store, text, path, parent)
         msg = message or f"Create assistant {doc.name!r} ({graph_id})"
         return commit_and_record(
-            store, branch, parent, {path: text}, msg, author, new_id, "create", state, verify
+            store,
+            branch,
+            parent,
+            {path: text},
+            msg,
+            author,
+            new_id,
+            "create",
+            state,
+            verify,
+            documents={path: checked},
         )
+
+
+def _render_new(doc: AssistantDocument, schema_ref: str | None) -> str:
+    """:func:`render_new`'s text; written directly when it is certain (plain values)."""
+    from gitassist.documents import SCHEMA_COMMENT, document_fields
+    from gitassist.splice import render_plain
+
+    body = render_plain(document_fields(doc))
+    if body is None:
+        return render_new(doc, schema_ref=schema_ref)
+    return (SCHEMA_COMMENT.format(schema=schema_ref) if schema_ref else "") + body
 
 
 def _existing(
@@ -189,8 +210,7 @@ def update(
             else:
                 resolved = resolve(store, assistant_id)
             return WriteResult(resolved, None, False, changed=False, branch=branch)
-        text = render_update(store.blob_text(entry.blob), new_doc)
-        check_write(store, text, entry.path, parent)
+        text, checked = _render_checked(store, entry.blob, entry.path, new_doc, parent)
         what = ", ".join(sorted(changes)) or "nothing"
         msg = message or f"Update assistant {new_doc.name!r}: {what}"
         return commit_and_record(
@@ -204,7 +224,47 @@ def update(
             "update",
             state,
             verify,
+            documents={entry.path: checked},
         )
+
+
+def _render_checked(
+    store: Store, blob: str, path: str, new_doc: AssistantDocument, parent: Commit
+) -> tuple[str, AssistantDocument]:
+    """The file's new text and its validated document: the changed scalars spliced into the
+    text where they stand when the change is only that (and it reads back as ``new_doc``),
+    else ruamel's round trip (:func:`render_update`). The new text is parsed and validated
+    once (:func:`check_write`); a splice that does not read back costs one more."""
+    from gitassist.documents import document_fields, load_yaml_data
+    from gitassist.splice import splice
+
+    old_text = store.blob_text(blob)
+    try:
+        text = splice(old_text, load_yaml_data(old_text, path), document_fields(new_doc))
+    except Exception:
+        text = None
+    if text is not None:
+        try:
+            checked = check_write(store, text, path, parent)
+        except ValidationFailed:  # the round trip's text says so too (or the splice erred)
+            checked = None
+        if checked is not None and checked.content_key() == new_doc.content_key():
+            return text, checked
+    text = render_update(old_text, new_doc)
+    return text, check_write(store, text, path, parent)
+
+
+def plainly_recorded(store: Store, target: str) -> bool:
+    """Whether ``target`` is an assistant's own id with a live latest pointer (so not a
+    default assistant): :func:`update` resolves it itself, nothing needs to first."""
+    if store.environment is not None or not is_uuid(target) or str(uuid.UUID(target)) != target:
+        return False
+    from gitassist.project import default_assistant_id
+
+    if any(default_assistant_id(graph) == target for graph in store.project.graphs):
+        return False
+    state = read_latest(store, target)
+    return state is not None and not state.deleted
 
 
 def _update_base(

@@ -129,8 +129,9 @@ class SyncAssistantsClient:
     ) -> dict[str, Any]:
         check_args("update", locals())
         run_config, ctx = split_configurable(config, context)
-        current = reads.get(self._store, assistant_id)
-        if current.source == "default":
+        plain = ops.plainly_recorded(self._store, assistant_id)  # then not a default one
+        current = None if plain else reads.get(self._store, assistant_id)
+        if current is not None and current.source == "default":
             return _api(
                 self._update_default(
                     current,

@@ -36,15 +36,44 @@ _RESPAWN_S = 60.0
 LOCK_WAIT_S = 60.0
 
 
+_CONFIGS: dict[tuple[str, str], tuple[tuple[object, ...], int]] = {}
+
+
+def _config_stamp(common: Path) -> tuple[object, ...]:
+    """What the answer depends on: the config files' sizes and times, and the environment
+    that picks them (so a cached answer is dropped the moment any of them changes)."""
+    home = os.environ.get("HOME", "")
+    xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+    files = [str(common / "config"), os.path.join(home, ".gitconfig")]
+    files += [os.path.join(xdg, "git", "config"), "/etc/gitconfig"]
+    stamp: list[object] = [os.environ.get(k) for k in ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM")]
+    stamp.append(os.environ.get("GIT_CONFIG_NOSYSTEM"))
+    for name in files:
+        try:
+            st = os.stat(name)
+            stamp.append((name, st.st_size, st.st_mtime_ns, st.st_ino))
+        except OSError:
+            stamp.append((name, None))
+    return tuple(stamp)
+
+
 def gc_auto(common: Path, key: str = "gc.auto", default: int = DEFAULT_AUTO) -> int:
-    """``gc.auto`` (or another integer) from the repository's git config, as git reads it."""
+    """``gc.auto`` (or another integer) from the repository's git config, as git reads it;
+    read again only when one of the usual config files (or the environment naming them)
+    changed; a file pulled in by ``include.path`` is not watched."""
+    stamp = _config_stamp(common)
+    found = _CONFIGS.get((str(common), key))
+    if found is not None and found[0] == stamp:
+        return found[1]
     try:
         import pygit2
 
         config = pygit2.Repository(str(common)).config
-        return config.get_int(key) if key in config else default
+        value = config.get_int(key) if key in config else default
     except Exception:  # an unreadable config: git's default
         return default
+    _CONFIGS[(str(common), key)] = (stamp, value)
+    return value
 
 
 def too_many_packs(common: Path) -> bool:

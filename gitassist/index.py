@@ -145,6 +145,8 @@ _SEPARATORS = frozenset("\u2028\u2029")  # line breaks to str.splitlines, beyond
 
 
 def _needs_quoting(text: str) -> bool:
+    if text.isascii() and text.isprintable():  # the common case, without a per-character scan
+        return text.startswith('"')
     return text.startswith('"') or any(
         unicodedata.category(c) in ("Cc", "Cs") or c in _SEPARATORS for c in text
     )
@@ -319,6 +321,8 @@ def copy_index(index: Index) -> Index:
 
 def advance(store: Store, index: Index, old: Tree | None, new: Tree | None) -> Index:
     """The index at ``new`` given the index at ``old`` (``index`` itself is not changed)."""
+    if old is not None and new is not None and old.id == new.id:
+        return index  # the same tree (a write on top of the applied commit): nothing to read
     removed, added = changed_entries(store, old, new)
     if not removed and not added:
         return index

@@ -32,6 +32,8 @@ from gitassist.progress import Progress, noop
 from gitassist.store import Entry
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from pygit2 import Commit
 
     from gitassist.problems import Problem
@@ -46,10 +48,15 @@ def make_plan(
     from_rewritten: bool = False,
     validate: bool = False,
     progress: Progress | None = None,
+    known: tuple[list[Entry], list[Entry]] | None = None,
+    checked: Collection[str] = (),
 ) -> Plan:
     """Compare the branch with the recorded refs and say what apply would do; with
-    ``validate``, also check the changed documents (under ``head``'s own configuration).
-    ``progress`` is told of each commit walked."""
+    ``validate``, also check the changed documents (under ``head``'s own configuration)
+    except the paths in ``checked`` (a write validated them already).
+    ``progress`` is told of each commit walked. ``known``: head's own (removed, added)
+    assistant files (a write knows them), used instead of a tree diff when head is the one
+    commit to walk."""
     branch = branch or store.tracked_branch()
     if head is None:
         ref = store.repo.references.get(f"refs/heads/{branch}")
@@ -77,7 +84,10 @@ def make_plan(
     )
     base_tree = base_commit.tree if base_commit else None
     skipped: list[str] = []
-    range_removed, range_added = changed_entries(store, base_tree, head.tree, skipped)
+    if known is not None and len(commits) == 1:
+        range_removed, range_added = known
+    else:
+        range_removed, range_added = changed_entries(store, base_tree, head.tree, skipped)
     if skipped:
         from gitassist.store import skipped_warning
 
@@ -118,7 +128,7 @@ def make_plan(
     if validate:
         from gitassist.document_checks import entry_problems
 
-        to_check = {e.path: e for e in range_added}
+        to_check = {e.path: e for e in range_added if e.path not in checked}
         for graph_id in _schema_changes(store, base_commit, head):
             for item in index.values():
                 if item.graph_id == graph_id:

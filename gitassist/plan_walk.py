@@ -43,6 +43,10 @@ def first_parent_range(store: Store, head: Commit, stop: str | None) -> list[Com
     if stop is not None:
         if str(head.id) == stop:
             return []
+        if [str(p) for p in head.parent_ids[:1]] == [stop] and str(head.id) not in (
+            store.shallow_commits()
+        ):
+            return [head]  # one commit on top of the applied one (a write): no graph walk
         if store.repo.get(stop) is None:
             raise ShallowClone(
                 f"the last applied commit {stop[:12]} is not in this clone", hint=_UNSHALLOW

@@ -90,23 +90,39 @@ def execute(
     atomic: bool = True,
 ) -> ApplyResult:
     """Record ``plan`` in one ref transaction. Holds the write lock; re-checks under it."""
+    with store.refdb.lock():
+        updates, pruned, message = record_updates(
+            store, plan, prune=prune, allow_delete_all=allow_delete_all, reason=reason
+        )
+        store.refdb.update(updates, message, atomic=atomic)
+    return ApplyResult(plan, bool(updates), list(pruned), updates)
+
+
+def record_updates(
+    store: Store,
+    plan: Plan,
+    *,
+    prune: bool = False,
+    allow_delete_all: bool = False,
+    reason: str = "apply",
+) -> tuple[list[RefUpdate], list[Deletion], str]:
+    """Write ``plan``'s objects (tags, pointers, apply record) and return the ref updates
+    that publish them, what is pruned and the reflog message; call with the write lock held
+    (:func:`execute`, or a write that adds its branch to the same transaction)."""
     check_plan(plan)
     pruned = _to_prune(plan, prune, allow_delete_all)
     ctx = _Context(store, plan, reason, ci_context())
-    with store.refdb.lock():
-        if store.refdb.read(APPLIED_REF) != plan.applied.pointer:
-            raise Conflict("another apply ran since this plan was made", hint="run apply again")
-        tags, updates = version_updates(ctx)
-        pointers = latest_moves(ctx, tags)
-        absent = deletions(ctx, pruned, pointers)
-        # followers before latest: written one by one (atomic=False), a write killed between
-        # them leaves latest behind, which the next apply moves (and its followers agree)
-        updates += follower_updates(ctx, pointers)
-        updates += pointer_updates(pointers)
-        updates += applied_update(ctx, absent, changed=bool(updates))
-        message = f"gitassist {reason}: {plan.branch} at {plan.head[:12]}"
-        store.refdb.update(updates, message, atomic=atomic)
-    return ApplyResult(plan, bool(updates), list(pruned), updates)
+    if store.refdb.read(APPLIED_REF) != plan.applied.pointer:
+        raise Conflict("another apply ran since this plan was made", hint="run apply again")
+    tags, updates = version_updates(ctx)
+    pointers = latest_moves(ctx, tags)
+    absent = deletions(ctx, pruned, pointers)
+    # followers before latest: written one by one (atomic=False), a write killed between
+    # them leaves latest behind, which the next apply moves (and its followers agree)
+    updates += follower_updates(ctx, pointers)
+    updates += pointer_updates(pointers)
+    updates += applied_update(ctx, absent, changed=bool(updates))
+    return updates, pruned, f"gitassist {reason}: {plan.branch} at {plan.head[:12]}"
 
 
 def _to_prune(plan: Plan, prune: bool, allow_delete_all: bool) -> list[Deletion]:

@@ -24,26 +24,31 @@ from typing import TYPE_CHECKING, Final
 from gitassist.errors import Conflict
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
     from pathlib import Path
 
 LOCK_TIMEOUT: Final = 30.0
 
 
-def _create_lock(path: Path) -> None:
+def create_lock(path: str | Path) -> None:
+    """Make the git lock file ``path`` (its folder too), or :class:`Conflict` if it exists."""
+    os.close(open_lock(path))
+
+
+def open_lock(path: str | Path) -> int:
+    """:func:`create_lock`, keeping the file open for writing: its descriptor."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
     try:
         try:
-            fd = os.open(path, flags, 0o644)
+            return os.open(path, flags, 0o644)
         except FileNotFoundError:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, flags, 0o644)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            return os.open(path, flags, 0o644)
     except FileExistsError:
         raise Conflict(
-            f"{path.name} is locked by another process",
+            f"{os.path.basename(path)} is locked by another process",
             hint=f"if no git or gitassist process is running, remove {path}",
         ) from None
-    os.close(fd)
 
 
 class _ThreadLock:
@@ -162,8 +167,15 @@ class RepoLock:
                 (self.gitdir / line).unlink()
         journal.unlink()
 
-    def _lock(self, path: Path) -> None:
+    def _lock(self, path: Path, also_made: Sequence[str] = ()) -> None:
         """Take a git lock file, then note it in the journal (only locks we really made)."""
-        _create_lock(path)
-        with open(self._journal(), "a", encoding="utf-8") as fh:
-            fh.write(str(path.relative_to(self.gitdir)) + "\n")
+        create_lock(path)
+        self._note([str(path.relative_to(self.gitdir))], also_made)
+
+    def _note(self, made: Sequence[str], also_made: Sequence[str] = ()) -> None:
+        """One append to the journal: lock files made (relative to the git directory) and
+        other files a killed writer may leave (absolute paths)."""
+        lines = [*made, *also_made]
+        if lines:
+            with open(self._journal(), "a", encoding="utf-8") as fh:
+                fh.write("".join(line + "\n" for line in lines))

@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from gitassist.errors import BadRef, Conflict
-from gitassist.ref_lock import RepoLock
+from gitassist.ref_lock import RepoLock, open_lock
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -75,12 +76,6 @@ class Identity:
         return f"{self.name} <{self.email}> {int(time.time())} {sign}{hours:02d}{minutes:02d}"
 
 
-def _write(path: Path, data: bytes) -> None:
-    """Write a small file; like git's own loose refs (core.fsync unset), without fsync."""
-    with open(path, "wb") as fh:
-        fh.write(data)
-
-
 def _fsync_write(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
@@ -90,10 +85,13 @@ def _fsync_write(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
-def _clear_empty_dirs(target: Path, name: str) -> None:
+def _clear_empty_dirs(target: str | Path, name: str) -> None:
     """Remove empty directories where the loose ref ``name`` goes (a refused ``git update-ref``
     of ``NAME/x`` leaves one), as git does; a directory that holds files is a BadRef."""
-    if not target.is_dir() or target.is_symlink():
+    try:
+        if not stat.S_ISDIR(os.lstat(target).st_mode):  # a file, or a symlink: not ours
+            return
+    except OSError:
         return
     for root, _dirs, _files in sorted(os.walk(target), key=lambda t: -len(t[0])):
         try:
@@ -172,10 +170,24 @@ class RefDB(RepoLock):
 
     # ------------------------------------------------------------------ writing
 
-    def update(self, updates: Sequence[RefUpdate], message: str, *, atomic: bool = False) -> None:
+    def update(
+        self,
+        updates: Sequence[RefUpdate],
+        message: str,
+        *,
+        atomic: bool = False,
+        during: Callable[[], None] | None = None,
+        also_made: Sequence[str] = (),
+    ) -> None:
         """Apply the updates: with ``atomic`` (or many refs, or a deletion) all or none even if
-        the process is killed; otherwise in order, each ref compare-and-swapped."""
+        the process is killed; otherwise in order, each ref compare-and-swapped.
+
+        ``during`` runs once every ref is locked and compared, before any is written (a write
+        puts its files in place there); ``also_made`` names files it may leave if killed (by
+        absolute path), listed in the journal with the lock files, in one write."""
         if not updates:
+            if during is not None:
+                during()
             return
         names = [u.name for u in updates]
         if len(set(names)) != len(names):
@@ -183,9 +195,9 @@ class RefDB(RepoLock):
         with self.lock():
             small = len(updates) <= LOOSE_LIMIT and all(u.new is not None for u in updates)
             if small and not (atomic and len(updates) > 1):
-                self._update_loose(updates, message)
+                self._update_loose(updates, message, during, also_made)
             else:
-                self._update_packed(updates, message)
+                self._update_packed(updates, message, during, also_made)
 
     def _check(self, updates: Sequence[RefUpdate], current: dict[str, str | None]) -> None:
         for u in updates:
@@ -201,28 +213,47 @@ class RefDB(RepoLock):
                     hint="another writer got there first; re-run to act on the new state",
                 )
 
-    def _update_loose(self, updates: Sequence[RefUpdate], message: str) -> None:
-        locks = [self.gitdir / (u.name + ".lock") for u in updates]
-        made: list[Path] = []
+    def _update_loose(
+        self,
+        updates: Sequence[RefUpdate],
+        message: str,
+        during: Callable[[], None] | None = None,
+        also_made: Sequence[str] = (),
+    ) -> None:
+        base = f"{self.gitdir}{os.sep}"  # plain strings: this is the hot path of every write
+        locks = [f"{base}{u.name}.lock" for u in updates]
+        made: list[str] = []
+        fds: dict[str, int] = {}
         try:
-            for path in locks:
-                self._lock(path)
-                made.append(path)
+            try:
+                for path in locks:
+                    fds[path] = open_lock(path)  # written through this descriptor below
+                    made.append(path)
+            finally:  # one journal write for the transaction: the locks really made
+                self._note([p.removeprefix(base) for p in made], also_made)
             current = {u.name: self.read(u.name) for u in updates}
             self._check(updates, current)
             for u in updates:
-                _clear_empty_dirs(self.gitdir / u.name, u.name)
+                _clear_empty_dirs(f"{base}{u.name}", u.name)
+            if during is not None:
+                during()
             for u, path in zip(updates, locks, strict=True):
                 assert u.new is not None
-                _write(path, (u.new + "\n").encode())
-                os.rename(path, self.gitdir / u.name)
+                fd = fds.pop(path)
+                try:
+                    os.write(fd, (u.new + "\n").encode())
+                finally:
+                    os.close(fd)
+                os.rename(path, f"{base}{u.name}")
                 made.remove(path)
                 if u.reflog:
                     self._reflog(u.name, current[u.name], u.new, u.message or message)
         finally:
+            for fd in fds.values():
+                os.close(fd)
             for path in made:
                 with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
+                    os.unlink(path)
             with contextlib.suppress(FileNotFoundError):
                 self._journal().unlink()
 
@@ -294,9 +325,15 @@ class RefDB(RepoLock):
         _fsync_write(lock, content)
         os.rename(lock, self.gitdir / "packed-refs")  # the commit point
 
-    def _update_packed(self, updates: Sequence[RefUpdate], message: str) -> None:
+    def _update_packed(
+        self,
+        updates: Sequence[RefUpdate],
+        message: str,
+        during: Callable[[], None] | None = None,
+        also_made: Sequence[str] = (),
+    ) -> None:
         lock = self.gitdir / "packed-refs.lock"
-        self._lock(lock)
+        self._lock(lock, also_made)
         try:
             loose = {u.name: self.gitdir / u.name for u in updates}
             loose = {n: p for n, p in loose.items() if p.is_file()}
@@ -310,6 +347,8 @@ class RefDB(RepoLock):
                     path.unlink()
             content, current = self._merge_packed({u.name: u.new for u in updates})
             self._check(updates, current)
+            if during is not None:
+                during()
             self._write_packed(content)
         finally:
             with contextlib.suppress(FileNotFoundError):
@@ -321,16 +360,19 @@ class RefDB(RepoLock):
                 self._reflog(u.name, current[u.name], u.new, u.message or message)
 
     def _reflog(self, name: str, old: str | None, new: str | None, message: str) -> None:
-        path = self.gitdir / "logs" / name
+        path = os.path.join(self.gitdir, "logs", name)
         if new is None:
             with contextlib.suppress(FileNotFoundError):
-                path.unlink()
+                os.unlink(path)
             return
         line = f"{old or ZERO} {new} {self.identity.reflog_stamp()}\t{message.splitlines()[0]}\n"
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
         try:
-            fh = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed below
+            fd = os.open(path, flags, 0o644)
         except FileNotFoundError:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fh = open(path, "a", encoding="utf-8")  # noqa: SIM115
-        with fh:
-            fh.write(line)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            fd = os.open(path, flags, 0o644)
+        try:
+            os.write(fd, line.encode("utf-8"))
+        finally:
+            os.close(fd)

@@ -157,11 +157,21 @@ def changed_graphs(
     for graph_id in new_project.graphs:
         before = None
         if old_tree is not None:
-            before = read_file(store, old_tree, schema_path(old_project, graph_id))
-        after = read_file(store, new_tree, schema_path(new_project, graph_id))
-        if (before.blob if before else None) != (after.blob if after else None):
+            before = _blob_id(old_tree, schema_path(old_project, graph_id))
+        if before != _blob_id(new_tree, schema_path(new_project, graph_id)):
             out.append(graph_id)
     return out
+
+
+def _blob_id(tree: Tree, path: str) -> str | None:
+    """The id of the blob at ``path`` in ``tree`` (compared, not read), or None."""
+    import pygit2
+
+    try:
+        entry = tree[path]
+    except KeyError:
+        return None
+    return str(entry.id) if entry.type == pygit2.enums.ObjectType.BLOB else None
 
 
 def _compile(schema: dict[str, Any], path: str) -> Any:

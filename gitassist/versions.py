@@ -219,7 +219,10 @@ def read_version(store: Store, assistant_id: str, number: int) -> VersionRecord 
     oid = store.refdb.read(ref)
     if oid is None:
         return None
-    return record_from_tag(store, oid, ref, assistant_id=assistant_id, number=number)
+    return store.by_object(  # a tag never changes: read once (a refusal is not kept)
+        ("tag", oid, assistant_id, number),
+        lambda: record_from_tag(store, oid, ref, assistant_id=assistant_id, number=number),
+    )
 
 
 def record_from_tag(
@@ -272,6 +275,9 @@ def record_from_tag(
 
 def holds_document(store: Store, commit: str, path: str, blob: str) -> bool:
     """Whether ``commit``'s tree has ``blob`` at ``path`` (what a version tag claims)."""
+    key = ("holds", commit, path, blob)  # a yes is kept (a write knows it for its commit)
+    if store.kept(key):
+        return True
     obj = store.repo.get(commit)
     if not isinstance(obj, pygit2.Commit):
         return False
@@ -279,6 +285,8 @@ def holds_document(store: Store, commit: str, path: str, blob: str) -> bool:
         entry = obj.tree[path]
     except (KeyError, ValueError):
         return False
+    if str(entry.id) == blob:
+        store.keep(key, True)
     return str(entry.id) == blob
 
 
@@ -328,7 +336,12 @@ def read_latest(
     oid = store.refdb.read(ref)
     if oid is None:
         return None
-    return latest_from_pointer(store, oid, ref, assistant_id=assistant_id, environment=environment)
+    return store.by_object(  # a pointer commit never changes: read once
+        ("pointer", oid, assistant_id, environment),
+        lambda: latest_from_pointer(
+            store, oid, ref, assistant_id=assistant_id, environment=environment
+        ),
+    )
 
 
 def latest_from_pointer(

@@ -16,10 +16,13 @@ from gitassist.checkout import check_write_paths, dirty_paths
 from gitassist.commits import make_commit, publish
 from gitassist.errors import RepositoryError, ValidationFailed
 from gitassist.plan import hold_unrelated, make_plan
-from gitassist.record import check_plan, execute
+from gitassist.record import check_plan, record_updates
 from gitassist.repo_state import check_writable
 from gitassist.resolve import Resolved, at_tree, from_latest, resolve
+from gitassist.store import Entry, is_document
 from gitassist.versions import LatestState, max_version, read_latest, read_version
+
+FILE = 0o100644  # the mode of a blob gitassist writes
 
 if TYPE_CHECKING:
     import pygit2
@@ -135,37 +138,82 @@ def commit_documents(
     reason: str = "update",
     *,
     verify: bool = True,
+    documents: dict[str, AssistantDocument] | None = None,
 ) -> tuple[Commit, bool]:
     """Commit assistant files on ``branch``; on the tracked branch also record their versions.
 
     Returns the commit and whether versions were recorded. Nothing moves unless everything
     validates: the plan is made and checked on the new commit before the branch moves. The
     files and index go first, then the branch, then a handful of loose refs in order (cost
-    independent of the number of assistants); an interruption is one the next apply
-    completes (it recognises versions already recorded by their commit). With ``verify``
-    (the default, also for the Python client) the repository's ``pre-commit`` and
-    ``commit-msg`` hooks run first (:mod:`gitassist.hooks`); ``verify=False`` is
-    ``--no-verify``. A path through a symlink is refused before anything moves.
+    independent of the number of assistants), all in one ref transaction; an interruption
+    is one the next apply completes (it recognises versions already recorded by their
+    commit). With ``verify`` (the default, also for the Python client) the repository's
+    ``pre-commit`` and ``commit-msg`` hooks run first (:mod:`gitassist.hooks`);
+    ``verify=False`` is ``--no-verify``. A path through a symlink is refused before anything
+    moves. ``documents``: the parsed, validated document of each written path (from
+    :func:`check_write`): they are neither parsed nor validated again.
     """
-    dirty = dirty_paths(store, list(changes))
+    dirty = dirty_paths(store, list(changes), parent)
     if dirty:
         raise RepositoryError(
             f"{', '.join(dirty)} has uncommitted changes",
             hint="commit or stash them first; gitassist only commits the files it changes",
         )
     check_write_paths(store, list(changes))
-    commit = make_commit(store, parent, changes, message, author, hooks=verify)
+    blobs: dict[str, str] = {}
+    commit = make_commit(store, parent, changes, message, author, hooks=verify, blobs=blobs)
+    for path, blob in blobs.items():  # the new commit holds these blobs: no tree lookup later
+        store.keep(("holds", str(commit.id), path, blob), True)
+    for path, document in (documents or {}).items():
+        if path in blobs:
+            store.remember(Entry(path, blobs[path]), document)
     if branch != store.tracked_branch():
         publish(store, branch, parent, commit, changes)
         return commit, False
-    plan = make_plan(store, head=commit, branch=branch, validate=True)
+    plan = make_plan(
+        store,
+        head=commit,
+        branch=branch,
+        validate=True,
+        known=_known_changes(store, parent, changes, blobs),
+        checked=set(documents or ()),
+    )
     hold_unrelated(store, plan, set(changes))
     check_plan(plan, hint="nothing was written; fix the values and retry")
-    publish(store, branch, parent, commit, changes)
-    execute(
-        store, plan, prune=reason == "delete", allow_delete_all=True, reason=reason, atomic=False
+    updates, _, why = record_updates(
+        store, plan, prune=reason == "delete", allow_delete_all=True, reason=reason
     )
+    publish(store, branch, parent, commit, changes, then=updates, then_message=why)
     return commit, True
+
+
+def _known_changes(
+    store: Store, parent: Commit | None, changes: dict[str, str | None], blobs: dict[str, str]
+) -> tuple[list[Entry], list[Entry]] | None:
+    """The commit's (removed, added) assistant files, as a tree diff would list them, from
+    what the write changed; None (diff the trees) for a path outside the assistants folder."""
+    removed: list[Entry] = []
+    added: list[Entry] = []
+    for path in changes:
+        if not path.startswith(store.assistants_dir + "/") or not is_document(path, FILE):
+            return None
+        old = None
+        if parent is not None:
+            try:
+                item = parent.tree[path]
+            except KeyError:
+                item = None
+            if item is not None and not is_document(path, item.filemode):
+                return None
+            old = str(item.id) if item is not None else None
+        new = blobs.get(path)
+        if old == new:
+            continue
+        if old is not None:
+            removed.append(Entry(path, old))
+        if new is not None:
+            added.append(Entry(path, new))
+    return removed, added
 
 
 def commit_and_record(
@@ -179,13 +227,24 @@ def commit_and_record(
     reason: str,
     before: LatestState | None,
     verify: bool = True,
+    documents: dict[str, AssistantDocument] | None = None,
 ) -> WriteResult:
-    """Commit (and record); ``before``: the latest state read before the write."""
+    """Commit (and record); ``before``: the latest state read before the write;
+    ``documents``: the validated document of each written path (see
+    :func:`commit_documents`)."""
     if before is not None:
         # the result names version 1's date: a forged version 1 must stop us before the write
         read_version(store, assistant_id, 1)
     commit, recorded = commit_documents(
-        store, branch, parent, changes, message, author, reason, verify=verify
+        store,
+        branch,
+        parent,
+        changes,
+        message,
+        author,
+        reason,
+        verify=verify,
+        documents=documents,
     )
     if recorded:
         state = read_latest(store, assistant_id)  # the write moved it: read it once more
