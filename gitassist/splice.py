@@ -141,6 +141,9 @@ def splice(text: str, old: Any, new: dict[str, Any]) -> str | None:
         return None
     if not changes:
         return text
+    if text.startswith("\ufeff"):  # libyaml's marks count from after the byte-order mark
+        body = splice(text[1:], old, new)
+        return None if body is None else "\ufeff" + body
     loader = yaml12.Loader(text)
     try:
         root = loader.get_single_node()
