@@ -1,0 +1,133 @@
+"""Hostile review of the history workers: Ctrl-C or SIGTERM during a first apply that forked
+them leaves the repository as it was, the lock free and no process behind; an apply from a
+thread gives the same result."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+import pytest
+from conftest import git
+from test_history import _fixed_time, long_history
+
+from gitassist import history, plan, record
+from gitassist.store import Store
+
+SLOW = """
+import pathlib, sys, time
+from gitassist import history, plan, record
+plan.MIN_COMMITS = plan.PARALLEL_COMMITS = 2
+history.BATCH = 1
+record.PACK_MIN = record.PARALLEL_TAGS = 1
+module, name = (history, "_facts_task") if sys.argv[3] == "facts" else (record, "_tag_task")
+real = getattr(module, name)
+def slow(*args):
+    pathlib.Path(sys.argv[2]).write_text("working")
+    time.sleep(0.5)
+    return real(*args)
+setattr(module, name, slow)
+from gitassist.cli.main import main
+import os
+os.chdir(sys.argv[1])
+main(["apply"])
+"""
+
+
+def _ours(script: str) -> list[int]:
+    """Processes still running whose command line names ``script``."""
+    out = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read()
+            with open(f"/proc/{pid}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if script.encode() in cmd and state != "Z":
+            out.append(int(pid))
+    return out
+
+
+def _refs(path: Any) -> str:
+    return git(path, "for-each-ref", "--format=%(objectname) %(refname)")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or history.cores() < 2, reason="fork")
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("phase", ["facts", "tags"])
+def test_an_apply_interrupted_while_its_workers_run_changes_nothing(
+    make_repo: Any, tmp_path: Any, sig: int, phase: str
+) -> None:
+    import fcntl
+
+    repo = long_history(make_repo)
+    before = _refs(repo.path)
+    script, marker = tmp_path / "slow_apply.py", tmp_path / "working"
+    script.write_text(SLOW)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(repo.path), str(marker), phase],
+        start_new_session=True,  # its own process group, as a terminal's Ctrl-C sees it
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert marker.exists(), proc.communicate()
+    if sig == signal.SIGINT:
+        os.killpg(proc.pid, sig)  # Ctrl-C: the whole foreground group
+    else:
+        proc.send_signal(sig)  # kill(1): the apply alone
+    _out, err = proc.communicate(timeout=60)
+    expected = 130 if sig == signal.SIGINT else -signal.SIGTERM
+    assert proc.returncode == expected, err.decode()
+    deadline = time.monotonic() + 10
+    while _ours(str(script)):
+        assert time.monotonic() < deadline, "a worker outlived the apply"
+        time.sleep(0.05)
+    assert _refs(repo.path) == before
+    fd = os.open(repo.path / ".git" / "gitassist" / "lock", os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free
+    finally:
+        os.close(fd)
+    assert repo.git("status", "--porcelain") == ""
+    from gitassist.apply import apply
+
+    assert apply(Store(repo.path)).plan.versions  # the next apply records everything
+
+
+def test_an_apply_from_a_thread_records_what_the_main_thread_does(
+    make_repo: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    import shutil
+
+    from gitassist.apply import apply
+
+    repo = long_history(make_repo)
+    copy = tmp_path / "copy"
+    shutil.copytree(repo.path, copy)
+    _fixed_time(monkeypatch)
+    monkeypatch.setattr(plan, "MIN_COMMITS", 10_000)
+    slow = apply(Store(repo.path))
+    for name, value in (("MIN_COMMITS", 2), ("PARALLEL_COMMITS", 2)):
+        monkeypatch.setattr(plan, name, value)
+    monkeypatch.setattr(record, "PACK_MIN", 1)
+    monkeypatch.setattr(record, "PARALLEL_TAGS", 1)
+    pools: list[Any] = []
+    real_pool = history.worker_pool
+    monkeypatch.setattr(history, "worker_pool", lambda: pools.append(real_pool()) or pools[-1])
+    found: list[Any] = []
+    thread = threading.Thread(target=lambda: found.append(apply(Store(copy))))
+    thread.start()
+    thread.join(120)
+    assert found and pools and all(p is None for p in pools)  # no fork from a threaded process
+    assert found[0].plan.versions == slow.plan.versions
+    assert _refs(copy) == _refs(repo.path)
