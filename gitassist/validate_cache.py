@@ -13,8 +13,9 @@ The key is everything that decides the result:
   ctime, inode, device — when those are unchanged; git's racy-clean rule decides when stat
   data may be recorded, see :meth:`ValidateCache.remember_blob`);
 - gitassist's version and a fingerprint of the modules that parse and check documents (their
-  size and mtime, so an upgrade or an edited checkout never reuses old results), the
-  jsonschema version;
+  size and mtime, so an upgrade or an edited checkout never reuses old results), and of
+  one file of each library that decides it too (PyYAML, pydantic, pydantic-core,
+  jsonschema, RE2: upgrading one in place rewrites it);
 - the graph ids of ``langgraph.json`` and the ``unknown_context_keys`` setting;
 - the blob id of the schema of the document's own graph: stored in the entry and compared on
   every hit, so changing one graph's schema re-checks only that graph's documents.
@@ -68,6 +69,13 @@ _MODULES = (
     "problems",
     "validate_cache",
 )
+_LIBRARIES = (
+    ("jsonschema", "validators.py"),
+    ("yaml", "__init__.py"),
+    ("pydantic", "version.py"),
+    ("pydantic_core", "__init__.py"),
+    ("re2", "__init__.py"),
+)
 
 
 @functools.cache
@@ -80,10 +88,18 @@ def _fingerprint() -> str:
 
     base = Path(gitassist.__file__).parent
     files = [base / f"{name}.py" for name in _MODULES]
-    with contextlib.suppress(ImportError, ValueError):
-        spec = importlib.util.find_spec("jsonschema")
-        if spec is not None and spec.origin:
-            files.append(Path(spec.origin).parent / "validators.py")
+    # the libraries that parse (PyYAML), validate (pydantic, its core, jsonschema) and match
+    # patterns (RE2): an upgrade rewrites their files, and may change what a document gets
+    site: Path | None = None  # where the first was found: the others usually are there too
+    for package, name in _LIBRARIES:
+        if site is not None and (site / package / name).is_file():
+            files.append(site / package / name)
+            continue
+        with contextlib.suppress(ImportError, ValueError):
+            spec = importlib.util.find_spec(package)
+            if spec is not None and spec.origin:
+                files.append(Path(spec.origin).parent / name)
+                site = site or Path(spec.origin).parent.parent
     parts = [gitassist.__version__]
     for file in files:
         try:

@@ -129,3 +129,36 @@ def test_two_worktrees_with_different_schemas_and_settings_share_the_file(
             assert _report(tree) == _cold(tree, monkeypatch)
     assert _report(repo, rev="HEAD") == _cold(repo, monkeypatch, rev="HEAD")
     assert _report(other) == _cold(other, monkeypatch)
+
+
+@pytest.mark.parametrize("package", ["yaml", "pydantic", "pydantic_core", "jsonschema", "re2"])
+def test_upgrading_a_library_that_decides_results_invalidates_the_cache(
+    make_repo: Any, monkeypatch: pytest.MonkeyPatch, package: str
+) -> None:
+    """pip rewrites a package's files on an upgrade: a new PyYAML may parse, a new pydantic
+    word its messages, differently, so no entry of the old one may be reused."""
+    import importlib.util
+    from pathlib import Path
+
+    from test_validate_cache import Counter
+
+    spec = importlib.util.find_spec(package)
+    assert spec is not None and spec.origin
+    file = Path(spec.origin).parent / dict(validate_cache._LIBRARIES)[package]
+    repo = two_graph_repo(make_repo)
+    age(repo)
+    count = Counter(monkeypatch)
+    validate_cache._fingerprint.cache_clear()
+    count.run(repo)
+    assert count.run(repo)[1] == []  # warm
+    st = file.stat()
+    try:
+        os.utime(file, ns=(st.st_atime_ns, st.st_mtime_ns + 1))  # as if reinstalled
+    except OSError:
+        pytest.skip(f"cannot touch {file}")
+    try:
+        validate_cache._fingerprint.cache_clear()
+        assert len(count.run(repo)[1]) == 6  # every document checked again
+    finally:
+        os.utime(file, ns=(st.st_atime_ns, st.st_mtime_ns))
+        validate_cache._fingerprint.cache_clear()
