@@ -131,3 +131,44 @@ def test_an_apply_from_a_thread_records_what_the_main_thread_does(
     assert found and pools and all(p is None for p in pools)  # no fork from a threaded process
     assert found[0].plan.versions == slow.plan.versions
     assert _refs(copy) == _refs(repo.path)
+
+
+def test_one_pass_matches_the_per_commit_diffs_on_odd_entries(make_repo: Any) -> None:
+    """Mode changes, a symlink and a submodule-like entry, a file turned into a symlink and
+    back, and paths with spaces, quotes, a newline, non-ASCII and tabs."""
+    from conftest import doc_yaml
+    from test_history import IDS
+
+    from gitassist import plan_walk
+    from gitassist.index import changed_entries
+
+    repo = make_repo({"assistants/a.yaml": doc_yaml(IDS[0], name="a")})
+    odd = ["assistants/sp ace.yaml", 'assistants/q"uote.yaml', "assistants/é/ü.yml"]
+    odd += ["assistants/new\nline.yaml", "assistants/t\tab.yaml"]
+    repo.commit({p: doc_yaml(IDS[i + 1], name=f"o{i}") for i, p in enumerate(odd)})
+    path = repo.path / "assistants/a.yaml"
+    path.chmod(0o755)
+    repo.commit({})  # a mode change only
+    path.unlink()
+    path.symlink_to("sp ace.yaml")
+    repo.commit({})  # a document turned into a symlink
+    path.unlink()
+    path.write_text(doc_yaml(IDS[0], name="a"))
+    repo.commit({})  # ... and back
+    blob = repo.git("rev-parse", "HEAD:assistants/a.yaml")
+    repo.git("update-index", "--add", "--cacheinfo", f"160000,{blob},assistants/sub.yaml")
+    repo.git("commit", "-q", "-m", "a gitlink")
+    repo.commit({odd[0]: None, odd[3]: doc_yaml(IDS[4], name="changed")})
+    store = Store(repo.path)
+    head = store.get_commit(repo.git("rev-parse", "HEAD"))
+    commits = plan_walk.first_parent_range(store, head, None)
+    fast = history.first_parent_changes(store, str(head.id), None)
+    assert set(fast) == {str(c.id) for c in commits}
+    parent = None
+    for commit in commits:
+        found = fast[str(commit.id)]
+        assert found is not None
+        slow = changed_entries(store, parent, commit.tree)
+        key = repr
+        assert [sorted(map(key, side)) for side in found] == [sorted(map(key, s)) for s in slow]
+        parent = commit.tree

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 A = "0c6f1c55-0d5a-4f5e-9a55-6e4d0b7b3c11"
 
@@ -72,3 +75,66 @@ def test_a_scalar_update_changes_only_that_scalar(make_repo, text, change, old, 
     assert out == text.replace(old, new, 1)
     for key, value in change.items():
         assert result[key] == value
+
+
+_WORD = st.text(st.sampled_from("abcxyz é😀:#-' \"\\\t"), max_size=6)
+_VALUE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**40), 2**40),
+    st.floats(allow_nan=False, allow_infinity=False),
+    _WORD,
+    st.sampled_from(["yes", "null", "1e3", "0o17", "", " x", "x ", "~", "-", "a: b", "a #b"]),
+)
+_STYLE = st.sampled_from(["plain", "single", "double", "flow"])
+
+
+def _scalar_text(value: Any, style: str) -> str:
+    import json
+
+    if style == "single" and isinstance(value, str) and "\t" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    return json.dumps(value, ensure_ascii=False)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.tuples(_VALUE, _VALUE, _STYLE), min_size=1, max_size=4),
+    st.booleans(),
+    st.booleans(),
+)
+def test_a_splice_changes_only_the_changed_scalars_bytes(items, bom, crlf):
+    """With a byte-order mark, CRLF line ends, comments after values, a key's name in a
+    comment and in another value, flow and block mappings: the result reads back as the new
+    data, and what lies outside the changed scalars is the same text, byte for byte."""
+    from gitassist import yaml12
+    from gitassist.splice import splice
+
+    lines = ["# k0: a comment naming a key", "assistant_id: k0"]
+    for i, (old, _, style) in enumerate(items):
+        text = _scalar_text(old, style)
+        if style == "flow":
+            lines.append(f"f{i}: {{k{i}: {text}, other: k{i}}}  # flow")
+        else:
+            lines.append(f"k{i}: {text}   # c{i}")
+    eol = "\r\n" if crlf else "\n"
+    text = ("\ufeff" if bom else "") + eol.join(lines) + eol
+    old = yaml12.load(text)
+    new = json.loads(json.dumps(old))
+    for i, (_, value, style) in enumerate(items):
+        if style == "flow":
+            new[f"f{i}"][f"k{i}"] = value
+        else:
+            new[f"k{i}"] = value
+    out = splice(text, old, new)
+    if out is None:
+        return  # the round trip's job
+    assert json.dumps(yaml12.load(out), sort_keys=True) == json.dumps(new, sort_keys=True)
+    assert out.startswith("\ufeff") == bom
+    # outside the scalars: the same lines, and on each changed line the same key and comment
+    before, after = text.split(eol), out.split(eol)
+    assert len(before) == len(after)
+    for a, b in zip(before, after, strict=True):
+        if a != b:
+            assert a.split(":", 1)[0] == b.split(":", 1)[0]
+            assert a.rsplit("  #", 1)[-1] == b.rsplit("  #", 1)[-1]
