@@ -13,7 +13,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from gitassist.applied import index_at
-from gitassist.documents import AssistantDocument, render_new, render_update
+from gitassist.documents import AssistantDocument, render_new
 from gitassist.edits import edit_context, run_config
 from gitassist.errors import Conflict, NotFound, ValidationFailed
 from gitassist.naming import is_uuid, resolve_id
@@ -233,10 +233,10 @@ def _render_checked(
 ) -> tuple[str, AssistantDocument]:
     """The file's new text and its validated document: the changed scalars spliced into the
     text where they stand when the change is only that (and it reads back as ``new_doc``),
-    else ruamel's round trip (:func:`render_update`). The new text is parsed and validated
+    else ruamel's round trip (:func:`round_trip`). The new text is parsed and validated
     once (:func:`check_write`); a splice that does not read back costs one more."""
     from gitassist.documents import document_fields, load_yaml_data
-    from gitassist.splice import splice
+    from gitassist.splice import round_trip, splice
 
     old_text = store.blob_text(blob)
     try:
@@ -250,7 +250,7 @@ def _render_checked(
             checked = None
         if checked is not None and checked.content_key() == new_doc.content_key():
             return text, checked
-    text = render_update(old_text, new_doc)
+    text = round_trip(old_text, new_doc)
     return text, check_write(store, text, path, parent)
 
 

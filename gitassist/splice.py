@@ -171,6 +171,28 @@ def splice(text: str, old: Any, new: dict[str, Any]) -> str | None:
     return out
 
 
+def round_trip(text: str, document: Any) -> str:
+    """:func:`gitassist.documents.render_update` of ``text``, in the text's own form: a
+    byte-order mark kept, and CRLF line ends when every line has one (ruamel reads the mark
+    away and writes LF, keeping a CR only where a comment ended: a CRLF file came back with
+    mixed line ends). YAML reads CRLF as LF, so the document is the same either way; the
+    result is checked to read back so, else it is left as ruamel wrote it."""
+    from gitassist.documents import load_yaml_data, render_update
+
+    bom = text.startswith("\ufeff")
+    body = text[1:] if bom else text
+    crlf = "\r\n" in body and body.count("\r\n") == body.count("\n")
+    out = render_update(body.replace("\r\n", "\n") if crlf else body, document)
+    if crlf:
+        converted = out.replace("\n", "\r\n")
+        try:
+            same = load_yaml_data(converted, "") == load_yaml_data(out, "")
+        except Exception:
+            same = False
+        out = converted if same else out
+    return "\ufeff" + out if bom else out
+
+
 # --------------------------------------------------------------------------- new documents
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

@@ -138,3 +138,14 @@ def test_a_splice_changes_only_the_changed_scalars_bytes(items, bom, crlf):
         if a != b:
             assert a.split(":", 1)[0] == b.split(":", 1)[0]
             assert a.rsplit("  #", 1)[-1] == b.rsplit("  #", 1)[-1]
+
+
+@pytest.mark.parametrize("bom", ["", "\ufeff"])
+@pytest.mark.parametrize("eol", ["\n", "\r\n"])
+def test_an_update_the_splice_cannot_do_keeps_the_files_bom_and_line_ends(make_repo, bom, eol):
+    """A key added goes through ruamel's round trip, which read a CRLF file's line ends away
+    (and kept a CR where a comment ended) and dropped the byte-order mark."""
+    text = bom + DOC.replace("\n", eol)
+    out, result = _update(make_repo, text, context={"model_name": "echo", "system_prompt": "x"})
+    assert result["context"] == {"model_name": "echo", "system_prompt": "x"}
+    assert out == text + f"  system_prompt: x{eol}"

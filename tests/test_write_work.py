@@ -148,7 +148,7 @@ def test_an_update_reads_as_many_objects_at_60_assistants_as_at_10(make_repo, mo
 
 
 def test_a_scalar_update_edits_the_text_in_place(make_repo, monkeypatch):
-    from gitassist import assistants
+    from gitassist import documents
 
     aid = str(uuid.uuid4())
     text = (
@@ -162,7 +162,7 @@ def test_a_scalar_update_edits_the_text_in_place(make_repo, monkeypatch):
         "metadata: {team: a,  tier: 1}\n"
     )
     repo = make_repo({"assistants/support.yaml": text})
-    round_trips = Counter(monkeypatch, assistants, "render_update")
+    round_trips = Counter(monkeypatch, documents, "render_update")
     client = repo.client()
     client.assistants.update(aid, context={"model_name": "openai", "system_prompt": "Be brief."})
     client.assistants.update(aid, metadata={"tier": 2}, name="Help desk")
