@@ -145,6 +145,7 @@ def first_parent_changes(
     pool = worker_pool() if facts is not None else None
     shared = _Parser(store.assistants_dir)
     pending: list[Future[list[tuple[str, Facts]]]] = []
+    handing = pool is not None  # False once a worker died: the rest is parsed in process
     procs: list[subprocess.Popen[bytes]] = []
     try:
         streams: dict[int, _Parser] = {}
@@ -172,15 +173,15 @@ def first_parent_changes(
                 tokens = (parser.rest + chunk).split(b"\0")
                 parser.rest = tokens.pop()
                 parser.feed(tokens)
-                if pool is not None and len(shared.blobs) >= BATCH:
-                    pending.append(pool.submit(_facts_task, store.repo.path, shared.take()))
+                if handing and len(shared.blobs) >= BATCH:
+                    handing = _hand_out(pool, pending, store, shared.take())
         for proc in procs:
             proc.wait()
         if any(proc.returncode != 0 for proc in procs) or shared.failed:
             return {}
         if pool is not None and facts is not None:
-            if shared.blobs:
-                pending.append(pool.submit(_facts_task, store.repo.path, shared.take()))
+            if handing and shared.blobs:
+                _hand_out(pool, pending, store, shared.take())
             _collect(pending, facts)
         return shared.out
     finally:
@@ -192,6 +193,24 @@ def first_parent_changes(
                 proc.stdout.close()
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _hand_out(
+    pool: ProcessPoolExecutor | None,
+    pending: list[Future[list[tuple[str, Facts]]]],
+    store: Store,
+    items: list[tuple[str, str]],
+) -> bool:
+    """Give ``items`` to the workers; False if they cannot take more (one died, killed or
+    out of memory, which breaks the pool): those and the rest are parsed in process."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    assert pool is not None
+    try:
+        pending.append(pool.submit(_facts_task, store.repo.path, items))
+    except BrokenProcessPool:
+        return False
+    return True
 
 
 def _ready(fds: list[int]) -> list[int]:

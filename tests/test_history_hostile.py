@@ -172,3 +172,39 @@ def test_one_pass_matches_the_per_commit_diffs_on_odd_entries(make_repo: Any) ->
         key = repr
         assert [sorted(map(key, side)) for side in found] == [sorted(map(key, s)) for s in slow]
         parent = commit.tree
+
+
+def test_a_worker_killed_mid_walk_costs_only_its_share(
+    make_repo: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """A worker killed (out of memory, SIGKILL) while blobs are still being handed out: the
+    pool is broken, and the next hand-out must not raise (exit 70) but parse in process."""
+    import shutil
+
+    from test_history import _die
+
+    from gitassist.apply import apply
+
+    repo = long_history(make_repo)
+    copy = tmp_path / "copy"
+    shutil.copytree(repo.path, copy)
+    _fixed_time(monkeypatch)
+    monkeypatch.setattr(plan, "MIN_COMMITS", 10_000)
+    slow = apply(Store(repo.path))
+    for name, value in (("MIN_COMMITS", 2), ("PARALLEL_COMMITS", 2)):
+        monkeypatch.setattr(plan, name, value)
+    monkeypatch.setattr(history, "BATCH", 1)  # a hand-out per blob, long after the death
+    monkeypatch.setattr(record, "PACK_MIN", 1)
+    monkeypatch.setattr(record, "PARALLEL_TAGS", 1)
+    monkeypatch.setattr(history, "_facts_task", _die)
+    monkeypatch.setattr(record, "_tag_task", _die)
+    real_read = os.read
+
+    def slow_read(fd: int, n: int) -> bytes:  # git's output arrives in small pieces
+        time.sleep(0.01)
+        return real_read(fd, min(n, 256))
+
+    monkeypatch.setattr(os, "read", slow_read)
+    fast = apply(Store(copy))
+    assert fast.plan.versions == slow.plan.versions
+    assert _refs(copy) == _refs(repo.path)
