@@ -208,7 +208,7 @@ def _hand_out(
     assert pool is not None
     try:
         pending.append(pool.submit(_facts_task, store.repo.path, items))
-    except BrokenProcessPool:
+    except (BrokenProcessPool, OSError):  # OSError: the fork failed (no memory, no pids)
         return False
     return True
 
@@ -256,12 +256,15 @@ def worker_pool() -> ProcessPoolExecutor | None:
         return None
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(
-        min(count, MAX_WORKERS),
-        multiprocessing.get_context("fork"),
-        initializer=_die_with,
-        initargs=(os.getpid(),),
-    )
+    try:
+        return ProcessPoolExecutor(
+            min(count, MAX_WORKERS),
+            multiprocessing.get_context("fork"),
+            initializer=_die_with,
+            initargs=(os.getpid(),),
+        )
+    except OSError:  # no working semaphores (a container without /dev/shm): in process
+        return None
 
 
 def _prctl() -> Any:

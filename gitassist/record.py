@@ -218,7 +218,7 @@ def _make_tags(ctx: _Context, versions: list[NewVersion]) -> list[str]:
                 for part in pool.map(_tag_task, slices):
                     pack.objects += part
                 ids = [oid for oid, _size, _data in pack.objects]
-            except BrokenProcessPool:  # a worker died (killed, out of memory): do it here
+            except (BrokenProcessPool, OSError):  # a worker died, or a fork failed: here
                 pack = _Pack()
                 ids = _tag_range(ctx, versions, pack)
             finally:

@@ -208,3 +208,40 @@ def test_a_worker_killed_mid_walk_costs_only_its_share(
     fast = apply(Store(copy))
     assert fast.plan.versions == slow.plan.versions
     assert _refs(copy) == _refs(repo.path)
+
+
+@pytest.mark.parametrize("where", ["pool", "fork"])
+def test_no_semaphores_or_a_failed_fork_means_parsing_in_process(
+    make_repo: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any, where: str
+) -> None:
+    """A container without /dev/shm cannot make the pool's semaphores (OSError); a fork can
+    fail (EAGAIN, ENOMEM): the apply goes on in process instead of failing with exit 70."""
+    import concurrent.futures
+    import errno
+    import shutil
+
+    from gitassist.apply import apply
+
+    repo = long_history(make_repo)
+    copy = tmp_path / "copy"
+    shutil.copytree(repo.path, copy)
+    _fixed_time(monkeypatch)
+    monkeypatch.setattr(plan, "MIN_COMMITS", 10_000)
+    slow = apply(Store(repo.path))
+    for name, value in (("MIN_COMMITS", 2), ("PARALLEL_COMMITS", 2)):
+        monkeypatch.setattr(plan, name, value)
+    monkeypatch.setattr(record, "PACK_MIN", 1)
+    monkeypatch.setattr(record, "PARALLEL_TAGS", 1)
+    monkeypatch.setattr(history, "parallel", lambda: 2)
+    monkeypatch.setattr(plan, "parallel", lambda: 2)
+
+    def refuse(*_args: Any, **_kw: Any) -> Any:
+        raise OSError(errno.ENOSYS if where == "pool" else errno.EAGAIN, "refused")
+
+    if where == "pool":
+        monkeypatch.setattr(concurrent.futures.ProcessPoolExecutor, "__init__", refuse)
+    else:
+        monkeypatch.setattr(os, "fork", refuse)
+    fast = apply(Store(copy))
+    assert fast.plan.versions == slow.plan.versions
+    assert _refs(copy) == _refs(repo.path)
