@@ -149,3 +149,42 @@ def test_an_update_the_splice_cannot_do_keeps_the_files_bom_and_line_ends(make_r
     out, result = _update(make_repo, text, context={"model_name": "echo", "system_prompt": "x"})
     assert result["context"] == {"model_name": "echo", "system_prompt": "x"}
     assert out == text + f"  system_prompt: x{eol}"
+
+
+@pytest.mark.parametrize(
+    ("sets", "expected"),
+    [
+        (["system_prompt='a: b'"], {"system_prompt": "a: b"}),
+        (["system_prompt='#x'"], {"system_prompt": "#x"}),
+        (["system_prompt='yes'"], {"system_prompt": "yes"}),
+        (["system_prompt='1e3'"], {"system_prompt": "1e3"}),
+        (["system_prompt= x"], {"system_prompt": "x"}),
+        (["system_prompt=x", "model_name=openai"], {"system_prompt": "x", "model_name": "openai"}),
+        (["system_prompt=yes"], {"system_prompt": "yes"}),  # YAML 1.2: a string
+        (["system_prompt=true"], None),  # a boolean: the schema wants a string (exit 3)
+        (["system_prompt=1e3"], None),
+        (["system_prompt=a: b"], None),  # a mapping
+    ],
+)
+def test_update_set_from_the_cli_on_a_crlf_file_with_a_bom(
+    make_repo, cli, monkeypatch, sets, expected
+):
+    from gitassist import yaml12
+    from gitassist.apply import apply
+
+    text = "\ufeff" + (DOC + "  system_prompt: old  # p\n").replace("\n", "\r\n")
+    repo = make_repo({"assistants/bot.yaml": text})
+    apply(repo.store())
+    monkeypatch.chdir(repo.path)
+    args = [a for s in sets for a in ("--set", s)]
+    result = cli("update", A, *args, code=None)
+    if expected is None:
+        assert result.exit_code == 3, result.output
+        assert (repo.path / "assistants/bot.yaml").read_bytes().decode() == text
+        return
+    data = yaml12.load((repo.path / "assistants/bot.yaml").read_bytes().decode()[1:])
+    assert result.exit_code == 0, result.output
+    raw = (repo.path / "assistants/bot.yaml").read_bytes().decode()
+    assert raw.startswith("\ufeff") and raw.count("\r\n") == raw.count("\n") == 6
+    assert "# the name" in raw and "# p" in raw
+    assert {k: data["context"][k] for k in expected} == expected
