@@ -227,6 +227,11 @@ class Recorder:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(tmp, "w", encoding="utf-8", errors="surrogatepass") as fh:
                 fh.write(text)
+                fh.flush()
+                written = os.fstat(fh.fileno()).st_mtime_ns
+            if _racy(now, written):
+                os.unlink(tmp)
+                return False
             os.replace(tmp, path)
             _prune(os.path.dirname(path))
         except (OSError, ValueError, TypeError, RecursionError):
@@ -234,6 +239,19 @@ class Recorder:
                 os.unlink(tmp)
             return False
         return True
+
+
+def _racy(deps: dict[str, object], written: int) -> bool:
+    """Whether a ``packed-refs`` stat stamp in ``deps`` is not older than the entry (its
+    file's mtime, same clock): a rewrite within the same timestamp tick could then keep the
+    same stamp (git's "racily clean"), so such an entry is not kept."""
+    for dep, value in deps.items():
+        stamp = value.get("stamp") if isinstance(value, dict) else None
+        if dep.startswith("refstamp:") and isinstance(value, list):
+            stamp = value[0]
+        if isinstance(stamp, list) and len(stamp) == 4 and max(stamp[2:]) >= written:
+            return True
+    return False
 
 
 MAX_ENTRIES = 2000

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import GITASSIST, git
+from tests.test_read_cache import _both, _fast, _populated, _slow
 
 Out = tuple[bytes, bytes, int]
 
@@ -47,3 +49,31 @@ def test_help_with_a_relative_cache_home_writes_nothing_here(
     assert first[2] == 0 and b"Usage: gitassist" in first[0]
     assert _run(["--help"], where, env) == first
     assert git(where, "status", "--porcelain", "--ignored") == ""
+
+
+def _packed_refs_in_the_future(repo: Any) -> tuple[Path, os.stat_result]:
+    git(repo.path, "pack-refs", "--all")
+    packed = Path(repo.path) / ".git" / "packed-refs"
+    st = packed.stat()
+    ahead = time.time_ns() + 3600 * 10**9
+    os.utime(packed, ns=(ahead, ahead))
+    return packed, st
+
+
+@pytest.mark.parametrize("read", [["get", "{id}", "--json"], ["list"], ["versions", "Bot 0"]])
+def test_packed_refs_not_older_than_the_entry_is_not_trusted(
+    make_repo: Any, cli: Any, capsys: Any, read: list[str]
+) -> None:
+    """packed-refs counts as unchanged while its stat data is (inode, size, mtime, ctime);
+    git replaces it by a rename, and a freed inode is reused, so two rewrites of the same
+    size within one timestamp tick (a coarse-grained file system) can keep the stamp. An
+    entry recorded while packed-refs is not older than the entry itself (here: its mtime
+    set ahead, the same tick as far as the comparison goes) is therefore not kept; once
+    packed-refs is older, the next read records again."""
+    repo, ids = _populated(make_repo)
+    args = [a.replace("{id}", ids[0]) for a in read]
+    packed, st = _packed_refs_in_the_future(repo)
+    out, _, _ = _slow(cli, repo, args)
+    assert _fast(capsys, repo, args) is None, "an entry was kept on a racy packed-refs stamp"
+    os.utime(packed, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert _both(cli, capsys, repo, args) == out
