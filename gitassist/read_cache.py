@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 
 from gitassist import gitlite
 from gitassist._version import __version__
@@ -48,8 +49,10 @@ def digest(data: bytes) -> str:
 
 
 def code_stamp() -> str:
-    """gitassist's own files (name, size, modification time): a changed or reinstalled one
-    makes every entry a miss, so an entry never outlives the code that computed it."""
+    """gitassist's own files (name, size, modification time) and the library folders on
+    ``sys.path`` (a package installed, upgraded or removed changes theirs): a changed or
+    reinstalled one makes every entry a miss, so an entry never outlives the code that
+    computed it."""
     here = os.path.dirname(os.path.abspath(__file__))
     seen = []
     for folder in (here, os.path.join(here, "cli")):
@@ -59,6 +62,11 @@ def code_stamp() -> str:
                     st = entry.stat()
                     seen.append(f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}")
     seen.sort()
+    for folder in sys.path:  # an installed, upgraded or removed library (the YAML emitter
+        if os.path.basename(folder) in ("site-packages", "dist-packages"):  # renders `get`)
+            with contextlib.suppress(OSError):
+                st = os.stat(folder)
+                seen.append(f"{folder}\0{st.st_ino}\0{st.st_mtime_ns}")
     return digest("\n".join(seen).encode("utf-8", "surrogateescape"))
 
 

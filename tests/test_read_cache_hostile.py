@@ -7,7 +7,9 @@ was."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -77,3 +79,21 @@ def test_packed_refs_not_older_than_the_entry_is_not_trusted(
     assert _fast(capsys, repo, args) is None, "an entry was kept on a racy packed-refs stamp"
     os.utime(packed, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert _both(cli, capsys, repo, args) == out
+
+
+def test_an_upgraded_library_makes_every_entry_a_miss(
+    make_repo: Any, cli: Any, capsys: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`get` prints a YAML body the installed ruamel.yaml rendered: a library installed,
+    upgraded or removed in a site-packages folder on sys.path (its dist-info renamed)
+    makes every entry a miss, as a changed gitassist file does."""
+    site = tmp_path / "lib" / "site-packages"
+    (site / "ruamel.yaml-0.18.0.dist-info").mkdir(parents=True)
+    monkeypatch.setattr(sys, "path", [*sys.path, str(site)])
+    repo, ids = _populated(make_repo)
+    _both(cli, capsys, repo, ["get", ids[0]])
+    (site / "ruamel.yaml-0.18.0.dist-info").rename(site / "ruamel.yaml-0.19.0.dist-info")
+    assert _fast(capsys, repo, ["get", ids[0]]) is None
+    _both(cli, capsys, repo, ["get", ids[0]])
+    shutil.rmtree(site)
+    assert _fast(capsys, repo, ["get", ids[0]]) is None
