@@ -22,7 +22,9 @@ from tests.test_read_cache import _both, _fast, _populated, _slow
 Out = tuple[bytes, bytes, int]
 
 
-def _run(args: list[str], cwd: Path, env: dict[str, str | None] | None = None) -> Out:
+def _run(
+    args: list[str], cwd: Path, env: dict[str, str | None] | None = None, timeout: int = 120
+) -> Out:
     full = dict(os.environ)
     for k, v in (env or {}).items():
         if v is None:
@@ -30,7 +32,12 @@ def _run(args: list[str], cwd: Path, env: dict[str, str | None] | None = None) -
         else:
             full[k] = v
     proc = subprocess.run(
-        [str(GITASSIST), *args], cwd=cwd, capture_output=True, env=full, check=False, timeout=120
+        [str(GITASSIST), *args],
+        cwd=cwd,
+        capture_output=True,
+        env=full,
+        check=False,
+        timeout=timeout,
     )
     return proc.stdout, proc.stderr, proc.returncode
 
@@ -97,3 +104,24 @@ def test_an_upgraded_library_makes_every_entry_a_miss(
     _both(cli, capsys, repo, ["get", ids[0]])
     shutil.rmtree(site)
     assert _fast(capsys, repo, ["get", ids[0]]) is None
+
+
+@pytest.mark.parametrize("name", ["langgraph.json", "gitassist.yaml"])
+def test_a_fifo_for_a_project_file_is_refused_not_waited_on(make_repo: Any, name: str) -> None:
+    """The ordinary path refuses a project file that is not a regular file (exit 3); the
+    warm lookup and the recorder (which read it first, in pure Python) must not block in
+    open() on a FIFO put in its place."""
+    repo, ids = _populated(make_repo)
+    where = Path(repo.path)
+    reads = [["list"], ["get", "Bot 1"], ["get", ids[0], "--json"]]
+    for args in reads:
+        _run(args, where)
+    (where / name).unlink(missing_ok=True)
+    os.mkfifo(where / name)
+    for args in reads:
+        warm = _run(args, where, timeout=30)
+        shutil.rmtree(where / ".git" / "gitassist" / "cache" / "read-v1", ignore_errors=True)
+        cold = _run(args, where, timeout=30)
+        assert warm == cold, args
+        if args[1:2] != [ids[0]]:  # by id, a recorded version reads no project file
+            assert cold[2] == 3 and b"not a regular file" in cold[1], cold
