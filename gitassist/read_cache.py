@@ -193,8 +193,10 @@ class Recorder:
         self.key = key
         self.gd = gitlite.discover(start)
         self.before: dict[str, object] | None = None
+        self.stats: list[object] = []
         if self.gd is not None:
             try:
+                self.stats = _stats(self.gd, deps)
                 self.before = {dep: observe(self.gd, dep) for dep in deps}
             except (Unknown, OSError, ValueError):
                 self.before = None
@@ -223,6 +225,11 @@ class Recorder:
             return False
         if not all(_same(d, now[d], before[d]) for d in before):
             return False
+        try:
+            if _stats(gd, list(before)) != self.stats:
+                return False  # moved and moved back meanwhile: the read may have seen either
+        except (OSError, ValueError):
+            return False
         if any(d not in before and not _covered(d, before) for d in deps):
             return False
         now = {d: now[d] for d in deps}
@@ -247,6 +254,35 @@ class Recorder:
                 os.unlink(tmp)
             return False
         return True
+
+
+def _stats(gd: gitlite.GitDir, deps: list[str]) -> list[object]:
+    """The stat data of the files ``deps`` are read from. A value moved and moved back while
+    the ordinary read ran is the same before and after, but git writes a ref (and an editor
+    a file) by replacing it: its file's inode or times differ."""
+    paths = {os.path.join(gd.common, n) for n in ("packed-refs", "config", "shallow")}
+    paths |= {os.path.join(gd.gitdir, n) for n in ("HEAD", "config.worktree")}
+    head = gitlite.read_small(os.path.join(gd.gitdir, "HEAD"), 4096) or b""
+    if head.startswith(b"ref: "):
+        deps = [*deps, "ref:" + head[5:].strip().decode("utf-8", "replace")]
+    for dep in deps:
+        kind, _, name = dep.partition(":")
+        if kind in ("refs", "refstamp"):
+            for folder, _, files in os.walk(os.path.join(gd.common, *name.split("/"))):
+                paths.update(os.path.join(folder, f) for f in files)
+        elif kind == "ref":
+            paths.add(os.path.join(gd.common, *name.split("/")))
+        elif kind == "work":
+            paths.add(os.path.join(gd.root, name))
+    out: list[object] = []
+    for path in sorted(paths):
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            out.append([path])
+            continue
+        out.append([path, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns])
+    return out
 
 
 def _racy(deps: dict[str, object], written: int) -> bool:

@@ -125,3 +125,38 @@ def test_a_fifo_for_a_project_file_is_refused_not_waited_on(make_repo: Any, name
         assert warm == cold, args
         if args[1:2] != [ids[0]]:  # by id, a recorded version reads no project file
             assert cold[2] == 3 and b"not a regular file" in cold[1], cold
+
+
+def test_a_ref_moved_and_moved_back_during_the_read_is_not_recorded(
+    make_repo: Any, cli: Any, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The recorder reads the dependencies before and after the ordinary read; a pointer
+    moved to version 1 and back to 2 while the read ran (A-B-A: the same value at both
+    ends) must not leave an entry holding what the read saw in between."""
+    import gitassist.resolve
+
+    repo, ids = _populated(make_repo)
+    ref = f"refs/assistants/{ids[0]}/latest"
+    now = git(repo.path, "rev-parse", ref)
+    git(repo.path, "update-ref", ref, git(repo.path, "rev-parse", f"{ref}^"))  # to 2
+    two = git(repo.path, "rev-parse", ref)
+    git(repo.path, "update-ref", ref, now)
+    git(repo.path, "update-ref", ref, two)
+    args = ["get", ids[0], "--json"]
+    settled, _, _ = _slow(cli, repo, args)
+    shutil.rmtree(Path(repo.path) / ".git" / "gitassist" / "cache")
+    real = gitassist.resolve.resolve
+
+    def moving(*a: Any, **k: Any) -> Any:
+        git(repo.path, "update-ref", ref, now)
+        try:
+            return real(*a, **k)
+        finally:
+            git(repo.path, "update-ref", ref, two)
+
+    monkeypatch.setattr(gitassist.resolve, "resolve", moving)
+    seen, _, _ = _slow(cli, repo, args)
+    assert seen != settled  # the read saw the pointer in between
+    monkeypatch.setattr(gitassist.resolve, "resolve", real)
+    assert _fast(capsys, repo, args) is None, "an entry recorded what the read saw mid-move"
+    assert _both(cli, capsys, repo, args) == settled
