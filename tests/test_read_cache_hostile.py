@@ -160,3 +160,38 @@ def test_a_ref_moved_and_moved_back_during_the_read_is_not_recorded(
     monkeypatch.setattr(gitassist.resolve, "resolve", real)
     assert _fast(capsys, repo, args) is None, "an entry recorded what the read saw mid-move"
     assert _both(cli, capsys, repo, args) == settled
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [["list"], ["list", "--json"], ["show", "Bot 1"]])
+def test_a_failed_write_of_the_answer_is_reported_as_the_full_command_does(
+    make_repo: Any, args: list[str]
+) -> None:
+    """stdout on a full disk: the warm path reports the failed write exactly as the full
+    command does (one line, the traceback in a log file, the same exit code), never with a
+    Python traceback on stderr."""
+    import re
+
+    repo, _ = _populated(make_repo)
+    where = Path(repo.path)
+
+    def to_full() -> tuple[str, int]:
+        with open("/dev/full", "wb") as full:
+            proc = subprocess.run(
+                [str(GITASSIST), *args],
+                cwd=where,
+                stdout=full,
+                capture_output=False,
+                stderr=subprocess.PIPE,
+                check=False,
+                timeout=120,
+            )
+        return re.sub(r"crash-[0-9-]+\.log", "crash.log", proc.stderr.decode()), proc.returncode
+
+    _run(args, where)
+    assert _run(args, where)[2] == 0
+    warm = to_full()
+    shutil.rmtree(where / ".git" / "gitassist" / "cache" / "read-v1")
+    cold = to_full()
+    assert warm == cold
+    assert "Traceback" not in warm[0]
