@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import GITASSIST, git
+from tests.conftest import GITASSIST, doc_yaml, git
 from tests.test_read_cache import _both, _fast, _populated, _slow
 
 Out = tuple[bytes, bytes, int]
@@ -195,3 +195,110 @@ def test_a_failed_write_of_the_answer_is_reported_as_the_full_command_does(
     cold = to_full()
     assert warm == cold
     assert "Traceback" not in warm[0]
+
+
+def _warm_equals_cold(repo: Any, args: list[str], env: Any = None) -> None:
+    where = Path(repo.path)
+    status = git(where, "status", "--porcelain", "--ignored")
+    warm = _run(args, where, env)
+    shutil.rmtree(where / ".git" / "gitassist" / "cache" / "read-v1", ignore_errors=True)
+    cold = _run(args, where, env)
+    assert warm == cold, args
+    assert cold[2] != 70, cold
+    assert git(where, "status", "--porcelain", "--ignored") == status
+
+
+def test_plain_git_moving_things_under_the_warm_path(make_repo: Any, tmp_path: Path) -> None:
+    """Each change plain git (or an editor) makes, then a warm read: the same bytes, stream
+    and exit code as with no cache, and the work tree left as it was."""
+    import json
+    import uuid
+
+    repo, ids = _populated(make_repo)
+    ref = f"refs/assistants/{ids[0]}/latest"
+    back = git(repo.path, "rev-parse", f"{ref}^")
+    inc = tmp_path / "inc.cfg"
+    inc.write_text("")
+    graphs = {"agent": "./graph.py:graph", "loose": "./graph.py:graph"}
+    changes = [
+        lambda: git(repo.path, "update-ref", ref, back),
+        lambda: git(repo.path, "pack-refs", "--all"),
+        lambda: git(repo.path, "checkout", "-q", "-B", "other"),
+        lambda: repo.commit({"assistants/loose.yaml": doc_yaml(str(uuid.uuid4()), name="Bot 1")}),
+        lambda: git(repo.path, "reset", "-q", "--hard", "HEAD~1"),
+        lambda: repo.write(
+            {"langgraph.json": json.dumps({"dependencies": ["."], "graphs": graphs})}
+        ),
+        lambda: repo.write({"gitassist.yaml": "assistants_dir: other\n"}),
+        lambda: git(repo.path, "config", "include.path", str(inc)),
+        lambda: inc.write_text("[core]\n\tbare = true\n"),
+    ]
+    reads = [["get", "loose"], ["list"], ["versions", ids[0]]]
+    for args in reads:
+        _run(args, Path(repo.path))
+    for change in changes:
+        change()
+        for args in reads:
+            _warm_equals_cold(repo, args)
+            _run(args, Path(repo.path))  # record again for the next change
+
+
+def _pty_run(args: list[str], cwd: Path) -> bytes:
+    import pty
+
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.chdir(cwd)
+        os.execv(str(GITASSIST), [str(GITASSIST), *args])
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.waitpid(pid, 0)
+    os.close(fd)
+    return b"".join(chunks)
+
+
+def test_control_characters_on_a_terminal_and_in_a_pipe(make_repo: Any) -> None:
+    """Names, metadata and descriptions holding escape sequences, BEL, CR, C1 and bidi
+    characters print the same warm and cold, on a terminal (a pty) and into a pipe."""
+    repo = make_repo()
+    aid = repo.client().assistants.create(
+        "agent",
+        context={"model_name": "echo"},
+        name="ev\x1b[31mil\x07\r\u202e",
+        metadata={"k": "\x1b]0;x\x07"},
+        description="d\x1b[2J\x9b1m",
+    )["assistant_id"]
+    where = Path(repo.path)
+    for args in [["get", aid], ["show", aid], ["list"], ["versions", aid]]:
+        _run(args, where)
+        warm = _pty_run(args, where), _run(args, where)
+        shutil.rmtree(where / ".git" / "gitassist" / "cache" / "read-v1")
+        cold = _pty_run(args, where)
+        shutil.rmtree(where / ".git" / "gitassist" / "cache" / "read-v1")
+        assert warm == (cold, _run(args, where)), args
+
+
+def test_list_after_the_work_trees_assistants_folder_changes(make_repo: Any) -> None:
+    """The ids at a tree are kept by tree id; the work tree's gitassist.yaml naming another
+    assistants folder must not reuse the ids found under the old one (it crashed, exit 70)."""
+    import uuid
+
+    repo, _ = _populated(make_repo)
+    where = Path(repo.path)
+    assert _run(["list"], where)[2] == 0
+    other = str(uuid.uuid4())
+    repo.commit({"team/solo.yaml": doc_yaml(other, name="Solo")}, "another folder")
+    assert _run(["list"], where)[2] == 0
+    repo.write({"gitassist.yaml": "assistants_dir: team\n"})
+    out, err, code = _run(["list", "--json"], where)
+    assert code == 0, err
+    unrecorded = {a["assistant_id"] for a in __import__("json").loads(out)}
+    assert other in unrecorded
+    _warm_equals_cold(repo, ["list"])
