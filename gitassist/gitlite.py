@@ -56,9 +56,11 @@ def env_ok() -> bool:
 
 
 def read_small(path: str, limit: int = 1 << 20) -> bytes | None:
-    """A regular file's bytes (None: absent, a symlink, not a file, too big, unreadable)."""
+    """A regular file's bytes (None: absent, a symlink, not a file, too big, unreadable).
+    Opened non-blocking: a FIFO or a device in its place must not stop the process."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(path, flags)
     except OSError:
         return None
     try:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 
 from gitassist import gitlite
 from gitassist._version import __version__
@@ -48,8 +49,10 @@ def digest(data: bytes) -> str:
 
 
 def code_stamp() -> str:
-    """gitassist's own files (name, size, modification time): a changed or reinstalled one
-    makes every entry a miss, so an entry never outlives the code that computed it."""
+    """gitassist's own files (name, size, modification time) and the library folders on
+    ``sys.path`` (a package installed, upgraded or removed changes theirs): a changed or
+    reinstalled one makes every entry a miss, so an entry never outlives the code that
+    computed it."""
     here = os.path.dirname(os.path.abspath(__file__))
     seen = []
     for folder in (here, os.path.join(here, "cli")):
@@ -59,6 +62,11 @@ def code_stamp() -> str:
                     st = entry.stat()
                     seen.append(f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}")
     seen.sort()
+    for folder in sys.path:  # an installed, upgraded or removed library (the YAML emitter
+        if os.path.basename(folder) in ("site-packages", "dist-packages"):  # renders `get`)
+            with contextlib.suppress(OSError):
+                st = os.stat(folder)
+                seen.append(f"{folder}\0{st.st_ino}\0{st.st_mtime_ns}")
     return digest("\n".join(seen).encode("utf-8", "surrogateescape"))
 
 
@@ -185,8 +193,10 @@ class Recorder:
         self.key = key
         self.gd = gitlite.discover(start)
         self.before: dict[str, object] | None = None
+        self.stats: list[object] = []
         if self.gd is not None:
             try:
+                self.stats = _stats(self.gd, deps)
                 self.before = {dep: observe(self.gd, dep) for dep in deps}
             except (Unknown, OSError, ValueError):
                 self.before = None
@@ -215,6 +225,11 @@ class Recorder:
             return False
         if not all(_same(d, now[d], before[d]) for d in before):
             return False
+        try:
+            if _stats(gd, list(before)) != self.stats:
+                return False  # moved and moved back meanwhile: the read may have seen either
+        except (OSError, ValueError):
+            return False
         if any(d not in before and not _covered(d, before) for d in deps):
             return False
         now = {d: now[d] for d in deps}
@@ -227,6 +242,11 @@ class Recorder:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(tmp, "w", encoding="utf-8", errors="surrogatepass") as fh:
                 fh.write(text)
+                fh.flush()
+                written = os.fstat(fh.fileno()).st_mtime_ns
+            if _racy(now, written):
+                os.unlink(tmp)
+                return False
             os.replace(tmp, path)
             _prune(os.path.dirname(path))
         except (OSError, ValueError, TypeError, RecursionError):
@@ -234,6 +254,48 @@ class Recorder:
                 os.unlink(tmp)
             return False
         return True
+
+
+def _stats(gd: gitlite.GitDir, deps: list[str]) -> list[object]:
+    """The stat data of the files ``deps`` are read from. A value moved and moved back while
+    the ordinary read ran is the same before and after, but git writes a ref (and an editor
+    a file) by replacing it: its file's inode or times differ."""
+    paths = {os.path.join(gd.common, n) for n in ("packed-refs", "config", "shallow")}
+    paths |= {os.path.join(gd.gitdir, n) for n in ("HEAD", "config.worktree")}
+    head = gitlite.read_small(os.path.join(gd.gitdir, "HEAD"), 4096) or b""
+    if head.startswith(b"ref: "):
+        deps = [*deps, "ref:" + head[5:].strip().decode("utf-8", "replace")]
+    for dep in deps:
+        kind, _, name = dep.partition(":")
+        if kind in ("refs", "refstamp"):
+            for folder, _, files in os.walk(os.path.join(gd.common, *name.split("/"))):
+                paths.update(os.path.join(folder, f) for f in files)
+        elif kind == "ref":
+            paths.add(os.path.join(gd.common, *name.split("/")))
+        elif kind == "work":
+            paths.add(os.path.join(gd.root, name))
+    out: list[object] = []
+    for path in sorted(paths):
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            out.append([path])
+            continue
+        out.append([path, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns])
+    return out
+
+
+def _racy(deps: dict[str, object], written: int) -> bool:
+    """Whether a ``packed-refs`` stat stamp in ``deps`` is not older than the entry (its
+    file's mtime, same clock): a rewrite within the same timestamp tick could then keep the
+    same stamp (git's "racily clean"), so such an entry is not kept."""
+    for dep, value in deps.items():
+        stamp = value.get("stamp") if isinstance(value, dict) else None
+        if dep.startswith("refstamp:") and isinstance(value, list):
+            stamp = value[0]
+        if isinstance(stamp, list) and len(stamp) == 4 and max(stamp[2:]) >= written:
+            return True
+    return False
 
 
 MAX_ENTRIES = 2000

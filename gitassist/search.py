@@ -165,12 +165,15 @@ def _add_unrecorded(store: Store, head: Commit, out: dict[str, Summary], bad: se
     tree = str(head.tree.id)
     with cache.lock:
         cache.load()
-        ids = cache.ids_at(tree)
+        # the ids at a tree, kept by tree id and assistants folder (the work tree's
+        # gitassist.yaml may name another one): the index loads every shard
+        at = f"{tree}:{store.assistants_dir}"
+        ids = cache.ids_at(at)
         index = None
-        if ids is None:  # the ids at a tree, kept by tree id (the index loads every shard)
+        if ids is None:
             index = index_at(store, head.tree)
             ids = list(index)
-            cache.set_ids_at(tree, ids)
+            cache.set_ids_at(at, ids)
         for assistant_id in ids:
             if assistant_id not in out and assistant_id not in bad:
                 index = index if index is not None else index_at(store, head.tree)

@@ -219,7 +219,7 @@ class SummaryCache:
             self.flush()
             self.rows = {k: v for k, v in self.rows.items() if k in pointers}
             self.docs = {k: v for k, v in self.docs.items() if k in docs}
-            self.trees = {k: v for k, v in self.trees.items() if k == tree}
+            self.trees = {k: v for k, v in self.trees.items() if k.split(":")[0] == tree}
             self.roots.clear()
             try:
                 with contextlib.closing(sqlite3.connect(self.path, timeout=0.5)) as db, db:

@@ -11,7 +11,13 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     from gitassist.cli import fast
 
-    if fast.run(args):
+    try:
+        answered = fast.run(args)
+    except OSError as exc:  # the answer could not be written (a full disk): as the full command
+        from gitassist.cli.main import _wants_json, crash
+
+        crash(exc, _wants_json(args), review=False)
+    if answered:
         sys.exit(0)
     from gitassist.cli.main import main as full
 

@@ -199,9 +199,15 @@ HELP_ARGS = (["--help"], ["-h"])
 HELP_PENDING: list[list[Any]] = []  # the key of a `gitassist --help` that missed (cli.main saves)
 
 
-def help_file() -> str:
-    """Where ``gitassist --help``'s text is kept: the user's cache directory (as crash logs)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+def help_file() -> str | None:
+    """Where ``gitassist --help``'s text is kept: the user's cache directory (as crash logs);
+    None when that is not an absolute path (a relative ``XDG_CACHE_HOME`` is invalid, as the
+    XDG spec says, and would put the file in the work tree)."""
+    base = os.environ.get("XDG_CACHE_HOME") or ""
+    if not os.path.isabs(base):
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):
+        return None
     return os.path.join(base, "gitassist", "help-v1.json")
 
 
@@ -230,9 +236,9 @@ def save_help(text: str) -> None:
     """For cli.main: keep the text of a ``gitassist --help`` that missed."""
     import json
 
-    if not HELP_PENDING:
-        return
     path = help_file()
+    if not HELP_PENDING or path is None:
+        return
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -250,10 +256,10 @@ def _help(args: list[str]) -> str | None:
 
     from gitassist.gitlite import read_small
 
-    found = help_key()
-    if found is None:
+    found, path = help_key(), help_file()
+    if found is None or path is None:
         return None
-    raw = read_small(help_file())
+    raw = read_small(path)
     data = json.loads(raw) if raw is not None else None
     if isinstance(data, dict) and data.get("key") == found and isinstance(data.get("text"), str):
         return str(data["text"])

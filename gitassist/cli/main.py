@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -267,12 +268,18 @@ def _main(args: list[str], *, review: bool) -> None:
     except BrokenPipeError:
         sys.exit(ExitCode.OK)
     except Exception as exc:  # a bug: say where the traceback went, never dump it
-        path = _crash_log(redact=review)
-        message = f"internal error: {type(exc).__name__}: {exc}"
-        if as_json:
-            err(dumps({"error": "internal", "message": message, "crash_log": str(path)}))
-        else:
-            err(message)
-            err(f"this is a bug in gitassist; the traceback is in {path}")
-        sys.exit(ExitCode.INTERNAL)
+        crash(exc, as_json, review)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def crash(exc: Exception, as_json: bool, review: bool) -> NoReturn:
+    """Report ``exc`` (being handled) as an internal error: one line, the traceback in a
+    log file, exit 70. Also for the warm read path (cli/entry), whose writes can fail too."""
+    path = _crash_log(redact=review)
+    message = f"internal error: {type(exc).__name__}: {exc}"
+    if as_json:
+        err(dumps({"error": "internal", "message": message, "crash_log": str(path)}))
+    else:
+        err(message)
+        err(f"this is a bug in gitassist; the traceback is in {path}")
+    sys.exit(ExitCode.INTERNAL)
