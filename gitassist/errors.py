@@ -25,6 +25,7 @@ class ExitCode:
     REMOTE = 8  # a remote or server could not be reached or refused
     REFUSED = 9  # an environment's rules forbid the move (never held by its source, protected)
     INTERNAL = 70  # a bug in gitassist: the traceback is written to a log file
+    IO = 74  # output or a file could not be written: disk full, quota, I/O error
     INTERRUPTED = 130  # Ctrl-C
 
 

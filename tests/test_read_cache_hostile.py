@@ -168,8 +168,8 @@ def test_a_failed_write_of_the_answer_is_reported_as_the_full_command_does(
     make_repo: Any, args: list[str]
 ) -> None:
     """stdout on a full disk: the warm path reports the failed write exactly as the full
-    command does (one line, the traceback in a log file, the same exit code), never with a
-    Python traceback on stderr."""
+    command does (one line, exit 74: not a bug, no crash log), never with a Python traceback
+    on stderr."""
     import re
 
     repo, _ = _populated(make_repo)
@@ -195,6 +195,8 @@ def test_a_failed_write_of_the_answer_is_reported_as_the_full_command_does(
     cold = to_full()
     assert warm == cold
     assert "Traceback" not in warm[0]
+    assert warm[1] == 74, warm  # docs/exit-codes.md IO: the machine failed the write, no bug
+    assert "cannot write: No space left on device" in warm[0] and "crash" not in warm[0]
 
 
 def _warm_equals_cold(repo: Any, args: list[str], env: Any = None) -> None:

@@ -14,8 +14,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         answered = fast.run(args)
     except OSError as exc:  # the answer could not be written (a full disk): as the full command
-        from gitassist.cli.main import _wants_json, crash
+        from gitassist.cli.main import IO_ERRNOS, _wants_json, crash, io_failure
 
+        if exc.errno in IO_ERRNOS:
+            io_failure(exc, _wants_json(args))
         crash(exc, _wants_json(args), review=False)
     if answered:
         sys.exit(0)

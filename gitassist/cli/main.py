@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import sys
 from pathlib import Path
@@ -31,7 +33,8 @@ Deploy:     gitassist sync URL|NAME     gitassist drift NAME --exit-code
 
 Exit codes: 0 ok, 1 changes (--exit-code), 2 usage, 3 invalid, 4 not found,
 5 conflict, 6 repository state, 7 error in graph code, 8 remote,
-9 refused by an environment's rules, 70 bug, 130 interrupted.
+9 refused by an environment's rules, 70 bug, 74 disk full or I/O error,
+130 interrupted.
 """
 
 
@@ -267,9 +270,25 @@ def _main(args: list[str], *, review: bool) -> None:
         sys.exit(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         sys.exit(ExitCode.OK)
+    except OSError as exc:
+        if exc.errno not in IO_ERRNOS:
+            crash(exc, as_json, review)
+        io_failure(exc, as_json)
     except Exception as exc:  # a bug: say where the traceback went, never dump it
         crash(exc, as_json, review)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+IO_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG, errno.EROFS})
+
+
+def io_failure(exc: OSError, as_json: bool) -> NoReturn:
+    """The machine, not gitassist, failed a write (disk full, quota, I/O error): exit 74 with
+    one line, no crash log (writing one would fail the same way)."""
+    message = f"cannot write: {exc.strerror or exc}"
+    with contextlib.suppress(OSError):
+        err(dumps({"error": "io", "message": message}) if as_json else f"error: {message}")
+    sys.exit(ExitCode.IO)
 
 
 def crash(exc: Exception, as_json: bool, review: bool) -> NoReturn:
