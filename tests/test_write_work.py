@@ -144,7 +144,55 @@ def test_an_update_reads_as_many_objects_at_60_assistants_as_at_10(make_repo, mo
     small = _object_reads(make_repo, monkeypatch, 10)
     large = _object_reads(make_repo, monkeypatch, 60)
     assert small == large
-    assert large <= 20  # main: 40 (each version tag and pointer re-read and re-checked)
+    assert large <= 13  # 40 before target 3; 15 before the written tag and pointer were kept
+
+
+def _reads_of(monkeypatch: pytest.MonkeyPatch, write: Any) -> list[str]:
+    """The ids of the objects ``write()`` reads (``pygit2.Repository.get``)."""
+    reads: list[str] = []
+    real = pygit2.Repository.get
+
+    def counted(self: pygit2.Repository, oid: Any, *rest: Any) -> Any:
+        reads.append(str(oid))
+        return real(self, oid, *rest)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pygit2.Repository, "get", counted)
+        write()
+    return reads
+
+
+@pytest.mark.parametrize("kind", ["update", "create"])
+def test_a_write_reads_back_neither_the_tag_nor_the_pointer_it_wrote(make_repo, monkeypatch, kind):
+    from gitassist.versions import read_latest, read_version
+
+    repo, ids = _bots(make_repo, 3)
+    client = repo.client()
+    client.assistants.update(ids[0], context=CONTEXT)  # warm
+    result: dict[str, Any] = {}
+    if kind == "update":
+        client.assistants.get(ids[1])
+        reads = _reads_of(
+            monkeypatch, lambda: result.update(client.assistants.update(ids[1], context=CONTEXT))
+        )
+    else:
+        reads = _reads_of(
+            monkeypatch,
+            lambda: result.update(client.assistants.create("agent", context=CONTEXT, name="New")),
+        )
+    aid, number = result["assistant_id"], result["version"]
+    fresh = repo.store()  # nothing kept: reads every object back from git
+    tag = fresh.refdb.read(f"refs/assistants/{aid}/versions/{number}")
+    pointer = fresh.refdb.read(f"refs/assistants/{aid}/latest")
+    assert tag not in reads and pointer not in reads  # the write knew what it wrote
+    # ... and what it kept is exactly what reading them back gives
+    kept = client.assistants._store  # the store the write kept them on
+    assert read_version(kept, aid, number) == read_version(fresh, aid, number)
+    assert read_latest(kept, aid) == read_latest(fresh, aid)
+    again = repo.client().assistants.get(aid)
+    assert {k: again[k] for k in ("version", "context", "updated_at", "created_at")} == {
+        k: result[k] for k in ("version", "context", "updated_at", "created_at")
+    }
 
 
 def test_a_scalar_update_edits_the_text_in_place(make_repo, monkeypatch):
