@@ -359,3 +359,25 @@ def test_a_new_document_written_without_ruamel_is_what_ruamel_writes(context, na
     fast = render_plain(document_fields(doc))
     if fast is not None:
         assert fast == render_new(doc)
+
+
+def test_the_next_write_does_not_read_back_the_apply_record_the_last_one_wrote(
+    make_repo, monkeypatch
+):
+    repo, ids = _bots(make_repo, 3)
+    client = repo.client()
+    client.assistants.update(ids[0], context=CONTEXT)
+    written = repo.refs()["refs/gitassist/applied"]
+    client.assistants.get(ids[1])
+    reads = _reads_of(monkeypatch, lambda: client.assistants.update(ids[1], context=CONTEXT))
+    assert written not in reads  # kept when written, used once the ref named it
+    assert repo.refs()["refs/gitassist/applied"] != written
+    # a record written by someone else (here: another client) is read, as before
+    other = repo.client()
+    other.assistants.update(ids[2], context=CONTEXT)
+    foreign = repo.refs()["refs/gitassist/applied"]
+    reads = _reads_of(
+        monkeypatch, lambda: client.assistants.update(ids[0], context={"model_name": "echo"})
+    )
+    assert foreign in reads
+    assert client.assistants.get(ids[2])["version"] == 2
