@@ -66,6 +66,34 @@ def test_an_update_parses_and_validates_its_new_document_once(make_repo, monkeyp
     assert len(validations) == 1  # main: 2
 
 
+def test_an_update_parses_the_file_it_starts_from_once(make_repo, monkeypatch):
+    from gitassist import documents
+
+    repo, ids = _bots(make_repo, 3)
+    client = repo.client()
+    client.assistants.update(ids[0], context=CONTEXT)  # warm: project, schemas
+    old = (repo.path / "assistants/bot001.yaml").read_text()
+    parses = Counter(monkeypatch, documents, "load_yaml_data", lambda text, *_: text == old)
+    result = client.assistants.update(ids[1], context={"model_name": "openai"})
+    assert result["version"] == 2 and result["context"] == {"model_name": "openai"}
+    assert len(parses) == 1  # 2 before: the store's parse, then the splice's own
+    on_file = (repo.path / "assistants/bot001.yaml").read_text()
+    assert on_file == old.replace('"echo"', '"openai"')  # spliced in place
+
+
+def test_an_update_of_a_file_that_does_not_validate_is_refused_as_before(make_repo):
+    from gitassist.errors import GitassistError
+
+    repo, ids = _bots(make_repo, 2)
+    path = repo.path / "assistants/bot001.yaml"
+    path.write_text(doc_yaml(ids[1], name="Bot 1", graph_id=""))
+    repo.git("commit", "-qam", "break it")
+    before = repo.refs()
+    with pytest.raises(GitassistError, match=r"has no file on main"):  # not indexed
+        repo.client().assistants.update(ids[1], context=CONTEXT)
+    assert repo.refs() == before
+
+
 def test_a_create_parses_and_validates_its_document_once(make_repo, monkeypatch):
     import gitassist.document_checks as checks
     from gitassist import documents
