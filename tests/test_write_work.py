@@ -409,3 +409,23 @@ def test_the_next_write_does_not_read_back_the_apply_record_the_last_one_wrote(
     )
     assert foreign in reads
     assert client.assistants.get(ids[2])["version"] == 2
+
+
+def test_a_write_reads_no_schema_it_has_parsed_and_a_changed_one_applies(make_repo, monkeypatch):
+    from gitassist.errors import ValidationFailed
+
+    repo, ids = _bots(make_repo, 3)
+    client = repo.client()
+    client.assistants.update(ids[0], context=CONTEXT)  # the schema is parsed once here
+    schema = repo.git("rev-parse", "HEAD:schemas/agent.context.json").strip()
+    reads = _reads_of(monkeypatch, lambda: client.assistants.update(ids[1], context=CONTEXT))
+    assert schema not in reads  # main: the schema blob read (and decoded) by every write
+    path = repo.path / "schemas/agent.context.json"
+    data = json.loads(path.read_text())
+    data["properties"]["model_name"]["enum"] = ["echo"]  # openai is no longer allowed
+    path.write_text(json.dumps(data, indent=2))
+    repo.git("commit", "-qam", "narrow the schema")
+    narrowed = {"model_name": "echo", "system_prompt": "ok"}
+    assert client.assistants.update(ids[2], context=narrowed)["version"] == 2
+    with pytest.raises(ValidationFailed, match="openai"):
+        client.assistants.update(ids[2], context=CONTEXT)
