@@ -42,7 +42,9 @@ class AppliedRecord:
         if self._index is None:
             if self.tree is None and self.tree_id is not None and self.repo is not None:
                 tree = self.repo.get(self.tree_id)
-                self.tree = tree if isinstance(tree, pygit2.Tree) else None
+                if not isinstance(tree, pygit2.Tree):  # never an empty index in its place
+                    raise RepositoryError(f"{APPLIED_REF}'s tree {self.tree_id[:12]} is missing")
+                self.tree = tree
             self._index = (
                 read_index(self.repo, self.tree, self.rebuild)
                 if self.repo is not None and self.tree is not None

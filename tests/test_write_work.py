@@ -429,3 +429,16 @@ def test_a_write_reads_no_schema_it_has_parsed_and_a_changed_one_applies(make_re
     assert client.assistants.update(ids[2], context=narrowed)["version"] == 2
     with pytest.raises(ValidationFailed, match="openai"):
         client.assistants.update(ids[2], context=CONTEXT)
+
+
+def test_a_kept_apply_record_whose_tree_is_missing_is_refused_not_read_as_empty(make_repo):
+    from gitassist.applied import index_at, keep_applied, read_applied
+    from gitassist.errors import RepositoryError
+
+    repo, _ = _bots(make_repo, 2)
+    store = repo.store()
+    record = read_applied(store)
+    assert record.pointer is not None and record.commit is not None
+    keep_applied(store, record.pointer, record.commit, record.absent, "0" * 39 + "1")
+    with pytest.raises(RepositoryError, match="missing"):
+        index_at(store, store.head_commit().tree)
