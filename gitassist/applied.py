@@ -34,11 +34,17 @@ class AppliedRecord:
     repo: pygit2.Repository | None = None
     _index: Index | None = None
     rebuild: Callable[[str], Index] | None = None  # an unreadable index shard: parse the tree
+    tree_id: str | None = None  # the record's tree, read on first use (when ``tree`` is None)
 
     @property
     def index(self) -> Index:
         """assistant id -> file at the applied commit (do not modify: it is shared)."""
         if self._index is None:
+            if self.tree is None and self.tree_id is not None and self.repo is not None:
+                tree = self.repo.get(self.tree_id)
+                if not isinstance(tree, pygit2.Tree):  # never an empty index in its place
+                    raise RepositoryError(f"{APPLIED_REF}'s tree {self.tree_id[:12]} is missing")
+                self.tree = tree
             self._index = (
                 read_index(self.repo, self.tree, self.rebuild)
                 if self.repo is not None and self.tree is not None
@@ -80,7 +86,13 @@ def read_applied(store: Store) -> AppliedRecord:
     if not isinstance(commit, pygit2.Commit):
         raise RepositoryError(f"{APPLIED_REF} does not point at a commit")
     applied_commit, absent = applied_fields(commit)
+    rebuild = _rebuilder(store, applied_commit)
+    record = AppliedRecord(oid, applied_commit, absent, commit.tree, store.repo, rebuild=rebuild)
+    _APPLIED.put(store, record)
+    return record
 
+
+def _rebuilder(store: Store, applied_commit: str | None) -> Callable[[str], Index]:
     def rebuild(why: str) -> Index:
         store.warn(
             f"the apply record's {why}; rebuilt it from the applied tree "
@@ -89,9 +101,20 @@ def read_applied(store: Store) -> AppliedRecord:
         base = store.repo.get(applied_commit) if isinstance(applied_commit, str) else None
         return full_index(store, base.tree if isinstance(base, pygit2.Commit) else None)
 
-    record = AppliedRecord(oid, applied_commit, absent, commit.tree, store.repo, rebuild=rebuild)
+    return rebuild
+
+
+def keep_applied(
+    store: Store, pointer: str, commit: str, absent: dict[str, dict[str, str]], tree: str
+) -> None:
+    """Take the apply record this thread just wrote (commit ``pointer``, recording ``commit``,
+    its tree ``tree``) as read: the next :func:`read_applied` does not read it back. It is
+    used only once the ref names it (a write that then fails leaves the ref elsewhere)."""
+    rebuild = _rebuilder(store, commit)
+    kept = {k: dict(v) for k, v in absent.items()}
+    record = AppliedRecord(pointer, commit, kept, None, store.repo, rebuild=rebuild)
+    record.tree_id = tree
     _APPLIED.put(store, record)
-    return record
 
 
 def index_at(store: Store, tree: pygit2.Tree | None, applied: AppliedRecord | None = None) -> Index:

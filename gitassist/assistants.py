@@ -174,7 +174,7 @@ def update(
                 f"assistant {assistant_id} has no file on {branch}",
                 hint="create it first, or switch to the branch that has it",
             )
-        on_file = store.document(Entry(entry.path, entry.blob))
+        on_file, old_text, old_data = _on_file(store, Entry(entry.path, entry.blob))
         state = read_latest(store, assistant_id)
         tracked = branch == store.tracked_branch()
         current = _update_base(store, state if tracked else None, on_file)
@@ -197,11 +197,12 @@ def update(
         if description is not None:
             changes["description"] = description
         new_doc = AssistantDocument.model_validate({**current.model_dump(), **changes})
-        if new_doc.content_key() == on_file.content_key():
+        new_key = new_doc.content_key()
+        if new_key == on_file.content_key():
             if current is not on_file and state is not None:  # rolled back; asked for the newest
                 top = max_version(store, assistant_id, state)
                 newest = get_version(store, assistant_id, top, top=top)
-                if newest.document.content_key() == new_doc.content_key():
+                if newest.document.content_key() == new_key:
                     why = "update to the content of the newest version"
                     resolved = _move_latest(store, assistant_id, state, top, why)
                     return WriteResult(resolved, None, True, branch=branch)
@@ -210,7 +211,9 @@ def update(
             else:
                 resolved = resolve(store, assistant_id)
             return WriteResult(resolved, None, False, changed=False, branch=branch)
-        text, checked = _render_checked(store, entry.blob, entry.path, new_doc, parent)
+        text, checked = _render_checked(
+            store, entry.path, new_doc, new_key, parent, old_text, old_data
+        )
         what = ", ".join(sorted(changes)) or "nothing"
         msg = message or f"Update assistant {new_doc.name!r}: {what}"
         return commit_and_record(
@@ -228,19 +231,44 @@ def update(
         )
 
 
+def _on_file(store: Store, entry: Entry) -> tuple[AssistantDocument, str, Any]:
+    """The document an update starts from, its text and the data it parses to, parsed once
+    (the splice needs the data too); a file that does not parse or validate is refused by
+    :meth:`Store.document`, with its usual message."""
+    from pydantic import ValidationError
+
+    from gitassist.documents import load_yaml_data
+    from gitassist.errors import DocumentError
+
+    text = store.document_text(entry.blob)
+    try:
+        data = load_yaml_data(text, entry.path)
+        document = AssistantDocument.model_validate(data)  # as check_document validates it
+    except (DocumentError, ValidationError):
+        return store.document(entry), text, None  # raises
+    store.remember(entry, document)
+    return document, text, data
+
+
 def _render_checked(
-    store: Store, blob: str, path: str, new_doc: AssistantDocument, parent: Commit
+    store: Store,
+    path: str,
+    new_doc: AssistantDocument,
+    new_key: str,
+    parent: Commit,
+    old_text: str,
+    old_data: Any,
 ) -> tuple[str, AssistantDocument]:
     """The file's new text and its validated document: the changed scalars spliced into the
-    text where they stand when the change is only that (and it reads back as ``new_doc``),
-    else ruamel's round trip (:func:`round_trip`). The new text is parsed and validated
-    once (:func:`check_write`); a splice that does not read back costs one more."""
-    from gitassist.documents import document_fields, load_yaml_data
+    text where they stand when the change is only that (and it reads back as ``new_doc``,
+    whose content key is ``new_key``), else ruamel's round trip (:func:`round_trip`).
+    ``old_text`` parses to ``old_data``. The new text is parsed and validated once
+    (:func:`check_write`); a splice that does not read back costs one more."""
+    from gitassist.documents import document_fields
     from gitassist.splice import round_trip, splice
 
-    old_text = store.blob_text(blob)
     try:
-        text = splice(old_text, load_yaml_data(old_text, path), document_fields(new_doc))
+        text = splice(old_text, old_data, document_fields(new_doc))
     except Exception:
         text = None
     if text is not None:
@@ -248,7 +276,7 @@ def _render_checked(
             checked = check_write(store, text, path, parent)
         except ValidationFailed:  # the round trip's text says so too (or the splice erred)
             checked = None
-        if checked is not None and checked.content_key() == new_doc.content_key():
+        if checked is not None and checked.content_key() == new_key:
             return text, checked
     text = round_trip(old_text, new_doc)
     return text, check_write(store, text, path, parent)

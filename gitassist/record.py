@@ -19,6 +19,7 @@ import pygit2
 
 from gitassist import history
 from gitassist.actor import ci_context
+from gitassist.applied import keep_applied
 from gitassist.errors import Conflict, GitassistError, RepositoryError, ValidationFailed
 from gitassist.index import write_index
 from gitassist.refs import RefUpdate
@@ -389,4 +390,6 @@ def _applied_commit(ctx: _Context, absent: dict[str, dict[str, str]]) -> str:
     summary = (
         f"gitassist {reason}: {plan.branch} at {plan.head[:12]} ({len(plan.versions)} version(s))"
     )
-    return str(repo.create_commit(None, sig, sig, join_message(summary, data), tree, parents))
+    pointer = str(repo.create_commit(None, sig, sig, join_message(summary, data), tree, parents))
+    keep_applied(store, pointer, plan.head, absent, str(tree))
+    return pointer

@@ -237,6 +237,18 @@ class SchemaSet:
         return self._validators[graph_id]
 
 
+def _parsed_at(tree: Tree | None, path: str) -> tuple[dict[str, Any], str] | None:
+    """The schema parsed from the blob at ``path`` in ``tree``, when one was (by blob id)."""
+    if tree is None:
+        return None
+    try:
+        blob = str(tree[path].id)
+    except KeyError:
+        return None
+    cached = _PARSED.get(blob)
+    return (cached, blob) if isinstance(cached, dict) else None
+
+
 def _read_all(
     store: Store, project: Project, tree: Tree | None
 ) -> tuple[SchemaSet, list[tuple[SchemaFile, ValueError]]]:
@@ -244,7 +256,12 @@ def _read_all(
     blobs: dict[str, str] = {}
     bad: list[tuple[SchemaFile, ValueError]] = []
     for graph_id in project.graphs:
-        found = read_file(store, tree, schema_path(project, graph_id))
+        path = schema_path(project, graph_id)
+        known = _parsed_at(tree, path)
+        if known is not None:  # this blob's schema is parsed already: no need to read it
+            schemas[graph_id], blobs[graph_id] = known
+            continue
+        found = read_file(store, tree, path)
         if found is None:
             continue
         try:

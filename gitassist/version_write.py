@@ -9,14 +9,13 @@ from typing import TYPE_CHECKING
 
 import pygit2
 
-from gitassist.versions import join_message, sig_text
+from gitassist.versions import LatestState, VersionRecord, join_message, sig_text
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from gitassist.documents import AssistantDocument
     from gitassist.store import Store
-    from gitassist.versions import LatestState
 
 
 def make_version_tag(
@@ -44,9 +43,28 @@ def make_version_tag(
         "ci": ci,
     }
     summary = f"gitassist: {document.name} version {number}"
-    return write_tag(
-        store, commit, f"assistants/{assistant_id}/v{number}", join_message(summary, data), write
-    )
+    sig = store.signature()
+    name = f"assistants/{assistant_id}/v{number}"
+    oid = write_tag(store, commit, name, join_message(summary, data), write, sig)
+    if write is None and store.kept(("holds", str(commit.id), path, blob)):
+        # what reading the tag back would give (``record_from_tag``), without reading it:
+        # kept only when the commit is known to hold the blob, the one check a read adds
+        record = VersionRecord(
+            assistant_id=assistant_id,
+            version=number,
+            commit=str(commit.id),
+            path=path,
+            blob=blob,
+            committed_at=commit.committer.time,
+            author=sig_text(commit.author),
+            recorded_by=sig_text(sig),
+            recorded_at=sig.time,
+            tag=oid,
+            reason=reason,
+            ci=dict(ci),
+        )
+        store.keep(("tag", oid, assistant_id, number), record)
+    return oid
 
 
 def write_tag(
@@ -55,10 +73,12 @@ def write_tag(
     name: str,
     message: str,
     write: Callable[[bytes], str] | None = None,
+    sig: pygit2.Signature | None = None,
 ) -> str:
     """An annotated tag object with no refs/tags/ ref (``create_tag`` would make one);
-    ``write`` stores the raw tag instead of the object database (e.g. into a pack)."""
-    sig = store.signature()
+    ``write`` stores the raw tag instead of the object database (e.g. into a pack);
+    ``sig``: the tagger (default: the store's identity, now)."""
+    sig = sig if sig is not None else store.signature()
     offset = sig.offset
     sign = "-" if offset < 0 else "+"
     tz = f"{sign}{abs(offset) // 60:02d}{abs(offset) % 60:02d}"
@@ -118,7 +138,26 @@ def make_pointer(
         summary = f"gitassist: {name} {label} -> version {version} (was {previous.version})"
     sig = store.signature()
     parents = [previous.pointer] if previous is not None else []
-    oid = store.repo.create_commit(
-        None, sig, sig, join_message(summary, data), source.tree.id, parents
+    message = join_message(summary, data)
+    oid = str(store.repo.create_commit(None, sig, sig, message, source.tree.id, parents))
+    # what reading the pointer back would give (``latest_from_pointer``), without reading it
+    state = LatestState(
+        assistant_id=assistant_id,
+        pointer=oid,
+        version=version,
+        max_version=max_version,
+        tag=tag,
+        commit=commit,
+        path=path,
+        blob=blob,
+        deleted=deleted,
+        moved_at=sig.time,
+        moved_by=sig_text(sig),
+        reason=reason,
+        previous=previous.version if previous is not None else None,
+        ci=dict(ci),
+        environment=environment,
     )
-    return str(oid)
+    if max_version >= version:  # else reading it back refuses it, as it should
+        store.keep(("pointer", oid, assistant_id, environment), state)
+    return oid

@@ -66,6 +66,34 @@ def test_an_update_parses_and_validates_its_new_document_once(make_repo, monkeyp
     assert len(validations) == 1  # main: 2
 
 
+def test_an_update_parses_the_file_it_starts_from_once(make_repo, monkeypatch):
+    from gitassist import documents
+
+    repo, ids = _bots(make_repo, 3)
+    client = repo.client()
+    client.assistants.update(ids[0], context=CONTEXT)  # warm: project, schemas
+    old = (repo.path / "assistants/bot001.yaml").read_text()
+    parses = Counter(monkeypatch, documents, "load_yaml_data", lambda text, *_: text == old)
+    result = client.assistants.update(ids[1], context={"model_name": "openai"})
+    assert result["version"] == 2 and result["context"] == {"model_name": "openai"}
+    assert len(parses) == 1  # 2 before: the store's parse, then the splice's own
+    on_file = (repo.path / "assistants/bot001.yaml").read_text()
+    assert on_file == old.replace('"echo"', '"openai"')  # spliced in place
+
+
+def test_an_update_of_a_file_that_does_not_validate_is_refused_as_before(make_repo):
+    from gitassist.errors import GitassistError
+
+    repo, ids = _bots(make_repo, 2)
+    path = repo.path / "assistants/bot001.yaml"
+    path.write_text(doc_yaml(ids[1], name="Bot 1", graph_id=""))
+    repo.git("commit", "-qam", "break it")
+    before = repo.refs()
+    with pytest.raises(GitassistError, match=r"has no file on main"):  # not indexed
+        repo.client().assistants.update(ids[1], context=CONTEXT)
+    assert repo.refs() == before
+
+
 def test_a_create_parses_and_validates_its_document_once(make_repo, monkeypatch):
     import gitassist.document_checks as checks
     from gitassist import documents
@@ -144,7 +172,55 @@ def test_an_update_reads_as_many_objects_at_60_assistants_as_at_10(make_repo, mo
     small = _object_reads(make_repo, monkeypatch, 10)
     large = _object_reads(make_repo, monkeypatch, 60)
     assert small == large
-    assert large <= 20  # main: 40 (each version tag and pointer re-read and re-checked)
+    assert large <= 13  # 40 before target 3; 15 before the written tag and pointer were kept
+
+
+def _reads_of(monkeypatch: pytest.MonkeyPatch, write: Any) -> list[str]:
+    """The ids of the objects ``write()`` reads (``pygit2.Repository.get``)."""
+    reads: list[str] = []
+    real = pygit2.Repository.get
+
+    def counted(self: pygit2.Repository, oid: Any, *rest: Any) -> Any:
+        reads.append(str(oid))
+        return real(self, oid, *rest)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pygit2.Repository, "get", counted)
+        write()
+    return reads
+
+
+@pytest.mark.parametrize("kind", ["update", "create"])
+def test_a_write_reads_back_neither_the_tag_nor_the_pointer_it_wrote(make_repo, monkeypatch, kind):
+    from gitassist.versions import read_latest, read_version
+
+    repo, ids = _bots(make_repo, 3)
+    client = repo.client()
+    client.assistants.update(ids[0], context=CONTEXT)  # warm
+    result: dict[str, Any] = {}
+    if kind == "update":
+        client.assistants.get(ids[1])
+        reads = _reads_of(
+            monkeypatch, lambda: result.update(client.assistants.update(ids[1], context=CONTEXT))
+        )
+    else:
+        reads = _reads_of(
+            monkeypatch,
+            lambda: result.update(client.assistants.create("agent", context=CONTEXT, name="New")),
+        )
+    aid, number = result["assistant_id"], result["version"]
+    fresh = repo.store()  # nothing kept: reads every object back from git
+    tag = fresh.refdb.read(f"refs/assistants/{aid}/versions/{number}")
+    pointer = fresh.refdb.read(f"refs/assistants/{aid}/latest")
+    assert tag not in reads and pointer not in reads  # the write knew what it wrote
+    # ... and what it kept is exactly what reading them back gives
+    kept = client.assistants._store  # the store the write kept them on
+    assert read_version(kept, aid, number) == read_version(fresh, aid, number)
+    assert read_latest(kept, aid) == read_latest(fresh, aid)
+    again = repo.client().assistants.get(aid)
+    assert {k: again[k] for k in ("version", "context", "updated_at", "created_at")} == {
+        k: result[k] for k in ("version", "context", "updated_at", "created_at")
+    }
 
 
 def test_a_scalar_update_edits_the_text_in_place(make_repo, monkeypatch):
@@ -311,3 +387,58 @@ def test_a_new_document_written_without_ruamel_is_what_ruamel_writes(context, na
     fast = render_plain(document_fields(doc))
     if fast is not None:
         assert fast == render_new(doc)
+
+
+def test_the_next_write_does_not_read_back_the_apply_record_the_last_one_wrote(
+    make_repo, monkeypatch
+):
+    repo, ids = _bots(make_repo, 3)
+    client = repo.client()
+    client.assistants.update(ids[0], context=CONTEXT)
+    written = repo.refs()["refs/gitassist/applied"]
+    client.assistants.get(ids[1])
+    reads = _reads_of(monkeypatch, lambda: client.assistants.update(ids[1], context=CONTEXT))
+    assert written not in reads  # kept when written, used once the ref named it
+    assert repo.refs()["refs/gitassist/applied"] != written
+    # a record written by someone else (here: another client) is read, as before
+    other = repo.client()
+    other.assistants.update(ids[2], context=CONTEXT)
+    foreign = repo.refs()["refs/gitassist/applied"]
+    reads = _reads_of(
+        monkeypatch, lambda: client.assistants.update(ids[0], context={"model_name": "echo"})
+    )
+    assert foreign in reads
+    assert client.assistants.get(ids[2])["version"] == 2
+
+
+def test_a_write_reads_no_schema_it_has_parsed_and_a_changed_one_applies(make_repo, monkeypatch):
+    from gitassist.errors import ValidationFailed
+
+    repo, ids = _bots(make_repo, 3)
+    client = repo.client()
+    client.assistants.update(ids[0], context=CONTEXT)  # the schema is parsed once here
+    schema = repo.git("rev-parse", "HEAD:schemas/agent.context.json").strip()
+    reads = _reads_of(monkeypatch, lambda: client.assistants.update(ids[1], context=CONTEXT))
+    assert schema not in reads  # main: the schema blob read (and decoded) by every write
+    path = repo.path / "schemas/agent.context.json"
+    data = json.loads(path.read_text())
+    data["properties"]["model_name"]["enum"] = ["echo"]  # openai is no longer allowed
+    path.write_text(json.dumps(data, indent=2))
+    repo.git("commit", "-qam", "narrow the schema")
+    narrowed = {"model_name": "echo", "system_prompt": "ok"}
+    assert client.assistants.update(ids[2], context=narrowed)["version"] == 2
+    with pytest.raises(ValidationFailed, match="openai"):
+        client.assistants.update(ids[2], context=CONTEXT)
+
+
+def test_a_kept_apply_record_whose_tree_is_missing_is_refused_not_read_as_empty(make_repo):
+    from gitassist.applied import index_at, keep_applied, read_applied
+    from gitassist.errors import RepositoryError
+
+    repo, _ = _bots(make_repo, 2)
+    store = repo.store()
+    record = read_applied(store)
+    assert record.pointer is not None and record.commit is not None
+    keep_applied(store, record.pointer, record.commit, record.absent, "0" * 39 + "1")
+    with pytest.raises(RepositoryError, match="missing"):
+        index_at(store, store.head_commit().tree)
