@@ -6,8 +6,9 @@ other threads of the process wait for it), then ``.git/gitassist/lock``, an ``fl
 kernel releases when a process dies (other processes wait for it). Both are keyed by the
 *common* git directory, so linked worktrees share them.
 
-Each ``.lock`` file a writer makes is listed in ``.git/gitassist/journal`` once made; the next
-writer, holding the lock, removes what a killed writer left behind. The ref writer that uses
+Each ``.lock`` file a writer makes is listed in ``.git/gitassist/journal`` before it is made; the
+next writer, holding the lock, removes what a killed writer left behind (a listed lock file older
+than the journal's last write belongs to another program and is kept). The ref writer that uses
 this is :class:`gitassist.refs.RefDB`.
 """
 
@@ -160,17 +161,30 @@ class RepoLock:
     def _recover(self) -> None:
         """Remove lock files that a killed gitassist writer left behind."""
         journal = self._journal()
-        if not journal.exists():
+        try:
+            written = os.stat(journal).st_mtime_ns
+        except FileNotFoundError:
             return
         for line in journal.read_text().splitlines():
+            path = self.gitdir / line
+            if line.endswith(".lock"):
+                # noted before it was taken (:meth:`_lock`): a lock file older than the journal's
+                # last write existed before the writer noted it, so another program holds it
+                try:
+                    if os.lstat(path).st_mtime_ns < written:
+                        continue
+                except FileNotFoundError:
+                    continue
             with contextlib.suppress(FileNotFoundError):
-                (self.gitdir / line).unlink()
+                path.unlink()
         journal.unlink()
 
     def _lock(self, path: Path, also_made: Sequence[str] = ()) -> None:
-        """Take a git lock file, then note it in the journal (only locks we really made)."""
-        create_lock(path)
+        """Note a git lock file in the journal, then take it: a writer killed in between leaves
+        a journal line and no file, never a lock file no journal names (which would block every
+        later write until removed by hand)."""
         self._note([str(path.relative_to(self.gitdir))], also_made)
+        create_lock(path)
 
     def _note(self, made: Sequence[str], also_made: Sequence[str] = ()) -> None:
         """One append to the journal: lock files made (relative to the git directory) and

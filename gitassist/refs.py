@@ -23,8 +23,8 @@ Two ways to commit:
   either all of the updates or none. Loose files of the touched refs are first folded into
   ``packed-refs`` (a change that alters no ref's value), so none can shadow the new values.
 
-Each ``.lock`` file a writer makes is listed in the lock's journal once made; the next
-writer, holding the lock, removes what a killed writer left behind.
+Each ``.lock`` file a writer makes is listed in the lock's journal before it is made; the
+next writer, holding the lock, removes what a killed writer left behind.
 """
 
 from __future__ import annotations
@@ -225,12 +225,12 @@ class RefDB(RepoLock):
         made: list[str] = []
         fds: dict[str, int] = {}
         try:
-            try:
-                for path in locks:
-                    fds[path] = open_lock(path)  # written through this descriptor below
-                    made.append(path)
-            finally:  # one journal write for the transaction: the locks really made
-                self._note([p.removeprefix(base) for p in made], also_made)
+            # one journal write for the transaction, before any lock is made (a writer killed
+            # while making them leaves no lock file that the journal does not name)
+            self._note([p.removeprefix(base) for p in locks], also_made)
+            for path in locks:
+                fds[path] = open_lock(path)  # written through this descriptor below
+                made.append(path)
             current = {u.name: self.read(u.name) for u in updates}
             self._check(updates, current)
             for u in updates:
