@@ -144,9 +144,11 @@ def _fixed_time(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Store, "signature", signature)
 
 
-def test_a_first_apply_records_the_same_refs_on_the_fast_path(
-    make_repo: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
-) -> None:
+def slow_then_forced(make_repo: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Any:
+    """A long history applied on the per-commit path in process (fixed clock), an untouched
+    copy of it, and every fast-path threshold then set to its minimum (one ``git log`` in
+    segments, worker parses, worker tags, the pack) for the caller's apply of the copy:
+    ``(repo, copy, slow result)``."""
     import shutil
 
     from gitassist.apply import apply
@@ -157,6 +159,19 @@ def test_a_first_apply_records_the_same_refs_on_the_fast_path(
     _fixed_time(monkeypatch)
     monkeypatch.setattr(plan, "MIN_COMMITS", 10_000)  # the per-commit diff, parsed in process
     slow = apply(Store(repo.path))
+    monkeypatch.setattr(plan, "MIN_COMMITS", 2)
+    monkeypatch.setattr(plan, "PARALLEL_COMMITS", 2)
+    monkeypatch.setattr(record, "PACK_MIN", 1)  # the tags go into one pack ...
+    monkeypatch.setattr(record, "PARALLEL_TAGS", 1)  # ... made by worker processes
+    return repo, copy, slow
+
+
+def test_a_first_apply_records_the_same_refs_on_the_fast_path(
+    make_repo: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from gitassist.apply import apply
+
+    repo, copy, slow = slow_then_forced(make_repo, monkeypatch, tmp_path)
     pools: list[object] = []
     real_pool = history.worker_pool
 
@@ -175,11 +190,7 @@ def test_a_first_apply_records_the_same_refs_on_the_fast_path(
 
     monkeypatch.setattr(plan, "first_parent_changes", changes)
     monkeypatch.setattr(plan, "parallel", lambda: 3)  # three git log processes
-    monkeypatch.setattr(plan, "MIN_COMMITS", 2)
-    monkeypatch.setattr(plan, "PARALLEL_COMMITS", 2)
     monkeypatch.setattr(history, "BATCH", 2)  # several worker tasks
-    monkeypatch.setattr(record, "PACK_MIN", 1)  # the tags go into one pack ...
-    monkeypatch.setattr(record, "PARALLEL_TAGS", 1)  # ... made by worker processes
     fast = apply(Store(copy))
     assert len(pools) == 2 and None not in pools  # workers parsed the blobs, made the tags
     assert splits == [2]
@@ -250,20 +261,9 @@ def _die(*_args: Any) -> Any:
 def test_workers_that_die_cost_only_their_share(
     make_repo: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
-    import shutil
-
     from gitassist.apply import apply
 
-    repo = long_history(make_repo)
-    copy = tmp_path / "copy"
-    shutil.copytree(repo.path, copy)
-    _fixed_time(monkeypatch)
-    monkeypatch.setattr(plan, "MIN_COMMITS", 10_000)
-    slow = apply(Store(repo.path))
-    for name, value in (("MIN_COMMITS", 2), ("PARALLEL_COMMITS", 2)):
-        monkeypatch.setattr(plan, name, value)
-    monkeypatch.setattr(record, "PACK_MIN", 1)
-    monkeypatch.setattr(record, "PARALLEL_TAGS", 1)
+    repo, copy, slow = slow_then_forced(make_repo, monkeypatch, tmp_path)
     monkeypatch.setattr(history, "_facts_task", _die)  # the forked workers run these
     monkeypatch.setattr(record, "_tag_task", _die)
     fast = apply(Store(copy))

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from conftest import git
-from test_history import _fixed_time, long_history
+from test_history import long_history, slow_then_forced
 
 from gitassist import history, plan, record
 from gitassist.store import Store
@@ -107,20 +107,9 @@ def test_an_apply_interrupted_while_its_workers_run_changes_nothing(
 def test_an_apply_from_a_thread_records_what_the_main_thread_does(
     make_repo: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
-    import shutil
-
     from gitassist.apply import apply
 
-    repo = long_history(make_repo)
-    copy = tmp_path / "copy"
-    shutil.copytree(repo.path, copy)
-    _fixed_time(monkeypatch)
-    monkeypatch.setattr(plan, "MIN_COMMITS", 10_000)
-    slow = apply(Store(repo.path))
-    for name, value in (("MIN_COMMITS", 2), ("PARALLEL_COMMITS", 2)):
-        monkeypatch.setattr(plan, name, value)
-    monkeypatch.setattr(record, "PACK_MIN", 1)
-    monkeypatch.setattr(record, "PARALLEL_TAGS", 1)
+    repo, copy, slow = slow_then_forced(make_repo, monkeypatch, tmp_path)
     pools: list[Any] = []
     real_pool = history.worker_pool
     monkeypatch.setattr(history, "worker_pool", lambda: pools.append(real_pool()) or pools[-1])
@@ -179,23 +168,12 @@ def test_a_worker_killed_mid_walk_costs_only_its_share(
 ) -> None:
     """A worker killed (out of memory, SIGKILL) while blobs are still being handed out: the
     pool is broken, and the next hand-out must not raise (exit 70) but parse in process."""
-    import shutil
-
     from test_history import _die
 
     from gitassist.apply import apply
 
-    repo = long_history(make_repo)
-    copy = tmp_path / "copy"
-    shutil.copytree(repo.path, copy)
-    _fixed_time(monkeypatch)
-    monkeypatch.setattr(plan, "MIN_COMMITS", 10_000)
-    slow = apply(Store(repo.path))
-    for name, value in (("MIN_COMMITS", 2), ("PARALLEL_COMMITS", 2)):
-        monkeypatch.setattr(plan, name, value)
+    repo, copy, slow = slow_then_forced(make_repo, monkeypatch, tmp_path)
     monkeypatch.setattr(history, "BATCH", 1)  # a hand-out per blob, long after the death
-    monkeypatch.setattr(record, "PACK_MIN", 1)
-    monkeypatch.setattr(record, "PARALLEL_TAGS", 1)
     monkeypatch.setattr(history, "_facts_task", _die)
     monkeypatch.setattr(record, "_tag_task", _die)
     real_read = os.read
@@ -218,20 +196,10 @@ def test_no_semaphores_or_a_failed_fork_means_parsing_in_process(
     fail (EAGAIN, ENOMEM): the apply goes on in process instead of failing with exit 70."""
     import concurrent.futures
     import errno
-    import shutil
 
     from gitassist.apply import apply
 
-    repo = long_history(make_repo)
-    copy = tmp_path / "copy"
-    shutil.copytree(repo.path, copy)
-    _fixed_time(monkeypatch)
-    monkeypatch.setattr(plan, "MIN_COMMITS", 10_000)
-    slow = apply(Store(repo.path))
-    for name, value in (("MIN_COMMITS", 2), ("PARALLEL_COMMITS", 2)):
-        monkeypatch.setattr(plan, name, value)
-    monkeypatch.setattr(record, "PACK_MIN", 1)
-    monkeypatch.setattr(record, "PARALLEL_TAGS", 1)
+    repo, copy, slow = slow_then_forced(make_repo, monkeypatch, tmp_path)
     monkeypatch.setattr(history, "parallel", lambda: 2)
     monkeypatch.setattr(plan, "parallel", lambda: 2)
 
